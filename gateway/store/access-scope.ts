@@ -1,0 +1,46 @@
+/**
+ * The part of an access decision that becomes SQL: applied inside every query, before paging and
+ * counting, so totals and pages never include what the reader may not see. The per-resource check
+ * and redaction after reading is the other part (gateway/access/hooks.ts).
+ */
+export interface AccessScope {
+  /** Patients whose compartment the reader may see; 'all' for no restriction by patient. */
+  readonly patientIds: 'all' | readonly string[];
+  /** Whether resources in no patient's compartment (Practitioner, Organization…) may be seen. */
+  readonly nonPatientResources: boolean;
+  /** Resource types the reader may see; 'all' for no restriction by type. */
+  readonly resourceTypes: 'all' | readonly string[];
+  /** meta.security labels ('system|code') whose resources are withheld. */
+  readonly withheldLabels: readonly string[];
+}
+
+/** Unrestricted: for the system's own work (ingest, migrations), never for a person's request. */
+export const SYSTEM_SCOPE: AccessScope = Object.freeze({
+  patientIds: 'all',
+  nonPatientResources: true,
+  resourceTypes: 'all',
+  withheldLabels: [],
+});
+
+/** Collects positional parameters while SQL text is assembled; values never enter the text. */
+export class SqlParams {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** SQL predicates for a scope, over a row alias with patient_ids, security and resource_type columns. */
+export function scopePredicates(scope: AccessScope, alias: string, params: SqlParams): string[] {
+  const predicates: string[] = [];
+  if (scope.patientIds !== 'all') {
+    const inCompartment = `${alias}.patient_ids && ${params.add(scope.patientIds)}::text[]`;
+    predicates.push(scope.nonPatientResources ? `(${inCompartment} OR ${alias}.patient_ids = '{}')` : inCompartment);
+  } else if (!scope.nonPatientResources) {
+    predicates.push(`${alias}.patient_ids <> '{}'`);
+  }
+  if (scope.resourceTypes !== 'all') predicates.push(`${alias}.resource_type = ANY(${params.add(scope.resourceTypes)}::text[])`);
+  if (scope.withheldLabels.length > 0) predicates.push(`NOT (${alias}.security && ${params.add(scope.withheldLabels)}::text[])`);
+  return predicates;
+}

@@ -1,0 +1,137 @@
+import type { SqlEngine } from './engine';
+
+/**
+ * Versioned schema migrations, applied in order at start. Each runs in its own transaction under
+ * a PostgreSQL advisory lock, so two processes starting together apply each one exactly once, and
+ * running them again is a no-op. Never edit a released migration: add the next one.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'resources, history, search indexes, inbox',
+    sql: `
+CREATE TABLE resource (
+  resource_type text NOT NULL,
+  id text NOT NULL,
+  version_id bigint NOT NULL,
+  last_updated timestamptz NOT NULL,
+  content jsonb NOT NULL,
+  content_hash text NOT NULL,
+  patient_ids text[] NOT NULL DEFAULT '{}',
+  security text[] NOT NULL DEFAULT '{}',
+  PRIMARY KEY (resource_type, id)
+);
+CREATE INDEX resource_patient_ids_idx ON resource USING gin (patient_ids);
+CREATE INDEX resource_last_updated_idx ON resource (resource_type, last_updated, id);
+
+CREATE TABLE resource_history (
+  resource_type text NOT NULL,
+  id text NOT NULL,
+  version_id bigint NOT NULL,
+  last_updated timestamptz NOT NULL,
+  content jsonb NOT NULL,
+  patient_ids text[] NOT NULL DEFAULT '{}',
+  security text[] NOT NULL DEFAULT '{}',
+  PRIMARY KEY (resource_type, id, version_id)
+);
+
+CREATE TABLE sp_token (
+  resource_type text NOT NULL, resource_id text NOT NULL, code text NOT NULL,
+  system text, value text NOT NULL
+);
+CREATE INDEX sp_token_lookup_idx ON sp_token (resource_type, code, value, system);
+CREATE INDEX sp_token_resource_idx ON sp_token (resource_type, resource_id);
+
+CREATE TABLE sp_string (
+  resource_type text NOT NULL, resource_id text NOT NULL, code text NOT NULL,
+  value text NOT NULL, raw text NOT NULL
+);
+CREATE INDEX sp_string_lookup_idx ON sp_string (resource_type, code, value text_pattern_ops);
+CREATE INDEX sp_string_resource_idx ON sp_string (resource_type, resource_id);
+
+CREATE TABLE sp_date (
+  resource_type text NOT NULL, resource_id text NOT NULL, code text NOT NULL,
+  low timestamptz NOT NULL, high timestamptz NOT NULL
+);
+CREATE INDEX sp_date_lookup_idx ON sp_date (resource_type, code, low, high);
+CREATE INDEX sp_date_resource_idx ON sp_date (resource_type, resource_id);
+
+CREATE TABLE sp_reference (
+  resource_type text NOT NULL, resource_id text NOT NULL, code text NOT NULL,
+  target_type text NOT NULL, target_id text NOT NULL
+);
+CREATE INDEX sp_reference_target_idx ON sp_reference (target_type, target_id, resource_type, code);
+CREATE INDEX sp_reference_resource_idx ON sp_reference (resource_type, resource_id);
+
+CREATE TABLE sp_number (
+  resource_type text NOT NULL, resource_id text NOT NULL, code text NOT NULL,
+  value numeric NOT NULL, system text, unit text
+);
+CREATE INDEX sp_number_lookup_idx ON sp_number (resource_type, code, value);
+CREATE INDEX sp_number_resource_idx ON sp_number (resource_type, resource_id);
+
+CREATE TABLE inbox (
+  id bigserial PRIMARY KEY,
+  source text NOT NULL,
+  kind text NOT NULL,
+  dedup_key text NOT NULL,
+  content_hash text NOT NULL,
+  content bytea NOT NULL,
+  received_at timestamptz NOT NULL DEFAULT now(),
+  status text NOT NULL DEFAULT 'pending',
+  attempts integer NOT NULL DEFAULT 0,
+  last_error text,
+  outcome jsonb,
+  processed_at timestamptz,
+  UNIQUE (source, kind, dedup_key)
+);
+CREATE INDEX inbox_pending_idx ON inbox (status, id) WHERE status IN ('pending', 'retry');
+`,
+  },
+];
+
+/** An arbitrary constant shared by every CareBridge process: the advisory lock key for migrations. */
+const MIGRATION_LOCK_KEY = 7_200_317;
+
+export async function migrate(engine: SqlEngine, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  await engine.exec(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+  ).catch(async (err: unknown) => {
+    // Two processes creating the table at once: one wins, the other sees a unique violation.
+    if ((err as { code?: string }).code !== '23505' && (err as { code?: string }).code !== '42P07') throw err;
+  });
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    const didApply = await engine.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      const done = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
+      if (done.rows.length > 0) return false;
+      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      return true;
+    });
+    if (didApply) applied.push(migration.version);
+  }
+  return applied;
+}
+
+/** The versions the code expects and the versions the database has, for /readyz. */
+export async function pendingMigrations(engine: SqlEngine, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const result = await engine.query<{ version: number }>('SELECT version FROM schema_migrations');
+  const have = new Set(result.rows.map((r) => Number(r.version)));
+  return migrations.map((m) => m.version).filter((v) => !have.has(v));
+}
+
+function splitStatements(sql: string): string[] {
+  // Our migrations hold no semicolons inside literals or function bodies; keep it that way.
+  return sql
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

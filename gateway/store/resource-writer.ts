@@ -1,0 +1,192 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { canonicalJson, sha256Hex } from '../fhir/canonical-json';
+import type { SqlClient, SqlEngine } from './engine';
+import { indexResource, patientCompartmentIds, securityLabels, type IndexRows } from './indexer';
+
+export interface WrittenResource {
+  readonly resourceType: string;
+  readonly id: string;
+  readonly versionId: string;
+  /** False when the stored content was already the same: no new version was made. */
+  readonly changed: boolean;
+}
+
+/** The identity of a resource's content, excluding the meta the store itself assigns. */
+export function contentHash(resource: Resource): string {
+  const { meta, ...rest } = resource;
+  const { versionId: _v, lastUpdated: _l, ...keptMeta } = meta ?? {};
+  return sha256Hex(canonicalJson(Object.keys(keptMeta).length > 0 ? { ...rest, meta: keptMeta } : rest));
+}
+
+interface Prepared {
+  resource: Resource;
+  key: string;
+  hash: string;
+  rows: IndexRows;
+  patientIds: string[];
+  security: string[];
+}
+
+/** Every array column a batch writes, built once per batch: one multi-row INSERT per table. */
+class BatchColumns {
+  readonly res = { type: [] as string[], id: [] as string[], version: [] as string[], updated: [] as string[], content: [] as string[], hash: [] as string[], patients: [] as string[], security: [] as string[] };
+  readonly token = { type: [] as string[], id: [] as string[], code: [] as string[], system: [] as (string | null)[], value: [] as string[] };
+  readonly string = { type: [] as string[], id: [] as string[], code: [] as string[], value: [] as string[], raw: [] as string[] };
+  readonly date = { type: [] as string[], id: [] as string[], code: [] as string[], low: [] as string[], high: [] as string[] };
+  readonly reference = { type: [] as string[], id: [] as string[], code: [] as string[], targetType: [] as string[], targetId: [] as string[] };
+  readonly number = { type: [] as string[], id: [] as string[], code: [] as string[], value: [] as number[], system: [] as (string | null)[], unit: [] as (string | null)[] };
+
+  add(p: Prepared, versionId: string, lastUpdated: string, content: string): void {
+    const type = p.resource.resourceType;
+    const id = p.resource.id as string;
+    this.res.type.push(type);
+    this.res.id.push(id);
+    this.res.version.push(versionId);
+    this.res.updated.push(lastUpdated);
+    this.res.content.push(content);
+    this.res.hash.push(p.hash);
+    this.res.patients.push(pgArrayLiteral(p.patientIds));
+    this.res.security.push(pgArrayLiteral(p.security));
+    for (const t of p.rows.token) push(this.token, { type, id, code: t.code, system: t.system, value: t.value });
+    for (const s of p.rows.string) push(this.string, { type, id, code: s.code, value: s.value, raw: s.raw });
+    for (const d of p.rows.date) push(this.date, { type, id, code: d.code, low: d.low, high: d.high });
+    for (const r of p.rows.reference) push(this.reference, { type, id, code: r.code, targetType: r.targetType, targetId: r.targetId });
+    for (const n of p.rows.number) push(this.number, { type, id, code: n.code, value: n.value, system: n.system, unit: n.unit });
+  }
+}
+
+function push<T extends Record<string, unknown[]>>(columns: T, row: { [K in keyof T]: T[K][number] }): void {
+  for (const key of Object.keys(columns) as (keyof T)[]) columns[key].push(row[key]);
+}
+
+/** text[] columns inside a text[] parameter can't nest, so array-valued columns travel as literals. */
+function pgArrayLiteral(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
+
+export class DuplicateInBatchError extends Error {
+  constructor(key: string) {
+    super(`The batch holds ${key} twice; a batch writes each resource once.`);
+    this.name = 'DuplicateInBatchError';
+  }
+}
+
+/**
+ * The intake side's one way to write: a transactional, idempotent batch upsert. Resources must
+ * carry ids (mappings derive them from source identifiers). Content equal to what is stored makes
+ * no new version; changed content makes version n+1 and keeps version n in history. The optional
+ * Provenance is built from what actually changed and written in the same transaction.
+ */
+export async function upsertResources(
+  engine: SqlEngine,
+  resources: readonly Resource[],
+  options: { now?: Date; provenance?: (changed: readonly WrittenResource[]) => Resource | undefined } = {},
+): Promise<WrittenResource[]> {
+  const seen = new Set<string>();
+  const prepared: Prepared[] = resources.map((resource) => {
+    if (!resource.id) throw new Error(`A ${resource.resourceType} without an id cannot be stored`);
+    const key = `${resource.resourceType}/${resource.id}`;
+    if (seen.has(key)) throw new DuplicateInBatchError(key);
+    seen.add(key);
+    const rows = indexResource(resource);
+    return { resource, key, hash: contentHash(resource), rows, patientIds: patientCompartmentIds(resource, rows), security: securityLabels(resource) };
+  });
+  return engine.transaction(async (tx) => {
+    const written = await writePrepared(tx, prepared, options.now ?? new Date());
+    const provenance = options.provenance?.(written.filter((w) => w.changed));
+    if (provenance) {
+      if (!provenance.id) throw new Error('A Provenance without an id cannot be stored');
+      const rows = indexResource(provenance);
+      const extra = await writePrepared(tx, [{ resource: provenance, key: `Provenance/${provenance.id}`, hash: contentHash(provenance), rows, patientIds: patientCompartmentIds(provenance, rows), security: securityLabels(provenance) }], options.now ?? new Date());
+      written.push(...extra);
+    }
+    return written;
+  });
+}
+
+async function writePrepared(tx: SqlClient, prepared: Prepared[], now: Date): Promise<WrittenResource[]> {
+  if (prepared.length === 0) return [];
+  const types = prepared.map((p) => p.resource.resourceType);
+  const ids = prepared.map((p) => p.resource.id as string);
+  // Serialise writers of the same resources (PostgreSQL with several workers); sorted to avoid deadlock.
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k', [
+    [...new Set(prepared.map((p) => p.key))].sort(),
+  ]);
+  const existing = await tx.query<{ resource_type: string; id: string; version_id: string; content_hash: string }>(
+    `SELECT r.resource_type, r.id, r.version_id::text AS version_id, r.content_hash
+       FROM resource r JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON r.resource_type = k.t AND r.id = k.i`,
+    [types, ids],
+  );
+  const current = new Map(existing.rows.map((r) => [`${r.resource_type}/${r.id}`, r]));
+  const lastUpdated = now.toISOString();
+  const batch = new BatchColumns();
+  const results: WrittenResource[] = [];
+  for (const p of prepared) {
+    const before = current.get(p.key);
+    if (before && before.content_hash === p.hash) {
+      results.push({ resourceType: p.resource.resourceType, id: p.resource.id as string, versionId: before.version_id, changed: false });
+      continue;
+    }
+    const versionId = String(before ? Number(before.version_id) + 1 : 1);
+    const content = JSON.stringify({ ...p.resource, meta: { ...p.resource.meta, versionId, lastUpdated } });
+    batch.add(p, versionId, lastUpdated, content);
+    results.push({ resourceType: p.resource.resourceType, id: p.resource.id as string, versionId, changed: true });
+  }
+  if (batch.res.id.length > 0) await writeBatch(tx, batch);
+  return results;
+}
+
+async function writeBatch(tx: SqlClient, b: BatchColumns): Promise<void> {
+  const r = b.res;
+  await tx.query(
+    `INSERT INTO resource (resource_type, id, version_id, last_updated, content, content_hash, patient_ids, security)
+     SELECT t, i, v::bigint, u::timestamptz, c::jsonb, h, p::text[], s::text[]
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS x(t, i, v, u, c, h, p, s)
+     ON CONFLICT (resource_type, id) DO UPDATE SET
+       version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated, content = EXCLUDED.content,
+       content_hash = EXCLUDED.content_hash, patient_ids = EXCLUDED.patient_ids, security = EXCLUDED.security`,
+    [r.type, r.id, r.version, r.updated, r.content, r.hash, r.patients, r.security],
+  );
+  await tx.query(
+    `INSERT INTO resource_history (resource_type, id, version_id, last_updated, content, patient_ids, security)
+     SELECT t, i, v::bigint, u::timestamptz, c::jsonb, p::text[], s::text[]
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS x(t, i, v, u, c, p, s)`,
+    [r.type, r.id, r.version, r.updated, r.content, r.patients, r.security],
+  );
+  for (const table of ['sp_token', 'sp_string', 'sp_date', 'sp_reference', 'sp_number']) {
+    await tx.query(`DELETE FROM ${table} d USING unnest($1::text[], $2::text[]) AS k(t, i) WHERE d.resource_type = k.t AND d.resource_id = k.i`, [r.type, r.id]);
+  }
+  await insertIndexRows(tx, b);
+}
+
+/** The index inserts, shared with the benchmark's ceiling so both write exactly the same rows. */
+export async function insertIndexRows(tx: SqlClient, b: BatchColumns): Promise<void> {
+  if (b.token.id.length > 0) {
+    await tx.query(`INSERT INTO sp_token (resource_type, resource_id, code, system, value) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`, [
+      b.token.type, b.token.id, b.token.code, b.token.system, b.token.value,
+    ]);
+  }
+  if (b.string.id.length > 0) {
+    await tx.query(`INSERT INTO sp_string (resource_type, resource_id, code, value, raw) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`, [
+      b.string.type, b.string.id, b.string.code, b.string.value, b.string.raw,
+    ]);
+  }
+  if (b.date.id.length > 0) {
+    await tx.query(
+      `INSERT INTO sp_date (resource_type, resource_id, code, low, high) SELECT t, i, c, l::timestamptz, h::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(t, i, c, l, h)`,
+      [b.date.type, b.date.id, b.date.code, b.date.low, b.date.high],
+    );
+  }
+  if (b.reference.id.length > 0) {
+    await tx.query(`INSERT INTO sp_reference (resource_type, resource_id, code, target_type, target_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`, [
+      b.reference.type, b.reference.id, b.reference.code, b.reference.targetType, b.reference.targetId,
+    ]);
+  }
+  if (b.number.id.length > 0) {
+    await tx.query(`INSERT INTO sp_number (resource_type, resource_id, code, value, system, unit) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::text[])`, [
+      b.number.type, b.number.id, b.number.code, b.number.value, b.number.system, b.number.unit,
+    ]);
+  }
+}
+
+export { BatchColumns };
