@@ -1,0 +1,71 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { SYSTEM_SCOPE, type AccessScope } from '../store/access-scope';
+
+/**
+ * The two hooks every read passes through. The access-control work fills them in; until then the
+ * defaults permit everything and record nothing, and the shape is what matters: an access decision
+ * that is partly SQL (applied before paging and counts) and partly a per-resource check and
+ * redaction, and an audit record written before the response leaves.
+ */
+
+export const Interaction = {
+  READ: 'read',
+  VREAD: 'vread',
+  HISTORY: 'history-instance',
+  SEARCH: 'search-type',
+  EVERYTHING: 'everything',
+} as const;
+export type Interaction = (typeof Interaction)[keyof typeof Interaction];
+
+export const PurposeOfUse = { TREAT: 'TREAT', BTG: 'BTG', HOPERAT: 'HOPERAT', PATADMIN: 'PATADMIN' } as const;
+export type PurposeOfUse = (typeof PurposeOfUse)[keyof typeof PurposeOfUse];
+
+/** Who is asking. Filled from a verified token by the access-control work; anonymous until then. */
+export interface Requester {
+  readonly userId: string;
+  readonly displayName?: string;
+  readonly role?: string;
+  readonly organisation?: string;
+  readonly teams?: readonly string[];
+  readonly purposeOfUse: PurposeOfUse;
+}
+
+export interface ReadRequest {
+  readonly requestId: string;
+  readonly requester: Requester;
+  readonly interaction: Interaction;
+  readonly resourceType?: string;
+  /** The patient the request is about, when it is about one ($everything, or a read of a Patient). */
+  readonly patientId?: string;
+}
+
+export interface AccessHook {
+  /** The SQL part: what this request may see at all. */
+  scope(request: ReadRequest): Promise<AccessScope>;
+  /** The per-resource part: the resource as the requester may see it, or undefined to withhold it. */
+  check(request: ReadRequest, resource: Resource): Resource | undefined;
+}
+
+export interface AuditRecord {
+  readonly request: ReadRequest;
+  readonly outcome: 'permit' | 'deny' | 'not-found' | 'error';
+  /** References ('Type/id') of what was returned. */
+  readonly returned: readonly string[];
+  /** How many items were withheld (by scope or by check). */
+  readonly withheld: number;
+  /** Query string of a search, without values that could be patient data is the hook's business. */
+  readonly query?: string;
+}
+
+export interface AuditHook {
+  record(entry: AuditRecord): Promise<void>;
+}
+
+export const permitAll: AccessHook = {
+  scope: () => Promise.resolve(SYSTEM_SCOPE),
+  check: (_request, resource) => resource,
+};
+
+export const noAudit: AuditHook = {
+  record: () => Promise.resolve(),
+};

@@ -1,0 +1,51 @@
+import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import { allResourceTypes, IndexKind, indexedParams } from '../fhir/definitions';
+
+const VERSION = '0.1.0';
+let cached: Omit<CapabilityStatement, 'implementation'> | undefined;
+
+function resourceEntry(type: string): CapabilityStatementRestResource {
+  const params = [...indexedParams(type).values()];
+  return {
+    type: type as CapabilityStatementRestResource["type"],
+    interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, { code: 'search-type' }],
+    versioning: 'versioned',
+    readHistory: true,
+    updateCreate: false,
+    searchInclude: params.filter((p) => p.kind === IndexKind.REFERENCE).map((p) => `${type}:${p.code}`),
+    searchParam: [
+      { name: '_id', type: 'token', definition: 'http://hl7.org/fhir/SearchParameter/Resource-id' },
+      { name: '_lastUpdated', type: 'date', definition: 'http://hl7.org/fhir/SearchParameter/Resource-lastUpdated' },
+      ...params.map((p) => ({ name: p.code, type: p.definition.type, ...(p.definition.url ? { definition: p.definition.url } : {}) })),
+    ],
+    ...(type === 'Patient' ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] } : {}),
+  };
+}
+
+/**
+ * What this server does, exactly: read-only R4 (read, vread, instance history, type search) on every
+ * resource type, the search parameters that are indexed (composite and special ones are not), and
+ * Patient/$everything. No write interactions: people never write through /fhir.
+ */
+export function capabilityStatement(baseUrl: string): CapabilityStatement {
+  cached ??= {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: '2026-11-23',
+    kind: 'instance',
+    publisher: 'CareBridge',
+    software: { name: 'CareBridge', version: VERSION },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    rest: [
+      {
+        mode: 'server',
+        documentation:
+          'Read-only shared care record. Search supports token (system|code, |code, system|, :not), string (default starts-with, :exact, :contains), date with prefixes and partial dates, reference ([Type/]id, :Type), number and quantity with prefixes, :missing, _id, _lastUpdated, _count (max 1000), _sort, _include and _revinclude (one level), _summary=count, _total. Paging links use an opaque _cursor.',
+        resource: allResourceTypes().map(resourceEntry),
+        interaction: [],
+      },
+    ],
+  };
+  return { ...cached, implementation: { description: 'CareBridge FHIR gateway', url: baseUrl } };
+}

@@ -1,0 +1,67 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from './config';
+import { createLogger } from './logger';
+import { loadDemoDataIfEmpty, Role, startGateway } from './server';
+import { Store } from './store/store';
+
+/** `npx carebridge …`: the command line. Later work adds import, dlq, token, identity, passport… */
+export function buildCli(): Command {
+  const program = new Command('carebridge').description('CareBridge shared care record gateway').showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('run the gateway, or one role of it (api, mllp, worker) when running at scale')
+    .option('--role <role>', 'all | api | mllp | worker', (value: string) => {
+      if (!(Object.values(Role) as string[]).includes(value)) throw new InvalidArgumentError(`role must be one of ${Object.values(Role).join(', ')}`);
+      return value as Role;
+    }, Role.ALL)
+    .action(async (options: { role: Role }) => {
+      const config = loadConfig();
+      const gateway = await startGateway(config, options.role, createLogger(config.logLevel));
+      const stop = (): void => {
+        void gateway.close().then(() => process.exit(0));
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+
+  program
+    .command('migrate')
+    .description('apply database migrations and exit (safe to run twice, and from two processes at once)')
+    .action(async () => {
+      const config = loadConfig();
+      const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        const applied = await store.migrate();
+        process.stdout.write(applied.length > 0 ? `Applied migrations ${applied.join(', ')}\n` : 'The schema is up to date\n');
+      } finally {
+        await store.close();
+      }
+    });
+
+  program
+    .command('demo')
+    .description('load the synthetic demo population into an empty store')
+    .action(async () => {
+      const config = loadConfig();
+      const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        await store.migrate();
+        const loaded = await loadDemoDataIfEmpty(store);
+        process.stdout.write(loaded > 0 ? `Loaded ${loaded} demo resources\n` : 'The store is not empty; demo data not loaded\n');
+      } finally {
+        await store.close();
+      }
+    });
+
+  return program;
+}
+
+if (require.main === module || process.argv[1]?.endsWith('carebridge.js')) {
+  buildCli()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      process.stderr.write(`carebridge: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,142 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { resourceId } from '../../mappings/ids';
+import {
+  NHS_NUMBER_SYSTEM,
+  NHS_NUMBER_VERIFICATION_EXTENSION,
+  NHS_NUMBER_VERIFICATION_SYSTEM,
+  nhsCheckDigit,
+} from '../../mappings/identity/nhs-number';
+
+/**
+ * A small synthetic population for demos and first runs. Everyone here is invented: NHS numbers
+ * are from the 999 test range with valid check digits, and organisation codes are fictional.
+ */
+const SOURCE = 'carebridge-demo';
+const SNOMED = 'http://snomed.info/sct';
+const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
+
+/** The n-th NHS number of the 999 test range that has a valid check digit. */
+export function demoNhsNumber(n: number): string {
+  let found = 0;
+  for (let body = 999_000_001; ; body++) {
+    const check = nhsCheckDigit(String(body));
+    if (check === undefined) continue;
+    if (found === n) return `${body}${check}`;
+    found++;
+  }
+}
+
+const id = (type: string, key: string): string => resourceId(type, SOURCE, key);
+const ref = (type: string, key: string): { reference: string } => ({ reference: `${type}/${id(type, key)}` });
+
+interface DemoPerson {
+  key: string;
+  family: string;
+  given: string;
+  gender: 'male' | 'female';
+  birthDate: string;
+  postcode: string;
+  line: string;
+  careHome?: boolean;
+  conditions: [string, string][];
+  medications: [string, string][];
+  allergies: [string, string][];
+  encounter?: { status: 'in-progress' | 'finished'; start: string; end?: string };
+}
+
+const PEOPLE: DemoPerson[] = [
+  {
+    key: 'p1', family: 'Ellis', given: 'Margaret', gender: 'female', birthDate: '1938-04-12', postcode: 'ZZ1 1AA', line: 'Oakfield House, 1 Demo Lane', careHome: true,
+    conditions: [['52448006', 'Dementia'], ['13645005', 'Chronic obstructive lung disease'], ['44054006', 'Diabetes mellitus type 2']],
+    medications: [['325072002', 'Metformin 500mg tablets'], ['108606009', 'Donepezil']],
+    allergies: [['91936005', 'Allergy to penicillin']],
+    encounter: { status: 'finished', start: '2026-10-02T03:10:00Z', end: '2026-10-09T14:00:00Z' },
+  },
+  {
+    key: 'p2', family: 'Price', given: 'Harold', gender: 'male', birthDate: '1941-09-30', postcode: 'ZZ1 2BB', line: '14 Example Road',
+    conditions: [['84114007', 'Heart failure'], ['49436004', 'Atrial fibrillation']],
+    medications: [['318475005', 'Furosemide 40mg tablets'], ['714785005', 'Apixaban']],
+    allergies: [],
+    encounter: { status: 'in-progress', start: '2026-11-20T10:30:00Z' },
+  },
+  {
+    key: 'p3', family: 'Okafor', given: 'Grace', gender: 'female', birthDate: '1946-01-05', postcode: 'ZZ1 3CC', line: '7 Sample Close',
+    conditions: [['38341003', 'Hypertension'], ['396275006', 'Osteoarthritis']],
+    medications: [['318034007', 'Amlodipine 5mg tablets']],
+    allergies: [['294505008', 'Allergy to aspirin']],
+  },
+  {
+    key: 'p4', family: 'Jones', given: 'Siân', gender: 'female', birthDate: '1935-07-21', postcode: 'ZZ1 4DD', line: 'Flat 3, Test Court',
+    conditions: [['64859006', 'Osteoporosis'], ['230690007', 'Stroke']],
+    medications: [['330206002', 'Alendronic acid 70mg tablets']],
+    allergies: [],
+  },
+  {
+    key: 'p5', family: "O'Brien", given: 'Patrick', gender: 'male', birthDate: '1944-12-02', postcode: 'ZZ1 5EE', line: '22 Placeholder Street',
+    conditions: [['73211009', 'Diabetes mellitus'], ['709044004', 'Chronic kidney disease']],
+    medications: [['325072002', 'Metformin 500mg tablets']],
+    allergies: [],
+    encounter: { status: 'finished', start: '2026-11-01T09:00:00Z', end: '2026-11-03T16:00:00Z' },
+  },
+];
+
+export function demoResources(): Resource[] {
+  const resources: Resource[] = [
+    { resourceType: 'Organization', id: id('Organization', 'gp'), identifier: [{ system: ODS, value: 'Y90001' }], name: 'Demo Lane Surgery (fictional)', type: [{ coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/organisation-role', code: '76', display: 'GP PRACTICE' }] }], telecom: [{ system: 'phone', value: '01000 000001' }] },
+    { resourceType: 'Organization', id: id('Organization', 'trust'), identifier: [{ system: ODS, value: 'X9Z' }], name: 'Demo Hospitals NHS Trust (fictional)', telecom: [{ system: 'phone', value: '01000 000002' }] },
+    { resourceType: 'Organization', id: id('Organization', 'carehome'), identifier: [{ system: 'https://fhir.hl7.org.uk/Id/cqc-location-id', value: '1-000000001' }], name: 'Oakfield House Care Home (fictional)', telecom: [{ system: 'phone', value: '01000 000003' }] },
+    { resourceType: 'Location', id: id('Location', 'ward'), name: 'Ward 7 (Elderly Care)', status: 'active', managingOrganization: ref('Organization', 'trust') },
+    { resourceType: 'Practitioner', id: id('Practitioner', 'gp1'), identifier: [{ system: 'https://fhir.hl7.org.uk/Id/gmp-number', value: 'G9999991' }], name: [{ family: 'Hughes', given: ['Anna'], prefix: ['Dr'] }] },
+  ];
+  PEOPLE.forEach((person, index) => {
+    const patientRef = ref('Patient', person.key);
+    resources.push({
+      resourceType: 'Patient',
+      id: id('Patient', person.key),
+      meta: { profile: ['https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient'] },
+      identifier: [
+        {
+          extension: [{ url: NHS_NUMBER_VERIFICATION_EXTENSION, valueCodeableConcept: { coding: [{ system: NHS_NUMBER_VERIFICATION_SYSTEM, code: '01', display: 'Number present and verified' }] } }],
+          system: NHS_NUMBER_SYSTEM,
+          value: demoNhsNumber(index),
+        },
+      ],
+      name: [{ use: 'official', family: person.family, given: [person.given] }],
+      gender: person.gender,
+      birthDate: person.birthDate,
+      address: [{ use: 'home', line: [person.line], city: 'Demotown', postalCode: person.postcode }],
+      generalPractitioner: [ref('Organization', 'gp'), ref('Practitioner', 'gp1')],
+    });
+    for (const [code, display] of person.conditions) {
+      resources.push({
+        resourceType: 'Condition', id: id('Condition', `${person.key}-${code}`), subject: patientRef,
+        clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+        verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
+        code: { coding: [{ system: SNOMED, code, display }] }, recordedDate: '2024-01-15',
+      });
+    }
+    for (const [code, display] of person.medications) {
+      resources.push({
+        resourceType: 'MedicationStatement', id: id('MedicationStatement', `${person.key}-${code}`), status: 'active', subject: patientRef,
+        medicationCodeableConcept: { coding: [{ system: SNOMED, code, display }] }, effectivePeriod: { start: '2025-06-01' },
+      });
+    }
+    for (const [code, display] of person.allergies) {
+      resources.push({
+        resourceType: 'AllergyIntolerance', id: id('AllergyIntolerance', `${person.key}-${code}`), patient: patientRef,
+        clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
+        code: { coding: [{ system: SNOMED, code, display }] }, recordedDate: '2020-03-01',
+      });
+    }
+    if (person.encounter) {
+      resources.push({
+        resourceType: 'Encounter', id: id('Encounter', `${person.key}-enc`), status: person.encounter.status,
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP', display: 'inpatient encounter' },
+        subject: patientRef, period: { start: person.encounter.start, ...(person.encounter.end ? { end: person.encounter.end } : {}) },
+        location: [{ location: ref('Location', 'ward') }], serviceProvider: ref('Organization', 'trust'),
+      });
+    }
+  });
+  return resources;
+}

@@ -1,0 +1,63 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app';
+import type { Config } from './config';
+import { demoResources } from './demo/demo-data';
+import { loadFhirDefinitions } from './fhir/definitions';
+import { createLogger, type Logger } from './logger';
+import { Metrics } from './metrics';
+import { Store } from './store/store';
+
+export const Role = { ALL: 'all', API: 'api', MLLP: 'mllp', WORKER: 'worker' } as const;
+export type Role = (typeof Role)[keyof typeof Role];
+
+export interface RunningGateway {
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly httpPort?: number;
+  close(): Promise<void>;
+}
+
+/** Loads the demo population into an empty store. Returns how many resources were written. */
+export async function loadDemoDataIfEmpty(store: Store): Promise<number> {
+  if ((await store.countResources()) > 0) return 0;
+  const written = await store.upsert(demoResources());
+  return written.filter((w) => w.changed).length;
+}
+
+/** Starts the roles of one process: the API (HTTP), and later the MLLP listener and ingest worker. */
+export async function startGateway(config: Config, role: Role = Role.ALL, logger: Logger = createLogger(config.logLevel)): Promise<RunningGateway> {
+  loadFhirDefinitions();
+  const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const applied = await store.migrate();
+  logger.info({ engine: store.engine.kind, applied }, 'store ready');
+  if (config.demoData) {
+    const loaded = await loadDemoDataIfEmpty(store);
+    if (loaded > 0) logger.info({ resources: loaded }, 'demo data loaded');
+  }
+  let server: Server | undefined;
+  if (role === Role.ALL || role === Role.API) {
+    const app = createApp({ store, logger, metrics: new Metrics(), publicBaseUrl: config.publicBaseUrl });
+    const listening = app.listen(config.port);
+    server = listening;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('listening', resolve);
+      listening.once('error', reject);
+    });
+  }
+  const httpPort = server ? (server.address() as AddressInfo).port : undefined;
+  if (httpPort !== undefined) logger.info({ port: httpPort }, 'HTTP listening');
+  return {
+    store,
+    logger,
+    httpPort,
+    async close(): Promise<void> {
+      if (server) {
+        const s = server;
+        s.closeIdleConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,242 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { scopePredicates, SqlParams, type AccessScope } from './access-scope';
+import type { SqlClient } from './engine';
+import type { IncludeSpec, SearchQuery } from './search-query';
+import { buildSearchSql, decodeCursor, encodeCursor, type PageCursor } from './search-sql';
+
+/**
+ * Every read of stored resources. Each function takes an AccessScope: there is no way to read
+ * without one (the system's own work passes SYSTEM_SCOPE explicitly). The per-resource check,
+ * redaction and audit sit one layer up, in gateway/access.
+ */
+
+/** jsonb stores keys in its own order; FHIR readers expect resourceType, id and meta first. */
+export function parseStoredResource(text: string): Resource {
+  const parsed = JSON.parse(text) as Resource;
+  return { resourceType: parsed.resourceType, id: parsed.id, meta: parsed.meta, ...parsed } as Resource;
+}
+
+export type ReadOutcome = { found: true; resource: Resource } | { found: false; withheld: boolean };
+
+function visibility(scope: AccessScope, alias: string, params: SqlParams): string {
+  const predicates = scopePredicates(scope, alias, params);
+  return predicates.length > 0 ? predicates.join(' AND ') : 'TRUE';
+}
+
+export async function readResource(db: SqlClient, scope: AccessScope, resourceType: string, id: string): Promise<ReadOutcome> {
+  const params = new SqlParams();
+  const sql = `SELECT r.content::text AS content, (${visibility(scope, 'r', params)}) AS visible FROM resource r WHERE r.resource_type = ${params.add(resourceType)} AND r.id = ${params.add(id)}`;
+  const result = await db.query<{ content: string; visible: boolean }>(sql, params.values);
+  const row = result.rows[0];
+  if (!row) return { found: false, withheld: false };
+  if (!row.visible) return { found: false, withheld: true };
+  return { found: true, resource: parseStoredResource(row.content) };
+}
+
+export async function readVersion(db: SqlClient, scope: AccessScope, resourceType: string, id: string, versionId: string): Promise<ReadOutcome> {
+  if (!/^[1-9]\d{0,17}$/.test(versionId)) return { found: false, withheld: false };
+  const params = new SqlParams();
+  const sql = `SELECT r.content::text AS content, (${visibility(scope, 'r', params)}) AS visible FROM resource_history r WHERE r.resource_type = ${params.add(resourceType)} AND r.id = ${params.add(id)} AND r.version_id = ${params.add(versionId)}::bigint`;
+  const result = await db.query<{ content: string; visible: boolean }>(sql, params.values);
+  const row = result.rows[0];
+  if (!row) return { found: false, withheld: false };
+  if (!row.visible) return { found: false, withheld: true };
+  return { found: true, resource: parseStoredResource(row.content) };
+}
+
+export interface HistoryPage {
+  versions: Resource[];
+  /** Versions that exist but the scope withholds (counted, never shown). */
+  withheld: number;
+  total: number;
+  /** versionId to continue below, when there are older versions. */
+  nextBefore?: string;
+}
+
+/** Instance history, newest first. Each version is checked against the scope on its own labels. */
+export async function readHistory(
+  db: SqlClient,
+  scope: AccessScope,
+  resourceType: string,
+  id: string,
+  options: { count: number; before?: string; since?: Date },
+): Promise<HistoryPage> {
+  const params = new SqlParams();
+  const where = [`r.resource_type = ${params.add(resourceType)}`, `r.id = ${params.add(id)}`];
+  if (options.since) where.push(`r.last_updated >= ${params.add(options.since.toISOString())}::timestamptz`);
+  const visible = visibility(scope, 'r', params);
+  const counts = await db.query<{ total: number; withheld: number }>(
+    `SELECT count(*) FILTER (WHERE ${visible})::int AS total, count(*) FILTER (WHERE NOT (${visible}))::int AS withheld FROM resource_history r WHERE ${where.join(' AND ')}`,
+    params.values,
+  );
+  const pageWhere = [...where, visible];
+  if (options.before) pageWhere.push(`r.version_id < ${params.add(options.before)}::bigint`);
+  const limit = params.add(options.count + 1);
+  const rows = await db.query<{ content: string; version_id: string }>(
+    `SELECT r.content::text AS content, r.version_id::text AS version_id FROM resource_history r WHERE ${pageWhere.join(' AND ')} ORDER BY r.version_id DESC LIMIT ${limit}`,
+    params.values,
+  );
+  const page = rows.rows.slice(0, options.count);
+  const more = rows.rows.length > options.count;
+  return {
+    versions: page.map((r) => parseStoredResource(r.content)),
+    withheld: counts.rows[0]?.withheld ?? 0,
+    total: counts.rows[0]?.total ?? 0,
+    nextBefore: more ? page[page.length - 1]?.version_id : undefined,
+  };
+}
+
+export interface SearchPage {
+  resources: Resource[];
+  total?: number;
+  next?: string;
+  previous?: string;
+}
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('The paging cursor is not valid for this search; start again from the first page.');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+export async function searchResources(db: SqlClient, scope: AccessScope, query: SearchQuery): Promise<SearchPage> {
+  let cursor: PageCursor | undefined;
+  if (query.cursor !== undefined) {
+    cursor = decodeCursor(query.cursor, query.sort.length);
+    if (!cursor) throw new InvalidCursorError();
+  }
+  const built = buildSearchSql(query, scope, cursor);
+  let total: number | undefined;
+  if (query.summaryCount || (query.total === 'accurate' && !cursor)) {
+    const counted = await db.query<{ total: number }>(built.countSql, built.countParams);
+    total = counted.rows[0]?.total ?? 0;
+  }
+  if (query.summaryCount) return { resources: [], total };
+  const result = await db.query<Record<string, string | null> & { content: string; id: string }>(built.sql, built.params);
+  const more = result.rows.length > query.count;
+  let rows = result.rows.slice(0, query.count);
+  if (built.reversed) rows = rows.reverse();
+  const keyOf = (row: (typeof rows)[number], direction: PageCursor['direction']): string =>
+    encodeCursor({ direction, id: row.id, sortValues: query.sort.map((_, i) => row[`s${i}`] ?? null) });
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  // Forward: a next page exists when we fetched one row more; a previous page whenever we came from a cursor.
+  // Backward: the mirror image.
+  const hasNext = built.reversed ? true : more;
+  const hasPrevious = built.reversed ? more : cursor !== undefined;
+  return {
+    resources: rows.map((r) => parseStoredResource(r.content)),
+    total,
+    next: hasNext && last ? keyOf(last, 'next') : undefined,
+    previous: hasPrevious && first ? keyOf(first, 'previous') : undefined,
+  };
+}
+
+/** Upper bound on resources added by _include/_revinclude to one page. */
+export const MAX_INCLUDED = 1000;
+
+/** _include: the resources that the page's resources point to through the given parameters. */
+export async function readIncluded(db: SqlClient, scope: AccessScope, page: readonly Resource[], specs: readonly IncludeSpec[]): Promise<Resource[]> {
+  const found = new Map<string, Resource>();
+  for (const spec of specs) {
+    const ids = page.filter((r) => r.resourceType === spec.sourceType).map((r) => r.id as string);
+    if (ids.length === 0) continue;
+    const params = new SqlParams();
+    const where = [
+      `x.resource_type = ${params.add(spec.sourceType)}`,
+      `x.resource_id = ANY(${params.add(ids)}::text[])`,
+      `x.code = ${params.add(spec.param)}`,
+      ...scopePredicates(scope, 'r', params),
+    ];
+    if (spec.targetType) where.push(`x.target_type = ${params.add(spec.targetType)}`);
+    const rows = await db.query<{ content: string; key: string }>(
+      `SELECT DISTINCT r.content::text AS content, r.resource_type || '/' || r.id AS key FROM sp_reference x JOIN resource r ON r.resource_type = x.target_type AND r.id = x.target_id WHERE ${where.join(' AND ')} LIMIT ${params.add(MAX_INCLUDED)}`,
+      params.values,
+    );
+    for (const row of rows.rows) found.set(row.key, parseStoredResource(row.content));
+  }
+  return [...found.values()].slice(0, MAX_INCLUDED);
+}
+
+/** _revinclude: resources of spec.sourceType whose spec.param points at a resource on the page. */
+export async function readRevIncluded(db: SqlClient, scope: AccessScope, page: readonly Resource[], specs: readonly IncludeSpec[]): Promise<Resource[]> {
+  const found = new Map<string, Resource>();
+  for (const spec of specs) {
+    const targets = page.filter((r) => !spec.targetType || r.resourceType === spec.targetType);
+    if (targets.length === 0) continue;
+    const params = new SqlParams();
+    const where = [
+      `r.resource_type = ${params.add(spec.sourceType)}`,
+      `r.id IN (SELECT x.resource_id FROM sp_reference x JOIN unnest(${params.add(targets.map((t) => t.resourceType))}::text[], ${params.add(targets.map((t) => t.id as string))}::text[]) AS t(tt, ti) ON x.target_type = t.tt AND x.target_id = t.ti WHERE x.resource_type = r.resource_type AND x.code = ${params.add(spec.param)})`,
+      ...scopePredicates(scope, 'r', params),
+    ];
+    const rows = await db.query<{ content: string; key: string }>(
+      `SELECT r.content::text AS content, r.resource_type || '/' || r.id AS key FROM resource r WHERE ${where.join(' AND ')} ORDER BY r.id COLLATE "C" LIMIT ${params.add(MAX_INCLUDED)}`,
+      params.values,
+    );
+    for (const row of rows.rows) found.set(row.key, parseStoredResource(row.content));
+  }
+  return [...found.values()].slice(0, MAX_INCLUDED);
+}
+
+function decodeCompartmentCursor(text: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as [string, string];
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError();
+}
+
+export interface CompartmentPage {
+  resources: Resource[];
+  next?: string;
+}
+
+/**
+ * Patient/$everything: every resource in the patients' compartments, in (type, id) order, paged by
+ * keyset, plus (on each page) the resources outside any compartment that those resources refer to.
+ */
+export async function readCompartment(
+  db: SqlClient,
+  scope: AccessScope,
+  patientIds: readonly string[],
+  options: { count: number; after?: string; types?: readonly string[]; since?: Date },
+): Promise<CompartmentPage> {
+  const params = new SqlParams();
+  const where = [`r.patient_ids && ${params.add(patientIds)}::text[]`, ...scopePredicates(scope, 'r', params)];
+  if (options.types) where.push(`r.resource_type = ANY(${params.add(options.types)}::text[])`);
+  if (options.since) where.push(`r.last_updated >= ${params.add(options.since.toISOString())}::timestamptz`);
+  if (options.after) {
+    const [type, id] = decodeCompartmentCursor(options.after);
+    where.push(`(r.resource_type COLLATE "C", r.id COLLATE "C") > (${params.add(type)}::text COLLATE "C", ${params.add(id)}::text COLLATE "C")`);
+  }
+  const rows = await db.query<{ content: string; resource_type: string; id: string }>(
+    `SELECT r.content::text AS content, r.resource_type, r.id FROM resource r WHERE ${where.join(' AND ')} ORDER BY r.resource_type COLLATE "C", r.id COLLATE "C" LIMIT ${params.add(options.count + 1)}`,
+    params.values,
+  );
+  const page = rows.rows.slice(0, options.count);
+  const last = page[page.length - 1];
+  const resources = page.map((r) => parseStoredResource(r.content));
+  // Referenced resources outside any patient compartment (Practitioner, Organization, Location, Medication…).
+  const refParams = new SqlParams();
+  const refWhere = [
+    `x.resource_type = ANY(${refParams.add(page.map((r) => r.resource_type))}::text[])`,
+    `(x.resource_type, x.resource_id) IN (SELECT * FROM unnest(${refParams.add(page.map((r) => r.resource_type))}::text[], ${refParams.add(page.map((r) => r.id))}::text[]))`,
+    `r.patient_ids = '{}'`,
+    ...scopePredicates(scope, 'r', refParams),
+  ];
+  if (page.length > 0) {
+    const referenced = await db.query<{ content: string }>(
+      `SELECT DISTINCT r.content::text AS content FROM sp_reference x JOIN resource r ON r.resource_type = x.target_type AND r.id = x.target_id WHERE ${refWhere.join(' AND ')} LIMIT ${refParams.add(MAX_INCLUDED)}`,
+      refParams.values,
+    );
+    resources.push(...referenced.rows.map((r) => parseStoredResource(r.content)));
+  }
+  return {
+    resources,
+    next: rows.rows.length > options.count && last ? Buffer.from(JSON.stringify([last.resource_type, last.id])).toString('base64url') : undefined,
+  };
+}

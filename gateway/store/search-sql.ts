@@ -1,0 +1,230 @@
+import { scopePredicates, SqlParams, type AccessScope } from './access-scope';
+import { Prefix, type IndexTable, type SearchFilter, type SearchQuery, type SortKey } from './search-query';
+
+/**
+ * FHIR search → one parameterised SQL statement over `resource r`. Every filter is a semi-join on
+ * an index table; the access scope is part of the same WHERE, so paging and totals only ever see
+ * what the reader may see. Paging is keyset (the sort values of the last row, then the id), so a
+ * `next` link stays correct while resources are added or changed.
+ */
+
+const ID = `r.id COLLATE "C"`;
+
+function likeEscape(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function indexSubquery(table: IndexTable, code: string, params: SqlParams, condition: string): string {
+  return `r.id IN (SELECT x.resource_id FROM ${table} x WHERE x.resource_type = r.resource_type AND x.code = ${params.add(code)} AND (${condition}))`;
+}
+
+/** Range comparison of search value [sl, sh) against target [low, high) (FHIR R4 §3.1.1.5.5). */
+function rangePredicate(prefix: Prefix, low: string, high: string, sl: string, sh: string): string {
+  const eq = `(${low} >= ${sl} AND ${high} <= ${sh})`;
+  switch (prefix) {
+    case Prefix.EQ:
+      return eq;
+    case Prefix.NE:
+      return `NOT ${eq}`;
+    case Prefix.GT:
+      return `${high} > ${sh}`;
+    case Prefix.LT:
+      return `${low} < ${sl}`;
+    case Prefix.GE:
+      return `(${high} > ${sh} OR ${eq})`;
+    case Prefix.LE:
+      return `(${low} < ${sl} OR ${eq})`;
+    case Prefix.SA:
+      return `${low} >= ${sh}`;
+    case Prefix.EB:
+      return `${high} <= ${sl}`;
+    case Prefix.AP:
+      return `(${low} < ${sh} AND ${high} > ${sl})`;
+  }
+}
+
+function numberPredicate(prefix: Prefix, column: string, v: { value: number; low: number; high: number }, params: SqlParams): string {
+  const value = `${params.add(v.value)}::numeric`;
+  switch (prefix) {
+    case Prefix.EQ:
+    case Prefix.AP:
+      return `(${column} >= ${params.add(v.low)}::numeric AND ${column} < ${params.add(v.high)}::numeric)`;
+    case Prefix.NE:
+      return `NOT (${column} >= ${params.add(v.low)}::numeric AND ${column} < ${params.add(v.high)}::numeric)`;
+    case Prefix.GT:
+    case Prefix.SA:
+      return `${column} > ${value}`;
+    case Prefix.LT:
+    case Prefix.EB:
+      return `${column} < ${value}`;
+    case Prefix.GE:
+      return `${column} >= ${value}`;
+    case Prefix.LE:
+      return `${column} <= ${value}`;
+  }
+}
+
+function filterPredicate(filter: SearchFilter, params: SqlParams): string {
+  switch (filter.kind) {
+    case 'id':
+      return `r.id = ANY(${params.add(filter.values)}::text[])`;
+    case 'lastUpdated':
+      // A stored instant is the range [t, t + 1 ms).
+      return filter.values
+        .map((v) => rangePredicate(v.prefix, 'r.last_updated', `(r.last_updated + interval '1 millisecond')`, `${params.add(v.range.low.toISOString())}::timestamptz`, `${params.add(v.range.high.toISOString())}::timestamptz`))
+        .join(' AND ');
+    case 'token': {
+      const alternatives = filter.values.map((v) => {
+        const parts: string[] = [];
+        if (v.value !== undefined) parts.push(`x.value = ${params.add(v.value)}`);
+        if (v.system === null) parts.push('x.system IS NULL');
+        else if (v.system !== undefined) parts.push(`x.system = ${params.add(v.system)}`);
+        return `(${parts.join(' AND ')})`;
+      });
+      const sub = indexSubquery('sp_token', filter.code, params, alternatives.join(' OR '));
+      return filter.negate ? `NOT ${sub}` : sub;
+    }
+    case 'string': {
+      const alternatives = filter.values.map((v) => {
+        switch (filter.mode) {
+          case 'exact':
+            return `x.raw = ${params.add(v)}`;
+          case 'contains':
+            return `x.value LIKE ${params.add(`%${likeEscape(v)}%`)}`;
+          case 'start':
+            return `x.value LIKE ${params.add(`${likeEscape(v)}%`)}`;
+        }
+      });
+      return indexSubquery('sp_string', filter.code, params, alternatives.join(' OR '));
+    }
+    case 'date': {
+      const alternatives = filter.values.map((v) =>
+        rangePredicate(v.prefix, 'x.low', 'x.high', `${params.add(v.range.low.toISOString())}::timestamptz`, `${params.add(v.range.high.toISOString())}::timestamptz`),
+      );
+      return indexSubquery('sp_date', filter.code, params, alternatives.join(' OR '));
+    }
+    case 'reference': {
+      const alternatives = filter.values.map((v) =>
+        v.type ? `(x.target_type = ${params.add(v.type)} AND x.target_id = ${params.add(v.id)})` : `x.target_id = ${params.add(v.id)}`,
+      );
+      return indexSubquery('sp_reference', filter.code, params, alternatives.join(' OR '));
+    }
+    case 'number': {
+      const alternatives = filter.values.map((v) => {
+        const parts = [numberPredicate(v.prefix, 'x.value', v, params)];
+        if (v.system) parts.push(`x.system = ${params.add(v.system)}`);
+        if (v.unit) parts.push(`x.unit = ${params.add(v.unit)}`);
+        return `(${parts.join(' AND ')})`;
+      });
+      return indexSubquery('sp_number', filter.code, params, alternatives.join(' OR '));
+    }
+    case 'missing': {
+      const sub = indexSubquery(filter.table, filter.code, params, 'TRUE');
+      return filter.missing ? `NOT ${sub}` : sub;
+    }
+  }
+}
+
+interface SortColumn {
+  expression: string;
+  cast: 'text' | 'timestamptz' | 'numeric';
+  descending: boolean;
+}
+
+const SORT_VALUE: Record<IndexTable, { asc: string; desc: string; cast: SortColumn['cast'] }> = {
+  sp_string: { asc: 'min(x.value)', desc: 'max(x.value)', cast: 'text' },
+  sp_token: { asc: 'min(x.value)', desc: 'max(x.value)', cast: 'text' },
+  sp_reference: { asc: 'min(x.target_id)', desc: 'max(x.target_id)', cast: 'text' },
+  sp_date: { asc: 'min(x.low)', desc: 'max(x.high)', cast: 'timestamptz' },
+  sp_number: { asc: 'min(x.value)', desc: 'max(x.value)', cast: 'numeric' },
+};
+
+/** Missing values sort last in both directions (sentinels beyond every real value). */
+const LAST: Record<SortColumn['cast'], { asc: string; desc: string }> = {
+  text: { asc: `chr(1114111)`, desc: `''` },
+  timestamptz: { asc: `'infinity'::timestamptz`, desc: `'-infinity'::timestamptz` },
+  numeric: { asc: `'Infinity'::numeric`, desc: `'-Infinity'::numeric` },
+};
+
+function sortColumns(sort: SortKey[], params: SqlParams): SortColumn[] {
+  return sort.map((key) => {
+    if (key.code === '_id') return { expression: ID, cast: 'text', descending: key.descending };
+    if (key.code === '_lastUpdated') return { expression: 'r.last_updated', cast: 'timestamptz', descending: key.descending };
+    const table = key.table as IndexTable;
+    const spec = SORT_VALUE[table];
+    const aggregate = key.descending ? spec.desc : spec.asc;
+    const sentinel = key.descending ? LAST[spec.cast].desc : LAST[spec.cast].asc;
+    const collate = spec.cast === 'text' ? ' COLLATE "C"' : '';
+    return {
+      expression: `COALESCE((SELECT ${aggregate} FROM ${table} x WHERE x.resource_type = r.resource_type AND x.resource_id = r.id AND x.code = ${params.add(key.code)}), ${sentinel})${collate}`,
+      cast: spec.cast,
+      descending: key.descending,
+    };
+  });
+}
+
+export interface PageCursor {
+  direction: 'next' | 'previous';
+  sortValues: (string | null)[];
+  id: string;
+}
+
+export function encodeCursor(cursor: PageCursor): string {
+  return Buffer.from(JSON.stringify([cursor.direction === 'next' ? 'n' : 'p', cursor.sortValues, cursor.id])).toString('base64url');
+}
+
+/** Returns undefined for anything that is not a cursor we made. */
+export function decodeCursor(text: string, sortKeyCount: number): PageCursor | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (!Array.isArray(value) || value.length !== 3) return undefined;
+    const [direction, sortValues, id] = value as unknown[];
+    if ((direction !== 'n' && direction !== 'p') || typeof id !== 'string' || !Array.isArray(sortValues)) return undefined;
+    if (sortValues.length !== sortKeyCount || !sortValues.every((v) => v === null || typeof v === 'string')) return undefined;
+    return { direction: direction === 'n' ? 'next' : 'previous', sortValues: sortValues as (string | null)[], id };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Rows strictly after (or before) the cursor row in the sort order, the id breaking ties. */
+function keysetPredicate(columns: SortColumn[], cursor: PageCursor, params: SqlParams): string {
+  const keys = [...columns.map((c, i) => ({ expression: c.expression, descending: c.descending, value: `${params.add(cursor.sortValues[i])}::${c.cast}` })), { expression: ID, descending: false, value: `${params.add(cursor.id)}::text COLLATE "C"` }];
+  const alternatives = keys.map((key, i) => {
+    const forward = key.descending ? '<' : '>';
+    const op = cursor.direction === 'next' ? forward : forward === '>' ? '<' : '>';
+    const equalities = keys.slice(0, i).map((k) => `${k.expression} = ${k.value}`);
+    return `(${[...equalities, `${key.expression} ${op} ${key.value}`].join(' AND ')})`;
+  });
+  return `(${alternatives.join(' OR ')})`;
+}
+
+export interface BuiltSearch {
+  sql: string;
+  params: unknown[];
+  countSql: string;
+  countParams: unknown[];
+  /** The page was fetched backwards and must be reversed before use. */
+  reversed: boolean;
+}
+
+export function buildSearchSql(query: SearchQuery, scope: AccessScope, cursor: PageCursor | undefined): BuiltSearch {
+  // The count shares the filters and scope but not the sort or cursor (and so none of their parameters).
+  const build = (forPage: boolean): { sql: string; params: SqlParams; columns: SortColumn[] } => {
+    const params = new SqlParams();
+    const where = [`r.resource_type = ${params.add(query.resourceType)}`];
+    where.push(...scopePredicates(scope, 'r', params));
+    for (const filter of query.filters) where.push(filterPredicate(filter, params));
+    const columns = forPage ? sortColumns(query.sort, params) : [];
+    if (forPage && cursor) where.push(keysetPredicate(columns, cursor, params));
+    return { sql: where.join('\n  AND '), params, columns };
+  };
+  const page = build(true);
+  const reversed = cursor?.direction === 'previous';
+  const order = [...page.columns.map((c) => `${c.expression} ${c.descending !== reversed ? 'DESC' : 'ASC'}`), `${ID} ${reversed ? 'DESC' : 'ASC'}`];
+  const select = [`r.content::text AS content`, `r.id`, ...page.columns.map((c, i) => `(${c.expression})::text AS s${i}`)];
+  const limit = page.params.add(query.count + 1);
+  const sql = `SELECT ${select.join(', ')}\nFROM resource r\nWHERE ${page.sql}\nORDER BY ${order.join(', ')}\nLIMIT ${limit}`;
+  const counted = build(false);
+  return { sql, params: page.params.values, countSql: `SELECT count(*)::int AS total FROM resource r WHERE ${counted.sql}`, countParams: counted.params.values, reversed };
+}
