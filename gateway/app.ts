@@ -34,7 +34,8 @@ export function createApp(options: AppOptions): Express {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       // The route pattern, never the URL: paths and queries can carry identifiers and names.
-      const route = (req.route as { path?: string } | undefined)?.path ? `${req.baseUrl}${String((req.route as { path: string }).path)}` : 'unmatched';
+      const routePath = (req.route as { path?: string } | undefined)?.path;
+      const route = routePath ? `${req.baseUrl}${routePath}` : 'unmatched';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       metrics.httpDuration.observe({ method: req.method, route }, seconds);

@@ -86,8 +86,17 @@ export class SecureReader {
       ...(query.include.length > 0 ? await readIncluded(this.db, scope, matches.resources, query.include) : []),
       ...(query.revInclude.length > 0 ? await readRevIncluded(this.db, scope, matches.resources, query.revInclude) : []),
     ];
-    const matchKeys = new Set(matches.resources.map(refOf));
-    const extra = this.checkAll(request, included.filter((r) => !matchKeys.has(refOf(r))));
+    // Each resource once: a match is not repeated as an include, nor an include reached both ways.
+    const seen = new Set(matches.resources.map(refOf));
+    const extra = this.checkAll(
+      request,
+      included.filter((r) => {
+        const key = refOf(r);
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      }),
+    );
     const withheld = matches.withheld + extra.withheld;
     await this.audit.record({ request, outcome: 'permit', returned: [...matches.resources, ...extra.resources].map(refOf), withheld, query: queryText });
     return { matches: matches.resources, included: extra.resources, withheld, total: page.total, next: page.next, previous: page.previous };

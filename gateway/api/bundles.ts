@@ -36,7 +36,8 @@ export function searchsetBundle(options: {
     type: 'searchset',
     ...(options.total !== undefined ? { total: options.total } : {}),
     link: options.links,
-    entry,
+    // FHIR JSON has no empty arrays.
+    ...(entry.length > 0 ? { entry } : {}),
   };
 }
 
@@ -48,7 +49,7 @@ export function historyBundle(options: { baseUrl: string; versions: readonly Res
     response: { status: resource.meta?.versionId === '1' ? '201 Created' : '200 OK', etag: `W/"${resource.meta?.versionId ?? ''}"`, lastModified: resource.meta?.lastUpdated },
   }));
   if (options.withheld > 0) entry.push({ resource: withheldNotice() });
-  return { resourceType: 'Bundle', type: 'history', total: options.total, link: options.links, entry };
+  return { resourceType: 'Bundle', type: 'history', total: options.total, link: options.links, ...(entry.length > 0 ? { entry } : {}) };
 }
 
 /** A link back to the same request with some parameters replaced. */

@@ -6,13 +6,14 @@ let cached: Omit<CapabilityStatement, 'implementation'> | undefined;
 
 function resourceEntry(type: string): CapabilityStatementRestResource {
   const params = [...indexedParams(type).values()];
+  const includes = params.filter((p) => p.kind === IndexKind.REFERENCE).map((p) => `${type}:${p.code}`);
   return {
     type: type as CapabilityStatementRestResource["type"],
     interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, { code: 'search-type' }],
     versioning: 'versioned',
     readHistory: true,
     updateCreate: false,
-    searchInclude: params.filter((p) => p.kind === IndexKind.REFERENCE).map((p) => `${type}:${p.code}`),
+    ...(includes.length > 0 ? { searchInclude: includes } : {}),
     searchParam: [
       { name: '_id', type: 'token', definition: 'http://hl7.org/fhir/SearchParameter/Resource-id' },
       { name: '_lastUpdated', type: 'date', definition: 'http://hl7.org/fhir/SearchParameter/Resource-lastUpdated' },
@@ -43,7 +44,6 @@ export function capabilityStatement(baseUrl: string): CapabilityStatement {
         documentation:
           'Read-only shared care record. Search supports token (system|code, |code, system|, :not), string (default starts-with, :exact, :contains), date with prefixes and partial dates, reference ([Type/]id, :Type), number and quantity with prefixes, :missing, _id, _lastUpdated, _count (max 1000), _sort, _include and _revinclude (one level), _summary=count, _total. Paging links use an opaque _cursor.',
         resource: allResourceTypes().map(resourceEntry),
-        interaction: [],
       },
     ],
   };

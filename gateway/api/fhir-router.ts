@@ -41,7 +41,7 @@ export function outcomeErrorHandler(logger: Logger) {
       sendOutcome(res, 413, new HttpOutcomeError(413, 'too-costly', 'The request body is too large').outcome);
       return;
     }
-    logger.error({ err, requestId, method: req.method, route: req.route?.path }, 'request failed');
+    logger.error({ err, requestId, method: req.method, route: (req.route as { path?: string } | undefined)?.path }, 'request failed');
     sendOutcome(res, 500, internalErrorOutcome(requestId));
   };
 }
@@ -70,11 +70,12 @@ export function fhirRouter(options: FhirRouterOptions): Router {
     };
 
   // People never write: every method but GET/HEAD is refused before routing.
-  router.use((req, _res, next) => {
+  router.use((req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') {
       next();
       return;
     }
+    res.setHeader('Allow', 'GET, HEAD');
     next(new HttpOutcomeError(405, 'not-supported', `${req.method} is not allowed: the shared record is read-only. Source systems write through the intake endpoints.`));
   });
 

@@ -17,14 +17,21 @@ function fail(message: string, parameter: string): never {
   throw new OperationOutcomeError(badRequest(message, parameter));
 }
 
-/** Comma separates alternatives (OR); a backslash escapes a comma in a value. */
+/**
+ * Comma separates alternatives (OR). A backslash escapes ',', '|', '$' and itself (R4 §3.1.1.5.1);
+ * only the commas are resolved here, so a token can still tell an escaped '|' from its separator.
+ */
 function splitValues(raw: string): string[] {
   const values: string[] = [];
   let current = '';
   for (let i = 0; i < raw.length; i++) {
-    const c = raw[i];
-    if (c === '\\' && i + 1 < raw.length && (raw[i + 1] === ',' || raw[i + 1] === '\\' || raw[i + 1] === '|' || raw[i + 1] === '$')) {
-      current += raw[i + 1];
+    const c = raw.charAt(i);
+    const after = raw.charAt(i + 1);
+    if (c === '\\' && after === ',') {
+      current += after;
+      i++;
+    } else if (c === '\\' && (after === '\\' || after === '|' || after === '$')) {
+      current += c + after;
       i++;
     } else if (c === ',') {
       values.push(current);
@@ -35,6 +42,19 @@ function splitValues(raw: string): string[] {
   }
   values.push(current);
   return values;
+}
+
+function unescapeValue(value: string): string {
+  return value.replace(/\\([\\|$])/g, '$1');
+}
+
+/** The index of the first '|' not escaped by a backslash, or -1. */
+function unescapedBar(value: string): number {
+  for (let i = 0; i < value.length; i++) {
+    if (value.charAt(i) === '\\') i++;
+    else if (value.charAt(i) === '|') return i;
+  }
+  return -1;
 }
 
 function splitPrefix(value: string): { prefix: Prefix; rest: string } {
@@ -71,7 +91,7 @@ function parseDates(key: string, values: string[]): { prefix: Prefix; range: Non
 
 function parseNumber(key: string, raw: string, quantity: boolean): Extract<SearchFilter, { kind: 'number' }>['values'][number] {
   const { prefix, rest } = splitPrefix(raw);
-  const [num, system, unit] = quantity ? rest.split('|') : [rest];
+  const [num, system, unit] = quantity ? rest.split(/(?<!\\)\|/).map(unescapeValue) : [rest];
   if (!num || !/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(num)) fail(`'${raw}' is not a valid number for ${key}`, key);
   const value = Number(num);
   // Implicit precision: '100' means [99.5, 100.5), '100.0' means [99.95, 100.05).
@@ -104,8 +124,9 @@ function parseFilter(resourceType: string, key: string, raw: string): SearchFilt
   const [code, modifier, ...rest] = key.split(':');
   if (!code || rest.length > 0) fail(`Unknown search parameter '${key}'`, key);
   if (code.includes('.')) fail(`Chained search ('${key}') is not supported`, key);
-  const values = splitValues(raw);
-  if (values.some((v) => v.length === 0)) fail(`Empty value for search parameter '${key}'`, key);
+  const escapedValues = splitValues(raw);
+  if (escapedValues.some((v) => v.length === 0)) fail(`Empty value for search parameter '${key}'`, key);
+  const values = escapedValues.map(unescapeValue);
 
   if (code === '_id') {
     if (modifier) fail(`Modifier ':${modifier}' is not supported on _id`, key);
@@ -127,11 +148,11 @@ function parseFilter(resourceType: string, key: string, raw: string): SearchFilt
     case IndexKind.TOKEN:
     case IndexKind.URI: {
       if (modifier && modifier !== 'not') fail(`Modifier ':${modifier}' is not supported on ${code}`, key);
-      const parsed = values.map((v) => {
-        const bar = v.indexOf('|');
-        if (param.kind === IndexKind.URI || bar < 0) return { value: v };
-        const system = v.slice(0, bar);
-        const value = v.slice(bar + 1);
+      const parsed = escapedValues.map((v) => {
+        const bar = unescapedBar(v);
+        if (param.kind === IndexKind.URI || bar < 0) return { value: unescapeValue(v) };
+        const system = unescapeValue(v.slice(0, bar));
+        const value = unescapeValue(v.slice(bar + 1));
         if (system === '' && value === '') fail(`'${v}' is not a valid token for ${key}`, key);
         return { system: system === '' ? null : system, value: value === '' ? undefined : value };
       });
@@ -152,7 +173,7 @@ function parseFilter(resourceType: string, key: string, raw: string): SearchFilt
     case IndexKind.NUMBER:
     case IndexKind.QUANTITY:
       if (modifier) fail(`Modifier ':${modifier}' is not supported on ${code}`, key);
-      return { kind: 'number', code, values: values.map((v) => parseNumber(key, v, param.kind === IndexKind.QUANTITY)) };
+      return { kind: 'number', code, values: escapedValues.map((v) => parseNumber(key, v, param.kind === IndexKind.QUANTITY)) };
   }
 }
 

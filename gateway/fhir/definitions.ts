@@ -27,7 +27,7 @@ export function loadFhirDefinitions(): void {
     .map((e: BundleEntry) => e.resource)
     .filter((r): r is NonNullable<typeof r> & { resourceType: 'StructureDefinition' } => r?.resourceType === 'StructureDefinition')
     .filter((sd) => sd.kind === 'resource' && !sd.abstract && sd.derivation !== 'constraint')
-    .map((sd) => sd.type as string)
+    .map((sd) => sd.type)
     .sort();
   const compartment = readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition;
   patientCompartment = new Map((compartment.resource ?? []).filter((r) => r.param?.length).map((r) => [r.code, r.param ?? []]));

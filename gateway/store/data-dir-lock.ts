@@ -23,6 +23,9 @@ function processExists(pid: number): boolean {
   }
 }
 
+/** Directories this process holds: a second open from the same process is as unsafe as one from another. */
+const heldByThisProcess = new Set<string>();
+
 export interface DataDirLock {
   release(): void;
 }
@@ -30,16 +33,19 @@ export interface DataDirLock {
 export function lockDataDir(dir: string): DataDirLock {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'carebridge.lock');
+  if (heldByThisProcess.has(path)) throw new DataDirLockedError(dir, process.pid);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      heldByThisProcess.add(path);
       let released = false;
       return {
         release(): void {
           if (released) return;
           released = true;
+          heldByThisProcess.delete(path);
           try {
             unlinkSync(path);
           } catch {
@@ -50,6 +56,8 @@ export function lockDataDir(dir: string): DataDirLock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+      // Our own pid in a lock we don't hold is a lock from an earlier life of this pid (a container's
+      // pid 1 after a restart): stale like any other.
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processExists(owner)) {
         throw new DataDirLockedError(dir, owner);
       }

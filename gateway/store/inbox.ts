@@ -37,7 +37,7 @@ interface InboxRow {
 }
 
 function toItem(row: InboxRow): InboxItem {
-  return { id: String(row.id), source: row.source, kind: row.kind, dedupKey: row.dedup_key, contentHash: row.content_hash, status: row.status, attempts: row.attempts, outcome: row.outcome };
+  return { id: row.id, source: row.source, kind: row.kind, dedupKey: row.dedup_key, contentHash: row.content_hash, status: row.status, attempts: row.attempts, outcome: row.outcome };
 }
 
 const COLUMNS = 'id::text AS id, source, kind, dedup_key, content_hash, status, attempts, outcome';

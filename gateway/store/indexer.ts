@@ -112,8 +112,8 @@ function addNumber(rows: IndexRows, param: IndexedParam, tv: TypedValue): void {
     rows.number.push({ code: param.code, value: tv.value, system: null, unit: null });
     return;
   }
-  const q = tv.value as { value?: number; system?: string; code?: string; unit?: string };
-  if (typeof q?.value === 'number') rows.number.push({ code: param.code, value: q.value, system: q.system ?? null, unit: q.code ?? q.unit ?? null });
+  const q = tv.value as { value?: number; system?: string; code?: string; unit?: string } | null;
+  if (q && typeof q.value === 'number') rows.number.push({ code: param.code, value: q.value, system: q.system ?? null, unit: q.code ?? q.unit ?? null });
 }
 
 export function indexResource(resource: Resource): IndexRows {
@@ -167,5 +167,5 @@ export function patientCompartmentIds(resource: Resource, rows: IndexRows): stri
 
 /** meta.security as 'system|code' strings, for the access filter. */
 export function securityLabels(resource: Resource): string[] {
-  return (resource.meta?.security ?? []).filter((c) => c.code).map((c) => `${c.system ?? ''}|${c.code}`);
+  return (resource.meta?.security ?? []).flatMap((c) => (c.code ? [`${c.system ?? ''}|${c.code}`] : []));
 }

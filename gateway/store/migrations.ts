@@ -100,11 +100,10 @@ CREATE INDEX inbox_pending_idx ON inbox (status, id) WHERE status IN ('pending',
 const MIGRATION_LOCK_KEY = 7_200_317;
 
 export async function migrate(engine: SqlEngine, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
-  await engine.exec(
-    `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-  ).catch(async (err: unknown) => {
-    // Two processes creating the table at once: one wins, the other sees a unique violation.
-    if ((err as { code?: string }).code !== '23505' && (err as { code?: string }).code !== '42P07') throw err;
+  // Under the lock, so two processes starting at once don't race to create it.
+  await engine.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
   });
   const applied: number[] = [];
   for (const migration of migrations) {
@@ -124,7 +123,7 @@ export async function migrate(engine: SqlEngine, migrations: readonly Migration[
 /** The versions the code expects and the versions the database has, for /readyz. */
 export async function pendingMigrations(engine: SqlEngine, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const result = await engine.query<{ version: number }>('SELECT version FROM schema_migrations');
-  const have = new Set(result.rows.map((r) => Number(r.version)));
+  const have = new Set(result.rows.map((r) => r.version));
   return migrations.map((m) => m.version).filter((v) => !have.has(v));
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
@@ -12,6 +12,28 @@ export class EmbeddedStoreUnreadableError extends Error {
       options,
     );
     this.name = 'EmbeddedStoreUnreadableError';
+  }
+}
+
+const WRITE_STATEMENT = /^\s*(INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|TRUNCATE)\b/i;
+
+/**
+ * PGlite's PostgreSQL believes it fsyncs, but on Node the call is a no-op (electric-sql/pglite#1107):
+ * a commit reaches the OS page cache, which survives a killed process but not a power cut. So after
+ * every commit we fsync the newest WAL segments ourselves; WAL replay at the next start then
+ * restores every acknowledged commit.
+ */
+function fsyncWal(pgdata: string): void {
+  const walDir = join(pgdata, 'pg_wal');
+  const segments = readdirSync(walDir).filter((name) => /^[0-9A-F]{24}$/.test(name)).sort();
+  // A commit can straddle a segment boundary: sync the last two.
+  for (const name of [...segments.slice(-2), '.']) {
+    const fd = openSync(join(walDir, name), 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 
@@ -35,10 +57,15 @@ export class PgliteEngine implements SqlEngine {
   private constructor(
     private readonly db: PGlite,
     private readonly lock: DataDirLock | undefined,
+    private readonly pgdata: string | undefined,
   ) {}
 
+  private durable(): void {
+    if (this.pgdata) fsyncWal(this.pgdata);
+  }
+
   static async open(dir?: string): Promise<PgliteEngine> {
-    if (!dir) return new PgliteEngine(await PGlite.create(), undefined);
+    if (!dir) return new PgliteEngine(await PGlite.create(), undefined, undefined);
     const lock = lockDataDir(dir);
     const pgdata = join(dir, 'pglite');
     try {
@@ -49,23 +76,28 @@ export class PgliteEngine implements SqlEngine {
       const db = await PGlite.create(pgdata);
       // A trivial query proves WAL recovery finished and the catalog is readable.
       await db.query('SELECT 1');
-      return new PgliteEngine(db, lock);
+      return new PgliteEngine(db, lock, pgdata);
     } catch (err) {
       lock.release();
       throw new EmbeddedStoreUnreadableError(pgdata, { cause: err });
     }
   }
 
-  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    return wrap(this.db).query<R>(sql, params);
+  async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    const result = await wrap(this.db).query<R>(sql, params);
+    if (WRITE_STATEMENT.test(sql)) this.durable();
+    return result;
   }
 
-  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(wrap(tx)));
+  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction((tx) => fn(wrap(tx)));
+    this.durable();
+    return result;
   }
 
   async exec(sql: string): Promise<void> {
     await this.db.exec(sql);
+    this.durable();
   }
 
   async close(): Promise<void> {

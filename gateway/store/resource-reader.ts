@@ -2,7 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { scopePredicates, SqlParams, type AccessScope } from './access-scope';
 import type { SqlClient } from './engine';
 import type { IncludeSpec, SearchQuery } from './search-query';
-import { buildSearchSql, decodeCursor, encodeCursor, type PageCursor } from './search-sql';
+import { buildSearchSql, decodeCursor, encodeCursor, sortCasts, type PageCursor } from './search-sql';
 
 /**
  * Every read of stored resources. Each function takes an AccessScope: there is no way to read
@@ -12,8 +12,8 @@ import { buildSearchSql, decodeCursor, encodeCursor, type PageCursor } from './s
 
 /** jsonb stores keys in its own order; FHIR readers expect resourceType, id and meta first. */
 export function parseStoredResource(text: string): Resource {
-  const parsed = JSON.parse(text) as Resource;
-  return { resourceType: parsed.resourceType, id: parsed.id, meta: parsed.meta, ...parsed } as Resource;
+  const { resourceType, id, meta, ...rest } = JSON.parse(text) as Resource;
+  return { resourceType, id, meta, ...rest } as Resource;
 }
 
 export type ReadOutcome = { found: true; resource: Resource } | { found: false; withheld: boolean };
@@ -103,7 +103,7 @@ export class InvalidCursorError extends Error {
 export async function searchResources(db: SqlClient, scope: AccessScope, query: SearchQuery): Promise<SearchPage> {
   let cursor: PageCursor | undefined;
   if (query.cursor !== undefined) {
-    cursor = decodeCursor(query.cursor, query.sort.length);
+    cursor = decodeCursor(query.cursor, sortCasts(query.sort));
     if (!cursor) throw new InvalidCursorError();
   }
   const built = buildSearchSql(query, scope, cursor);
@@ -228,6 +228,7 @@ export async function readCompartment(
     `r.patient_ids = '{}'`,
     ...scopePredicates(scope, 'r', refParams),
   ];
+  if (options.types) refWhere.push(`r.resource_type = ANY(${refParams.add(options.types)}::text[])`);
   if (page.length > 0) {
     const referenced = await db.query<{ content: string }>(
       `SELECT DISTINCT r.content::text AS content FROM sp_reference x JOIN resource r ON r.resource_type = x.target_type AND r.id = x.target_id WHERE ${refWhere.join(' AND ')} LIMIT ${refParams.add(MAX_INCLUDED)}`,

@@ -56,7 +56,7 @@ class BatchColumns {
 }
 
 function push<T extends Record<string, unknown[]>>(columns: T, row: { [K in keyof T]: T[K][number] }): void {
-  for (const key of Object.keys(columns) as (keyof T)[]) columns[key].push(row[key]);
+  for (const key of Object.keys(columns) as (keyof T)[]) (columns[key] as unknown[]).push(row[key]);
 }
 
 /** text[] columns inside a text[] parameter can't nest, so array-valued columns travel as literals. */

@@ -18,33 +18,57 @@ function indexSubquery(table: IndexTable, code: string, params: SqlParams, condi
   return `r.id IN (SELECT x.resource_id FROM ${table} x WHERE x.resource_type = r.resource_type AND x.code = ${params.add(code)} AND (${condition}))`;
 }
 
-/** Range comparison of search value [sl, sh) against target [low, high) (FHIR R4 §3.1.1.5.5). */
-function rangePredicate(prefix: Prefix, low: string, high: string, sl: string, sh: string): string {
-  const eq = `(${low} >= ${sl} AND ${high} <= ${sh})`;
+/**
+ * Range comparison of search value [sl, sh) against target [low, high) (FHIR R4 §3.1.1.5.5).
+ * The bounds are added as parameters only when the prefix uses them: PostgreSQL refuses a
+ * statement with a parameter it never sees.
+ */
+function rangePredicate(prefix: Prefix, low: string, high: string, bounds: { sl: () => string; sh: () => string }): string {
+  const sl = (): string => bounds.sl();
+  const sh = (): string => bounds.sh();
+  const eqOf = (): string => {
+    const s = sl();
+    return `(${low} >= ${s} AND ${high} <= ${sh()})`;
+  };
   switch (prefix) {
     case Prefix.EQ:
-      return eq;
+      return eqOf();
     case Prefix.NE:
-      return `NOT ${eq}`;
+      return `NOT ${eqOf()}`;
     case Prefix.GT:
-      return `${high} > ${sh}`;
+      return `${high} > ${sh()}`;
     case Prefix.LT:
-      return `${low} < ${sl}`;
-    case Prefix.GE:
-      return `(${high} > ${sh} OR ${eq})`;
-    case Prefix.LE:
-      return `(${low} < ${sl} OR ${eq})`;
+      return `${low} < ${sl()}`;
+    case Prefix.GE: {
+      const s = sh();
+      return `(${high} > ${s} OR ${eqOf()})`;
+    }
+    case Prefix.LE: {
+      const s = sl();
+      return `(${low} < ${s} OR ${eqOf()})`;
+    }
     case Prefix.SA:
-      return `${low} >= ${sh}`;
+      return `${low} >= ${sh()}`;
     case Prefix.EB:
-      return `${high} <= ${sl}`;
-    case Prefix.AP:
-      return `(${low} < ${sh} AND ${high} > ${sl})`;
+      return `${high} <= ${sl()}`;
+    case Prefix.AP: {
+      const s = sh();
+      return `(${low} < ${s} AND ${high} > ${sl()})`;
+    }
   }
 }
 
+function rangeBounds(range: { low: Date; high: Date }, params: SqlParams): { sl: () => string; sh: () => string } {
+  let sl: string | undefined;
+  let sh: string | undefined;
+  return {
+    sl: () => (sl ??= `${params.add(range.low.toISOString())}::timestamptz`),
+    sh: () => (sh ??= `${params.add(range.high.toISOString())}::timestamptz`),
+  };
+}
+
 function numberPredicate(prefix: Prefix, column: string, v: { value: number; low: number; high: number }, params: SqlParams): string {
-  const value = `${params.add(v.value)}::numeric`;
+  const value = (): string => `${params.add(v.value)}::numeric`;
   switch (prefix) {
     case Prefix.EQ:
     case Prefix.AP:
@@ -53,14 +77,14 @@ function numberPredicate(prefix: Prefix, column: string, v: { value: number; low
       return `NOT (${column} >= ${params.add(v.low)}::numeric AND ${column} < ${params.add(v.high)}::numeric)`;
     case Prefix.GT:
     case Prefix.SA:
-      return `${column} > ${value}`;
+      return `${column} > ${value()}`;
     case Prefix.LT:
     case Prefix.EB:
-      return `${column} < ${value}`;
+      return `${column} < ${value()}`;
     case Prefix.GE:
-      return `${column} >= ${value}`;
+      return `${column} >= ${value()}`;
     case Prefix.LE:
-      return `${column} <= ${value}`;
+      return `${column} <= ${value()}`;
   }
 }
 
@@ -71,7 +95,7 @@ function filterPredicate(filter: SearchFilter, params: SqlParams): string {
     case 'lastUpdated':
       // A stored instant is the range [t, t + 1 ms).
       return filter.values
-        .map((v) => rangePredicate(v.prefix, 'r.last_updated', `(r.last_updated + interval '1 millisecond')`, `${params.add(v.range.low.toISOString())}::timestamptz`, `${params.add(v.range.high.toISOString())}::timestamptz`))
+        .map((v) => rangePredicate(v.prefix, 'r.last_updated', `(r.last_updated + interval '1 millisecond')`, rangeBounds(v.range, params)))
         .join(' AND ');
     case 'token': {
       const alternatives = filter.values.map((v) => {
@@ -99,7 +123,7 @@ function filterPredicate(filter: SearchFilter, params: SqlParams): string {
     }
     case 'date': {
       const alternatives = filter.values.map((v) =>
-        rangePredicate(v.prefix, 'x.low', 'x.high', `${params.add(v.range.low.toISOString())}::timestamptz`, `${params.add(v.range.high.toISOString())}::timestamptz`),
+        rangePredicate(v.prefix, 'x.low', 'x.high', rangeBounds(v.range, params)),
       );
       return indexSubquery('sp_date', filter.code, params, alternatives.join(' OR '));
     }
@@ -173,14 +197,39 @@ export function encodeCursor(cursor: PageCursor): string {
   return Buffer.from(JSON.stringify([cursor.direction === 'next' ? 'n' : 'p', cursor.sortValues, cursor.id])).toString('base64url');
 }
 
-/** Returns undefined for anything that is not a cursor we made. */
-export function decodeCursor(text: string, sortKeyCount: number): PageCursor | undefined {
+/** Whether a cursor's sort value can be cast to its column's type (a tampered one may not). */
+function validSortValue(value: string | null, cast: SortColumn['cast']): boolean {
+  if (value === null) return true;
+  switch (cast) {
+    case 'text':
+      return value.length <= 4096;
+    case 'timestamptz':
+      return value === 'infinity' || value === '-infinity' || (/^\d{4}-\d{2}-\d{2}[ T][\d:.]+([+-]\d{2}(:?\d{2})?|Z)?$/.test(value) && !Number.isNaN(Date.parse(value.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00'))));
+    case 'numeric':
+      return /^(-?\d+(\.\d+)?|-?Infinity)$/.test(value);
+  }
+}
+
+/** The casts of the sort keys, for checking a cursor before it reaches SQL. */
+export function sortCasts(sort: readonly SortKey[]): SortColumn['cast'][] {
+  return sort.map((key) => {
+    if (key.code === '_id') return 'text';
+    if (key.code === '_lastUpdated') return 'timestamptz';
+    return SORT_VALUE[key.table as IndexTable].cast;
+  });
+}
+
+/** Returns undefined for anything that is not a cursor we made for this sort. */
+export function decodeCursor(text: string, casts: readonly SortColumn['cast'][]): PageCursor | undefined {
+  const sortKeyCount = casts.length;
   try {
     const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
     if (!Array.isArray(value) || value.length !== 3) return undefined;
     const [direction, sortValues, id] = value as unknown[];
     if ((direction !== 'n' && direction !== 'p') || typeof id !== 'string' || !Array.isArray(sortValues)) return undefined;
     if (sortValues.length !== sortKeyCount || !sortValues.every((v) => v === null || typeof v === 'string')) return undefined;
+    if (!(sortValues as (string | null)[]).every((v, i) => validSortValue(v, casts[i] ?? 'text'))) return undefined;
+    if (id.length === 0 || id.length > 64) return undefined;
     return { direction: direction === 'n' ? 'next' : 'previous', sortValues: sortValues as (string | null)[], id };
   } catch {
     return undefined;
