@@ -18,7 +18,7 @@ describe('crash safety of the embedded store (PGlite)', () => {
     for (const run of ['r1', 'r2', 'r3']) {
       // Each restart must get past the lock file the killed process left behind.
       acknowledged[run] = await runAndKill(run, { DATA_DIR: dir, DATABASE_URL: '' }, 5);
-      expect(acknowledged[run]?.length).toBeGreaterThanOrEqual(5);
+      expect(acknowledged[run].length).toBeGreaterThanOrEqual(5);
     }
     const store = await Store.open({ dataDir: dir });
     try {

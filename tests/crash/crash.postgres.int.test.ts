@@ -9,7 +9,7 @@ describe('crash safety on PostgreSQL', () => {
       const acknowledged: Record<string, number[]> = {};
       for (const run of ['r1', 'r2', 'r3']) {
         acknowledged[run] = await runAndKill(run, { DATABASE_URL: database.url }, 20);
-        expect(acknowledged[run]?.length).toBeGreaterThanOrEqual(20);
+        expect(acknowledged[run].length).toBeGreaterThanOrEqual(20);
       }
       const store = await Store.open({ databaseUrl: database.url });
       try {
