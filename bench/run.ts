@@ -1,0 +1,278 @@
+/**
+ * `npm run bench`: the store and API benchmarks, each against a ceiling measured in the same run.
+ *
+ *   Store: 50,000 synthetic resources written through store.upsert (the real write path) and, batch
+ *   by batch, the same rows written by bare multi-row INSERTs (the ceiling); then read-by-id and
+ *   search-by-NHS-number through the real reader against the bare indexed SELECTs. On PGlite
+ *   (file-backed, the embedded default) and on PostgreSQL.
+ *   API: the real app on loopback, 20 concurrent keep-alive clients, read-by-id and Patient search
+ *   by NHS number; req/s, p50 and p99.
+ *
+ * PostgreSQL is DATABASE_URL when set (only schemas named carebridge_bench_* are created and
+ * dropped there), otherwise a throw-away server started for the run and removed after it.
+ * Results are printed as tables and written to bench/results/latest.json.
+ *
+ * Knobs for a quick run (defaults are the published configuration): BENCH_PATIENTS (10000; five
+ * resources each), BENCH_BATCH (500), BENCH_LOOKUPS (5000), BENCH_API_SECONDS (15).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { loadFhirDefinitions } from '../gateway/fhir/definitions';
+import { Store } from '../gateway/store/store';
+import { benchApi, type ApiPlan, type ApiResults } from './api-bench';
+import { pgliteStores, postgresStores, type BenchStores } from './bench-stores';
+import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type ResourceKey } from './lookup-paths';
+import { machineInfo, type MachineInfo } from './machine';
+import { findPostgresBin, startThrowawayPostgres } from './postgres-server';
+import { assertSameRows, type TableDigest } from './same-rows';
+import { RESOURCES_PER_PATIENT, syntheticPopulation } from './synthetic-data';
+import { formatTable, ms, percent, rate } from './table';
+import { batchesOf, prepareCeilingBatches, timeWrites, type WriteComparison } from './write-paths';
+
+const intFromEnv = (name: string, fallback: number): number => {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+};
+
+const PATIENTS = intFromEnv('BENCH_PATIENTS', 10_000);
+const BATCH_SIZE = intFromEnv('BENCH_BATCH', 500);
+const LOOKUPS = intFromEnv('BENCH_LOOKUPS', 5_000);
+const API_SECONDS = intFromEnv('BENCH_API_SECONDS', 15);
+const CONNECTIONS = 20;
+const LOOKUP_WARMUP = 200;
+/** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
+const LOOKUP_MAX_MS = 10_000;
+/** The goals from the issue: the store at least half its ceiling; 2,000 reads/s on PostgreSQL. */
+const STORE_GOAL = 0.5;
+const API_READ_GOAL = 2_000;
+
+interface EngineResults {
+  readonly engine: 'pglite' | 'postgres';
+  readonly writes: WriteComparison;
+  readonly lookups: { readonly store: LookupResults; readonly ceiling: LookupResults };
+  readonly api?: ApiResults;
+  readonly rows: TableDigest[];
+}
+
+interface Postgres {
+  readonly url: string;
+  readonly source: 'DATABASE_URL' | 'throwaway server';
+  stop(): void;
+}
+
+const cleanups: (() => void | Promise<void>)[] = [];
+
+async function runCleanups(): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      await cleanup();
+    } catch (err) {
+      console.error('cleanup failed:', err);
+    }
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void runCleanups().finally(() => process.exit(130));
+  });
+}
+
+async function openPostgres(): Promise<Postgres | string> {
+  const url = process.env['DATABASE_URL'];
+  if (url) return { url, source: 'DATABASE_URL', stop: () => undefined };
+  const bin = findPostgresBin();
+  if (!bin) return 'no DATABASE_URL and no PostgreSQL binaries under /usr/lib/postgresql (apt-get install postgresql)';
+  try {
+    const server = await startThrowawayPostgres(bin);
+    return { url: server.url, source: 'throwaway server', stop: server.stop };
+  } catch (err) {
+    return `could not start a throw-away PostgreSQL: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+async function serverVersion(store: Store): Promise<string> {
+  const result = await store.engine.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+  return result.rows[0]?.v.split(' ')[0] ?? 'unknown';
+}
+
+async function benchEngine(
+  stores: BenchStores,
+  batches: Parameters<typeof timeWrites>[2],
+  columns: Parameters<typeof timeWrites>[3],
+  now: Date,
+  keys: LookupKeys,
+  apiPlan: ApiPlan | undefined,
+): Promise<EngineResults> {
+  const log = (message: string): void => console.log(`  ${(process.uptime()).toFixed(0).padStart(4)} s  [${stores.engine}] ${message}`);
+  const storeDb = await stores.fresh('store');
+  const ceilingDb = await stores.fresh('ceiling');
+  log(`writing ${columns.reduce((n, b) => n + b.res.id.length, 0).toLocaleString('en-GB')} resources, store path and ceiling batch by batch…`);
+  const writes = await timeWrites(storeDb, ceilingDb, batches, columns, now);
+  const rows = await assertSameRows(storeDb, ceilingDb);
+  await stores.settle(storeDb);
+  await stores.settle(ceilingDb);
+  log('lookups…');
+  const lookups = await timeLookups(storeDb, ceilingDb, keys, LOOKUP_WARMUP, LOOKUP_MAX_MS);
+  let api: ApiResults | undefined;
+  if (apiPlan) {
+    log(`API, ${apiPlan.connections} clients, up to ${apiPlan.maxMs / 1000} s per request kind…`);
+    api = await benchApi(storeDb, keys.reads, keys.nhsNumbers, apiPlan);
+  }
+  return { engine: stores.engine, writes, lookups, api, rows };
+}
+
+const loadAverage = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+function header(machine: MachineInfo, postgresNote: string): string {
+  return [
+    `Machine   ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, ${machine.os}; load average ${loadAverage()}`,
+    `Versions  Node ${machine.node}; ${machine.pglite}; PostgreSQL ${machine.postgres}${postgresNote}`,
+  ].join('\n');
+}
+
+function storeTable(results: readonly EngineResults[]): string {
+  const rows: string[][] = [['engine', 'operation', 'n', 'store /s', 'ceiling /s', 'store/ceiling', 'store p50 ms', 'store p99 ms', 'ceiling p50 ms', `goal ≥ ${percent(STORE_GOAL)}`]];
+  for (const r of results) {
+    const w = r.writes;
+    const wr = w.store.perSecond / w.ceiling.perSecond;
+    rows.push([r.engine, `insert (batches of ${BATCH_SIZE})`, rate(w.store.resources), rate(w.store.perSecond), rate(w.ceiling.perSecond), percent(wr), '—', '—', '—', wr >= STORE_GOAL ? 'met' : 'NOT MET']);
+    for (const [label, kind] of [['read by id', 'read'], ['search by NHS number', 'searchByNhsNumber']] as const) {
+      const s = r.lookups.store[kind];
+      const c = r.lookups.ceiling[kind];
+      const ratio = s.perSecond / c.perSecond;
+      rows.push([r.engine, label, rate(s.count), rate(s.perSecond), rate(c.perSecond), percent(ratio), ms(s.p50Ms), ms(s.p99Ms), ms(c.p50Ms), ratio >= STORE_GOAL ? 'met' : 'NOT MET']);
+    }
+  }
+  return formatTable(rows);
+}
+
+function apiTable(results: readonly EngineResults[], cores: number): string {
+  const rows: string[][] = [['engine', 'request', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors', `goal ≥ ${rate(API_READ_GOAL)} reads/s`]];
+  for (const r of results) {
+    if (!r.api) continue;
+    const goal = r.engine === 'postgres' ? (r.api.read.perSecond >= API_READ_GOAL ? 'met' : 'NOT MET') + (cores === 2 ? '' : ` (on ${cores} cores, goal is for 2)`) : 'for comparison';
+    rows.push([r.engine, 'GET /fhir/{type}/{id}', rate(r.api.read.perSecond), ms(r.api.read.p50Ms), ms(r.api.read.p99Ms), rate(r.api.read.requests), rate(r.api.read.errors), goal]);
+    const s = r.api.searchByNhsNumber;
+    rows.push([r.engine, 'GET /fhir/Patient?identifier=<nhs>|n', rate(s.perSecond), ms(s.p50Ms), ms(s.p99Ms), rate(s.requests), rate(s.errors), '—']);
+  }
+  return formatTable(rows);
+}
+
+async function main(): Promise<void> {
+  const runStarted = new Date();
+  loadFhirDefinitions();
+  const machine = machineInfo();
+  const probe = await Store.open({});
+  const pgliteVersion = `${machine.pglite} (PostgreSQL ${await serverVersion(probe)} in WebAssembly)`;
+  await probe.close();
+  const postgres = await openPostgres();
+  let postgresNote = '';
+  if (typeof postgres === 'string') {
+    machine.postgres = 'skipped';
+    postgresNote = ` (${postgres})`;
+  } else {
+    cleanups.push(() => postgres.stop());
+    const stores = postgresStores(postgres.url);
+    const probeStore = await stores.fresh('probe');
+    machine.postgres = await serverVersion(probeStore);
+    await stores.dispose();
+    postgresNote = postgres.source === 'DATABASE_URL' ? ' (DATABASE_URL)' : ' (throw-away server on 127.0.0.1, shipped settings: fsync and synchronous_commit on)';
+  }
+  const info = { ...machine, pglite: pgliteVersion };
+  const loadAtStart = loadavg();
+  console.log(`\nCareBridge benchmarks, ${runStarted.toISOString()}\n${header(info, postgresNote)}\n`);
+  const oneMinuteLoad = loadAtStart[0] ?? 0;
+  if (oneMinuteLoad > machine.cores / 2) {
+    console.log(`WARNING   the 1-minute load average is ${oneMinuteLoad.toFixed(2)} on ${machine.cores} cores: other work is running here, so these figures will be low and noisy.\n`);
+  }
+
+  const population = syntheticPopulation(PATIENTS);
+  const { resources } = population;
+  const byType = new Map<string, number>();
+  for (const r of resources) byType.set(r.resourceType, (byType.get(r.resourceType) ?? 0) + 1);
+  const batches = batchesOf(resources, BATCH_SIZE);
+  // One timestamp for both paths, so the store and the ceiling write byte-identical rows.
+  const now = new Date(Math.floor(runStarted.getTime() / 1000) * 1000);
+  const prepared = prepareCeilingBatches(batches, now);
+  const indexRows = {
+    token: prepared.columns.reduce((n, b) => n + b.token.id.length, 0),
+    string: prepared.columns.reduce((n, b) => n + b.string.id.length, 0),
+    date: prepared.columns.reduce((n, b) => n + b.date.id.length, 0),
+    reference: prepared.columns.reduce((n, b) => n + b.reference.id.length, 0),
+    number: prepared.columns.reduce((n, b) => n + b.number.id.length, 0),
+  };
+  const keys: LookupKeys = {
+    reads: samplePicks<ResourceKey>(resources.map((r) => ({ resourceType: r.resourceType, id: r.id as string })), LOOKUPS),
+    nhsNumbers: samplePicks(population.nhsNumbers.map((n, i) => [n, population.patientIds[i] as string] as const), LOOKUPS, 7),
+  };
+  console.log(
+    `Data      ${resources.length.toLocaleString('en-GB')} synthetic resources (${[...byType].map(([t, n]) => `${n.toLocaleString('en-GB')} ${t}`).join(', ')}), ` +
+      `${RESOURCES_PER_PATIENT} per patient, batches of ${BATCH_SIZE}; index rows: ${Object.entries(indexRows).map(([t, n]) => `${t} ${n.toLocaleString('en-GB')}`).join(', ')}`,
+  );
+  console.log(
+    `Indexing  the ceiling's rows were computed before timing in ${(prepared.ms / 1000).toFixed(1)} s (FHIRPath indexing + hashing + JSON alone: ` +
+      `${rate((resources.length / prepared.ms) * 1000)} resources/s on one core)\n`,
+  );
+
+  const apiPlan = (seconds: number): ApiPlan => ({ connections: CONNECTIONS, maxRequests: 2_000 * seconds * 4, maxMs: seconds * 1000, warmupMs: 2_000 });
+  const results: EngineResults[] = [];
+  const engines: { stores: () => BenchStores; api: ApiPlan }[] = [{ stores: pgliteStores, api: apiPlan(Math.max(3, Math.round(API_SECONDS / 3))) }];
+  if (typeof postgres !== 'string') engines.push({ stores: () => postgresStores(postgres.url), api: apiPlan(API_SECONDS) });
+  for (const engine of engines) {
+    const stores = engine.stores();
+    cleanups.push(() => stores.dispose());
+    try {
+      results.push(await benchEngine(stores, batches, prepared.columns, now, keys, engine.api));
+    } finally {
+      await stores.dispose();
+    }
+  }
+
+  console.log(`\n${header(info, postgresNote)}\n`);
+  console.log('Store: one client, one operation at a time; the ceiling is measured in this run on the same rows (verified identical).');
+  console.log(storeTable(results));
+  console.log(`\nAPI: real app on 127.0.0.1, ${CONNECTIONS} concurrent keep-alive clients. The load generator is a separate Node process on the same ${machine.cores} cores as the server and the database, so it takes CPU from them.`);
+  console.log(apiTable(results, machine.cores));
+  if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
+
+  const json = {
+    generatedAt: runStarted.toISOString(),
+    machine: info,
+    loadAverage: { start: loadAtStart, end: loadavg() },
+    postgresSource: typeof postgres === 'string' ? `skipped: ${postgres}` : postgres.source,
+    dataset: { resources: resources.length, patients: PATIENTS, byType: Object.fromEntries(byType), batchSize: BATCH_SIZE, indexRows, lookupsPerKind: LOOKUPS },
+    indexingMs: prepared.ms,
+    goals: { storeFractionOfCeiling: STORE_GOAL, apiReadsPerSecondOnPostgres: API_READ_GOAL, apiConnections: CONNECTIONS },
+    engines: results.map((r) => ({
+      engine: r.engine,
+      writes: { ...r.writes, fractionOfCeiling: r.writes.store.perSecond / r.writes.ceiling.perSecond },
+      lookups: {
+        read: { store: r.lookups.store.read, ceiling: r.lookups.ceiling.read, fractionOfCeiling: r.lookups.store.read.perSecond / r.lookups.ceiling.read.perSecond },
+        searchByNhsNumber: {
+          store: r.lookups.store.searchByNhsNumber,
+          ceiling: r.lookups.ceiling.searchByNhsNumber,
+          fractionOfCeiling: r.lookups.store.searchByNhsNumber.perSecond / r.lookups.ceiling.searchByNhsNumber.perSecond,
+        },
+      },
+      api: r.api,
+      rowsWritten: r.rows,
+    })),
+    notes: [
+      `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
+      'Store writes: store.upsert and the ceiling alternate batch by batch into two fresh stores; the ceiling is one multi-row INSERT per table per batch with every row computed before timing.',
+    ],
+  };
+  const out = join(__dirname, 'results', 'latest.json');
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`\nResults written to ${out} (${process.uptime().toFixed(0)} s in all)`);
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => runCleanups());
