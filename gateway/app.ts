@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { noAudit, permitAll, PurposeOfUse, type AccessHook, type AuditHook, type Requester } from './access/hooks';
 import { SecureReader } from './access/secure-reader';
 import { fhirRouter, outcomeErrorHandler } from './api/fhir-router';
+import { samePersonIds } from './identity/resolver';
 import type { Metrics } from './metrics';
 import type { Store } from './store/store';
 
@@ -62,7 +63,7 @@ export function createApp(options: AppOptions): Express {
       reader,
       logger,
       requester: anonymousRequester,
-      linkedPatientIds: (id) => Promise.resolve([id]),
+      linkedPatientIds: (id) => samePersonIds(store.engine, id),
       publicBaseUrl: options.publicBaseUrl,
     }),
   );

@@ -94,6 +94,53 @@ CREATE TABLE inbox (
 CREATE INDEX inbox_pending_idx ON inbox (status, id) WHERE status IN ('pending', 'retry');
 `,
   },
+  {
+    version: 2,
+    name: 'identity: person-level records, reviews, manual decisions, PDS traces',
+    sql: `
+CREATE TABLE identity_person (
+  key text PRIMARY KEY,
+  golden_id text NOT NULL UNIQUE,
+  members text[] NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX identity_person_members_idx ON identity_person USING gin (members);
+
+CREATE TABLE identity_review (
+  kind text NOT NULL,
+  nhs_number text NOT NULL,
+  a text NOT NULL,
+  b text NOT NULL,
+  reason text NOT NULL,
+  status text NOT NULL DEFAULT 'open',
+  first_seen timestamptz NOT NULL DEFAULT now(),
+  last_seen timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (kind, a, b)
+);
+CREATE INDEX identity_review_open_idx ON identity_review (status, first_seen);
+
+CREATE TABLE identity_decision (
+  id bigserial PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('link', 'unlink')),
+  a text NOT NULL,
+  b text NOT NULL,
+  reason text NOT NULL,
+  decided_by text NOT NULL,
+  decided_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX identity_decision_a_idx ON identity_decision (a);
+CREATE INDEX identity_decision_b_idx ON identity_decision (b);
+
+CREATE TABLE pds_trace (
+  patient_id text NOT NULL,
+  nhs_number text NOT NULL,
+  outcome text NOT NULL,
+  detail text,
+  traced_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (patient_id, nhs_number)
+);
+`,
+  },
 ];
 
 /** An arbitrary constant shared by every CareBridge process: the advisory lock key for migrations. */

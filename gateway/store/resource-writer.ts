@@ -77,13 +77,14 @@ export class DuplicateInBatchError extends Error {
  * no new version; changed content makes version n+1 and keeps version n in history. The optional
  * Provenance is built from what actually changed and written in the same transaction.
  */
-export async function upsertResources(
-  engine: SqlEngine,
-  resources: readonly Resource[],
-  options: { now?: Date; provenance?: (changed: readonly WrittenResource[]) => Resource | undefined } = {},
-): Promise<WrittenResource[]> {
+/** The same write inside a transaction the caller already holds (identity resolution, merges). */
+export async function writeResourcesInTransaction(tx: SqlClient, resources: readonly Resource[], now: Date = new Date()): Promise<WrittenResource[]> {
+  return writePrepared(tx, prepare(resources), now);
+}
+
+function prepare(resources: readonly Resource[]): Prepared[] {
   const seen = new Set<string>();
-  const prepared: Prepared[] = resources.map((resource) => {
+  return resources.map((resource) => {
     if (!resource.id) throw new Error(`A ${resource.resourceType} without an id cannot be stored`);
     const key = `${resource.resourceType}/${resource.id}`;
     if (seen.has(key)) throw new DuplicateInBatchError(key);
@@ -91,13 +92,19 @@ export async function upsertResources(
     const rows = indexResource(resource);
     return { resource, key, hash: contentHash(resource), rows, patientIds: patientCompartmentIds(resource, rows), security: securityLabels(resource) };
   });
+}
+
+export async function upsertResources(
+  engine: SqlEngine,
+  resources: readonly Resource[],
+  options: { now?: Date; provenance?: (changed: readonly WrittenResource[]) => Resource | undefined } = {},
+): Promise<WrittenResource[]> {
+  const prepared = prepare(resources);
   return engine.transaction(async (tx) => {
     const written = await writePrepared(tx, prepared, options.now ?? new Date());
     const provenance = options.provenance?.(written.filter((w) => w.changed));
     if (provenance) {
-      if (!provenance.id) throw new Error('A Provenance without an id cannot be stored');
-      const rows = indexResource(provenance);
-      const extra = await writePrepared(tx, [{ resource: provenance, key: `Provenance/${provenance.id}`, hash: contentHash(provenance), rows, patientIds: patientCompartmentIds(provenance, rows), security: securityLabels(provenance) }], options.now ?? new Date());
+      const extra = await writePrepared(tx, prepare([provenance]), options.now ?? new Date());
       written.push(...extra);
     }
     return written;
