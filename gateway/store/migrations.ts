@@ -131,6 +131,18 @@ CREATE TABLE identity_decision (
 CREATE INDEX identity_decision_a_idx ON identity_decision (a);
 CREATE INDEX identity_decision_b_idx ON identity_decision (b);
 
+CREATE TABLE identity_merge (
+  id bigserial PRIMARY KEY,
+  merged_id text NOT NULL,
+  survivor_id text NOT NULL,
+  moved text[] NOT NULL,
+  reason text NOT NULL,
+  merged_by text NOT NULL,
+  merged_at timestamptz NOT NULL DEFAULT now(),
+  unmerged_at timestamptz
+);
+CREATE INDEX identity_merge_merged_idx ON identity_merge (merged_id);
+
 CREATE TABLE pds_trace (
   patient_id text NOT NULL,
   nhs_number text NOT NULL,
