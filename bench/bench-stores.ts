@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { Store } from '../gateway/store/store';
@@ -22,16 +21,19 @@ export interface BenchStores {
   settle(store: Store): Promise<void>;
   /** Closes every store opened here and removes its directory or schema. */
   dispose(): Promise<void>;
+  /** On a signal: removes what can be removed synchronously (PGlite directories), without closing. */
+  abandon(): void;
 }
 
 const WRITTEN_TABLES = ['resource', 'resource_history', 'sp_token', 'sp_string', 'sp_date', 'sp_reference', 'sp_number'];
 
-export function pgliteStores(): BenchStores {
+/** PGlite stores in new directories under parentDir (the run's temp directory). */
+export function pgliteStores(parentDir: string): BenchStores {
   const opened: { store: Store; dir: string }[] = [];
   return {
     engine: 'pglite',
     async fresh(name) {
-      const dir = mkdtempSync(join(tmpdir(), `carebridge-bench-${name}-`));
+      const dir = mkdtempSync(join(parentDir, `pglite-${name}-`));
       const store = await Store.open({ dataDir: dir });
       opened.push({ store, dir });
       await store.migrate();
@@ -43,6 +45,9 @@ export function pgliteStores(): BenchStores {
         await store.close().catch(() => undefined);
         rmSync(dir, { recursive: true, force: true });
       }
+    },
+    abandon() {
+      for (const { dir } of opened.splice(0)) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -82,5 +87,7 @@ export function postgresStores(databaseUrl: string): BenchStores {
         await admin.end();
       }
     },
+    // The schemas stay behind; the next run's fresh() drops them (a throw-away server goes whole).
+    abandon: () => undefined,
   };
 }

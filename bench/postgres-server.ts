@@ -1,8 +1,7 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * A throw-away PostgreSQL for one benchmark run: initdb in a temp dir, listening on 127.0.0.1 and
@@ -74,10 +73,11 @@ function runAs(workDir: string, command: string, args: string[]): SpawnSyncRetur
   return spawnSync(file, argv, { cwd: workDir, encoding: 'utf8', timeout: 120_000 });
 }
 
-export async function startThrowawayPostgres(bin: string): Promise<ThrowawayPostgres> {
+/** Initialises and starts a server whose data lives in dataDir (its parent, the work dir, must not exist yet). */
+export async function startThrowawayPostgres(bin: string, dataDir: string): Promise<ThrowawayPostgres> {
   if (isRoot()) ensureBenchUser();
-  const workDir = mkdtempSync(join(tmpdir(), 'carebridge-bench-pg-'));
-  const dataDir = join(workDir, 'data');
+  const workDir = dirname(dataDir);
+  mkdirSync(workDir, { mode: 0o700 });
   const logFile = join(workDir, 'postgres.log');
   let started = false;
   const stop = (): void => {

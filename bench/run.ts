@@ -25,6 +25,7 @@ import { pgliteStores, postgresStores, type BenchStores } from './bench-stores';
 import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type ResourceKey } from './lookup-paths';
 import { machineInfo, type MachineInfo } from './machine';
 import { findPostgresBin, startThrowawayPostgres } from './postgres-server';
+import { createRunDir, watchRunDir, type RunDir } from './run-dir';
 import { assertSameRows, type TableDigest } from './same-rows';
 import { RESOURCES_PER_PATIENT, syntheticPopulation } from './synthetic-data';
 import { formatTable, ms, percent, rate } from './table';
@@ -61,12 +62,32 @@ interface Postgres {
   stop(): void;
 }
 
-const cleanups: (() => void | Promise<void>)[] = [];
+/**
+ * What must not outlive the run (a throw-away PostgreSQL, temp directories), undone in reverse
+ * order at the end, on failure, and on SIGINT/SIGTERM. On a signal only the synchronous part runs
+ * (stopping PostgreSQL, removing directories): closing a store mid-transaction can hang or abort.
+ */
+interface Cleanup {
+  finish(): void | Promise<void>;
+  abandon(): void;
+}
+
+const cleanups: Cleanup[] = [];
 
 async function runCleanups(): Promise<void> {
   for (const cleanup of cleanups.splice(0).reverse()) {
     try {
-      await cleanup();
+      await cleanup.finish();
+    } catch (err) {
+      console.error('cleanup failed:', err);
+    }
+  }
+}
+
+function abandonAll(): void {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      cleanup.abandon();
     } catch (err) {
       console.error('cleanup failed:', err);
     }
@@ -75,17 +96,19 @@ async function runCleanups(): Promise<void> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void runCleanups().finally(() => process.exit(130));
+    console.error(`\n${signal}: stopping; removing what this run made`);
+    abandonAll();
+    process.exit(130);
   });
 }
+process.once('exit', abandonAll);
 
-async function openPostgres(): Promise<Postgres | string> {
+async function openPostgres(runDir: RunDir, bin: string | undefined): Promise<Postgres | string> {
   const url = process.env['DATABASE_URL'];
   if (url) return { url, source: 'DATABASE_URL', stop: () => undefined };
-  const bin = findPostgresBin();
   if (!bin) return 'no DATABASE_URL and no PostgreSQL binaries under /usr/lib/postgresql (apt-get install postgresql)';
   try {
-    const server = await startThrowawayPostgres(bin);
+    const server = await startThrowawayPostgres(bin, runDir.postgresDataDir);
     return { url: server.url, source: 'throwaway server', stop: server.stop };
   } catch (err) {
     return `could not start a throw-away PostgreSQL: ${err instanceof Error ? err.message : String(err)}`;
@@ -167,13 +190,17 @@ async function main(): Promise<void> {
   const probe = await Store.open({});
   const pgliteVersion = `${machine.pglite} (PostgreSQL ${await serverVersion(probe)} in WebAssembly)`;
   await probe.close();
-  const postgres = await openPostgres();
+  const runDir = createRunDir();
+  cleanups.push({ finish: () => runDir.remove(), abandon: () => runDir.remove() });
+  const postgresBin = process.env['DATABASE_URL'] ? undefined : findPostgresBin();
+  watchRunDir(runDir, postgresBin);
+  const postgres = await openPostgres(runDir, postgresBin);
   let postgresNote = '';
   if (typeof postgres === 'string') {
     machine.postgres = 'skipped';
     postgresNote = ` (${postgres})`;
   } else {
-    cleanups.push(() => postgres.stop());
+    cleanups.push({ finish: () => postgres.stop(), abandon: () => postgres.stop() });
     const stores = postgresStores(postgres.url);
     const probeStore = await stores.fresh('probe');
     machine.postgres = await serverVersion(probeStore);
@@ -218,11 +245,11 @@ async function main(): Promise<void> {
 
   const apiPlan = (seconds: number): ApiPlan => ({ connections: CONNECTIONS, maxRequests: 2_000 * seconds * 4, maxMs: seconds * 1000, warmupMs: 2_000 });
   const results: EngineResults[] = [];
-  const engines: { stores: () => BenchStores; api: ApiPlan }[] = [{ stores: pgliteStores, api: apiPlan(Math.max(3, Math.round(API_SECONDS / 3))) }];
+  const engines: { stores: () => BenchStores; api: ApiPlan }[] = [{ stores: () => pgliteStores(runDir.path), api: apiPlan(Math.max(3, Math.round(API_SECONDS / 3))) }];
   if (typeof postgres !== 'string') engines.push({ stores: () => postgresStores(postgres.url), api: apiPlan(API_SECONDS) });
   for (const engine of engines) {
     const stores = engine.stores();
-    cleanups.push(() => stores.dispose());
+    cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
     try {
       results.push(await benchEngine(stores, batches, prepared.columns, now, keys, engine.api));
     } finally {

@@ -23,3 +23,12 @@ export function summarise(latenciesMs: readonly number[]): LatencySummary {
 export function msSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
+
+/**
+ * Lets timers, I/O and signal handlers run. PGlite answers on microtasks alone, so a loop of
+ * awaited PGlite queries never reaches the event loop's poll phase (not even for SIGINT) unless
+ * it yields; called between timed operations, never inside one.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -3,7 +3,7 @@ import { indexResource, patientCompartmentIds, securityLabels } from '../gateway
 import type { SqlClient } from '../gateway/store/engine';
 import { BatchColumns, contentHash, insertIndexRows } from '../gateway/store/resource-writer';
 import type { Store } from '../gateway/store/store';
-import { msSince } from './stats';
+import { msSince, yieldToEventLoop } from './stats';
 
 /**
  * The two write paths being compared. The store path is `store.upsert`, the real intake write
@@ -93,6 +93,7 @@ export async function timeWrites(storeDb: Store, ceilingDb: Store, batches: read
     await ceilingDb.engine.transaction((tx) => insertCeilingBatch(tx, b));
     ceilingMs += msSince(c);
     resources += batch.length;
+    await yieldToEventLoop();
   }
   const timing = (ms: number): WriteTiming => ({ resources, batches: batches.length, ms, perSecond: (resources / ms) * 1000 });
   return { store: timing(storeMs), ceiling: timing(ceilingMs) };
