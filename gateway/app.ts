@@ -3,6 +3,7 @@ import express, { type Express, type Request } from 'express';
 import type { Logger } from 'pino';
 import { noAudit, permitAll, PurposeOfUse, type AccessHook, type AuditHook, type Requester } from './access/hooks';
 import { SecureReader } from './access/secure-reader';
+import { adminRouter } from './api/admin-router';
 import { fhirRouter, outcomeErrorHandler } from './api/fhir-router';
 import { samePersonIds } from './identity/resolver';
 import type { Metrics } from './metrics';
@@ -15,6 +16,8 @@ export interface AppOptions {
   access?: AccessHook;
   audit?: AuditHook;
   publicBaseUrl?: string;
+  /** Shared secret for the admin API until token authentication lands; unset switches it off. */
+  adminToken?: string;
 }
 
 /** Until authentication lands every caller is the same anonymous reader, treated as direct care. */
@@ -67,6 +70,8 @@ export function createApp(options: AppOptions): Express {
       publicBaseUrl: options.publicBaseUrl,
     }),
   );
+
+  app.use('/admin', adminRouter({ store, adminToken: options.adminToken }));
 
   app.get('/', (_req, res) => {
     res.type('html').send(

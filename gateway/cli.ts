@@ -1,4 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { registerIdentityCommand } from './cli/identity-command';
+import { withStore } from './cli/open-store';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
 import { loadDemoDataIfEmpty, Role, startGateway } from './server';
@@ -43,17 +45,13 @@ export function buildCli(): Command {
     .command('demo')
     .description('load the synthetic demo population into an empty store')
     .action(async () => {
-      const config = loadConfig();
-      const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-      try {
-        await store.migrate();
+      await withStore(async (store) => {
         const loaded = await loadDemoDataIfEmpty(store);
         process.stdout.write(loaded > 0 ? `Loaded ${loaded} demo resources\n` : 'The store is not empty; demo data not loaded\n');
-      } finally {
-        await store.close();
-      }
+      });
     });
 
+  registerIdentityCommand(program);
   return program;
 }
 

@@ -37,7 +37,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
   }
   let server: Server | undefined;
   if (role === Role.ALL || role === Role.API) {
-    const app = createApp({ store, logger, metrics: new Metrics(), publicBaseUrl: config.publicBaseUrl });
+    const app = createApp({ store, logger, metrics: new Metrics(), publicBaseUrl: config.publicBaseUrl, adminToken: config.adminToken });
     const listening = app.listen(config.port);
     server = listening;
     await new Promise<void>((resolve, reject) => {
