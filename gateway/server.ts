@@ -4,6 +4,7 @@ import { createApp } from './app';
 import type { Config } from './config';
 import { demoResources } from './demo/demo-data';
 import { loadFhirDefinitions } from './fhir/definitions';
+import { ingestResources } from './ingest/ingest';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
 import { Store } from './store/store';
@@ -21,8 +22,8 @@ export interface RunningGateway {
 /** Loads the demo population into an empty store. Returns how many resources were written. */
 export async function loadDemoDataIfEmpty(store: Store): Promise<number> {
   if ((await store.countResources()) > 0) return 0;
-  const written = await store.upsert(demoResources());
-  return written.filter((w) => w.changed).length;
+  const result = await ingestResources(store, demoResources());
+  return result.written.filter((w) => w.changed).length;
 }
 
 /** Starts the roles of one process: the API (HTTP), and later the MLLP listener and ingest worker. */

@@ -12,6 +12,12 @@ import {
  * are from the 999 test range with valid check digits, and organisation codes are fictional.
  */
 const SOURCE = 'carebridge-demo';
+/** The demo's three sending systems: each keeps its own record of a person, as real ones do. */
+export const DEMO_SOURCES = {
+  GP: 'https://gp.demo.invalid/fhir',
+  HOSPITAL: 'https://pas.demo-trust.invalid/hl7v2',
+  COUNCIL: 'https://social-care.demo-council.invalid/carefirst',
+} as const;
 const SNOMED = 'http://snomed.info/sct';
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 
@@ -42,6 +48,7 @@ interface DemoPerson {
   medications: [string, string][];
   allergies: [string, string][];
   encounter?: { status: 'in-progress' | 'finished'; start: string; end?: string };
+  council?: { birthDate?: string };
 }
 
 const PEOPLE: DemoPerson[] = [
@@ -51,6 +58,7 @@ const PEOPLE: DemoPerson[] = [
     medications: [['325072002', 'Metformin 500mg tablets'], ['108606009', 'Donepezil']],
     allergies: [['91936005', 'Allergy to penicillin']],
     encounter: { status: 'finished', start: '2026-10-02T03:10:00Z', end: '2026-10-09T14:00:00Z' },
+    council: {},
   },
   {
     key: 'p2', family: 'Price', given: 'Harold', gender: 'male', birthDate: '1941-09-30', postcode: 'ZZ1 2BB', line: '14 Example Road',
@@ -68,6 +76,7 @@ const PEOPLE: DemoPerson[] = [
   {
     key: 'p4', family: 'Jones', given: 'Siân', gender: 'female', birthDate: '1935-07-21', postcode: 'ZZ1 4DD', line: 'Flat 3, Test Court',
     conditions: [['64859006', 'Osteoporosis'], ['230690007', 'Stroke']],
+    council: { birthDate: '1935-07-12' },
     medications: [['330206002', 'Alendronic acid 70mg tablets']],
     allergies: [],
   },
@@ -90,15 +99,16 @@ export function demoResources(): Resource[] {
   ];
   PEOPLE.forEach((person, index) => {
     const patientRef = ref('Patient', person.key);
+    const nhsNumber = demoNhsNumber(index);
     resources.push({
       resourceType: 'Patient',
       id: id('Patient', person.key),
-      meta: { profile: ['https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient'] },
+      meta: { profile: ['https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient'], source: DEMO_SOURCES.GP },
       identifier: [
         {
           extension: [{ url: NHS_NUMBER_VERIFICATION_EXTENSION, valueCodeableConcept: { coding: [{ system: NHS_NUMBER_VERIFICATION_SYSTEM, code: '01', display: 'Number present and verified' }] } }],
           system: NHS_NUMBER_SYSTEM,
-          value: demoNhsNumber(index),
+          value: nhsNumber,
         },
       ],
       name: [{ use: 'official', family: person.family, given: [person.given] }],
@@ -130,13 +140,28 @@ export function demoResources(): Resource[] {
       });
     }
     if (person.encounter) {
+      // The hospital's own record of the person: number not traced, same birth date, so it links to the GP's.
       resources.push({
-        resourceType: 'Encounter', id: id('Encounter', `${person.key}-enc`), status: person.encounter.status,
+        resourceType: 'Patient', id: id('Patient', `${person.key}-hospital`), meta: { source: DEMO_SOURCES.HOSPITAL },
+        identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhsNumber }, { system: 'https://pas.demo-trust.invalid/mrn', value: `MRN${1000 + index}` }],
+        name: [{ family: person.family.toUpperCase(), given: [person.given.toUpperCase()] }], gender: person.gender, birthDate: person.birthDate,
+      });
+      resources.push({
+        resourceType: 'Encounter', id: id('Encounter', `${person.key}-enc`), meta: { source: DEMO_SOURCES.HOSPITAL }, status: person.encounter.status,
         class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP', display: 'inpatient encounter' },
-        subject: patientRef, period: { start: person.encounter.start, ...(person.encounter.end ? { end: person.encounter.end } : {}) },
+        subject: ref('Patient', `${person.key}-hospital`), period: { start: person.encounter.start, ...(person.encounter.end ? { end: person.encounter.end } : {}) },
         location: [{ location: ref('Location', 'ward') }], serviceProvider: ref('Organization', 'trust'),
       });
     }
+    if (person.council) {
+      // The council's record; for one person its birth date disagrees, to show an identity conflict for review.
+      resources.push({
+        resourceType: 'Patient', id: id('Patient', `${person.key}-council`), meta: { source: DEMO_SOURCES.COUNCIL },
+        identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhsNumber }, { system: `${DEMO_SOURCES.COUNCIL}/person`, value: String(100200 + index) }],
+        name: [{ family: person.family, given: [person.given] }], birthDate: person.council.birthDate ?? person.birthDate,
+      });
+    }
   });
-  return resources;
+  // Clinical content without a source of its own is the GP record's.
+  return resources.map((r) => (r.meta?.source ? r : { ...r, meta: { ...r.meta, source: DEMO_SOURCES.GP } }));
 }

@@ -81,6 +81,13 @@ describe('identity linking rules', () => {
     expect(personsOf(records, [{ kind: 'unlink', a: 'h-1', b: 'gp-1' }])).toEqual([['gp-1'], ['h-1'], ['sc-9']]);
   });
 
+  test('a pair an admin has decided is no longer listed for review', () => {
+    const records = [rec('gp-1', 'gp', { verified: true }), rec('sc-1', 'council', { birthDate: '1941-01-01' })];
+    expect(decideIdentity(records).reviews.map((r) => r.kind)).toEqual([ReviewKind.CONFLICT_BIRTH_DATE]);
+    const linked = decideIdentity(records, [{ kind: 'link', a: 'sc-1', b: 'gp-1' }]);
+    expect([linked.reviews, linked.persons.map((p) => p.members)]).toEqual([[], [['gp-1', 'sc-1']]]);
+  });
+
   test('an unlink holds against a chain of links through a third record', () => {
     const records = [rec('gp-1', 'gp', { verified: true }), rec('h-1', 'hospital', { verified: true }), rec('sc-1', 'council')];
     const persons = personsOf(records, [{ kind: 'unlink', a: 'gp-1', b: 'h-1' }]);

@@ -181,6 +181,8 @@ export function decideIdentity(records: readonly SourceRecord[], manual: readonl
   persons.sort((p, q) => (p.key < q.key ? -1 : p.key > q.key ? 1 : 0));
   // A possible match already joined through a verified record needs no review.
   const personOf = new Map(persons.flatMap((p) => p.members.map((m) => [m, p.key] as const)));
-  const open = [...reviews.values()].filter((r) => r.kind !== ReviewKind.POSSIBLE_MATCH || personOf.get(r.a) !== personOf.get(r.b));
+  // A pair an admin has decided (link or unlink) is no longer waiting for review.
+  const decided = new Set(manual.map((m) => pairKey(m.a, m.b)));
+  const open = [...reviews.values()].filter((r) => !decided.has(pairKey(r.a, r.b)) && (r.kind !== ReviewKind.POSSIBLE_MATCH || personOf.get(r.a) !== personOf.get(r.b)));
   return { persons, reviews: open.sort((x, y) => (`${x.kind}${x.a}${x.b}` < `${y.kind}${y.a}${y.b}` ? -1 : 1)) };
 }
