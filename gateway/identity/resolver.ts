@@ -2,7 +2,7 @@ import type { Patient } from '@medplum/fhirtypes';
 import { NHS_NUMBER_SYSTEM } from '../../mappings/identity/nhs-number';
 import type { SqlClient, SqlEngine } from '../store/engine';
 import { parseStoredResource } from '../store/resource-reader';
-import { writeResourcesInTransaction } from '../store/resource-writer';
+import { pgArrayLiteral, writeResourcesInTransaction } from '../store/resource-writer';
 import { buildGoldenPatient, isGolden, retiredGolden } from './golden';
 import { decideIdentity, type ManualDecision, type Person, type Review } from './rules';
 import { toSourceRecord } from './source-records';
@@ -39,6 +39,13 @@ async function mergedInto(tx: SqlClient, ids: readonly string[]): Promise<string
   return rows.rows.map((r) => r.id);
 }
 
+/** Records that were the same person as these until now: a change to one can dissolve the person. */
+async function formerCompanions(tx: SqlClient, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx.query<{ id: string }>(`SELECT DISTINCT unnest(members) AS id FROM identity_person WHERE members && $1::text[]`, [ids]);
+  return rows.rows.map((r) => r.id);
+}
+
 /** The standing manual decisions touching these records: the latest decision per pair wins. */
 async function manualDecisions(tx: SqlClient, ids: readonly string[]): Promise<ManualDecision[]> {
   if (ids.length === 0) return [];
@@ -59,7 +66,8 @@ async function tracedNumbers(tx: SqlClient, ids: readonly string[]): Promise<Set
 
 /**
  * Recomputes identity for everything connected to the given source Patients: the records sharing
- * their NHS numbers, records merged into them, and records an admin linked to them. Writes the
+ * their NHS numbers, records merged into them, records an admin linked to them, and the records
+ * that were one person with them until now. Writes the
  * person-level Patients (new versions only where they changed), retires persons that no longer
  * exist, and refreshes the review list. One transaction.
  */
@@ -76,6 +84,7 @@ export async function resolveIdentity(engine: SqlEngine, patientIds: readonly st
       const linkedTargets = loaded.flatMap((p) => (p.link ?? []).filter((l) => l.type === 'replaced-by').map((l) => l.other.reference?.replace(/^Patient\//, '') ?? ''));
       manual = await manualDecisions(tx, [...patients.keys()]);
       const candidates = new Set([
+        ...(await formerCompanions(tx, loaded.map((p) => p.id as string))),
         ...(await patientIdsWithNumbers(tx, numbers)),
         ...(await mergedInto(tx, loaded.map((p) => p.id as string))),
         ...linkedTargets,
@@ -89,31 +98,39 @@ export async function resolveIdentity(engine: SqlEngine, patientIds: readonly st
     const decision = decideIdentity(records, manual);
 
     const verified = new Map(records.map((r) => [r.patientId, r.verified]));
-    const goldens = decision.persons.map((person) =>
-      buildGoldenPatient(person, person.members.map((m) => ({ patient: patients.get(m) as Patient, verified: verified.get(m) ?? false }))),
+    // Only a person with more than one source record needs a record that links them; a lone source
+    // record is its own person.
+    const goldenOf = new Map(
+      decision.persons
+        .filter((person) => person.members.length > 1)
+        .map((person) => [person.key, buildGoldenPatient(person, person.members.map((m) => ({ patient: patients.get(m) as Patient, verified: verified.get(m) ?? false })))]),
     );
+    const goldens = [...goldenOf.values()];
     // Persons that held any of these records before but no longer exist are retired, not deleted.
-    const before = await tx.query<{ key: string; golden_id: string }>(`SELECT key, golden_id FROM identity_person WHERE members && $1::text[]`, [ids]);
+    const before = await tx.query<{ key: string; golden_id: string | null }>(`SELECT key, golden_id FROM identity_person WHERE members && $1::text[]`, [ids]);
     const keys = new Set(decision.persons.map((p) => p.key));
     const gone = before.rows.filter((r) => !keys.has(r.key));
-    const retired = (await loadPatients(tx, gone.map((g) => g.golden_id))).map(retiredGolden);
+    const dissolved = before.rows.filter((r) => r.golden_id && !goldens.some((g) => g.id === r.golden_id)).map((r) => r.golden_id as string);
+    const retired = (await loadPatients(tx, dissolved)).map(retiredGolden);
     const written = await writeResourcesInTransaction(tx, [...goldens, ...retired], now);
     if (gone.length > 0) await tx.query(`DELETE FROM identity_person WHERE key = ANY($1::text[])`, [gone.map((g) => g.key)]);
-    for (const [i, person] of decision.persons.entries()) {
-      await tx.query(
-        `INSERT INTO identity_person (key, golden_id, members, updated_at) VALUES ($1, $2, $3::text[], $4::timestamptz)
-         ON CONFLICT (key) DO UPDATE SET golden_id = EXCLUDED.golden_id, members = EXCLUDED.members, updated_at = EXCLUDED.updated_at
-         WHERE identity_person.members IS DISTINCT FROM EXCLUDED.members`,
-        [person.key, goldens[i]?.id, person.members, now.toISOString()],
-      );
-    }
+    const persons = decision.persons;
+    await tx.query(
+      `INSERT INTO identity_person (key, golden_id, members, updated_at)
+       SELECT k, g, m::text[], $4::timestamptz FROM unnest($1::text[], $2::text[], $3::text[]) AS x(k, g, m)
+       ON CONFLICT (key) DO UPDATE SET golden_id = EXCLUDED.golden_id, members = EXCLUDED.members, updated_at = EXCLUDED.updated_at
+       WHERE identity_person.members IS DISTINCT FROM EXCLUDED.members OR identity_person.golden_id IS DISTINCT FROM EXCLUDED.golden_id`,
+      [persons.map((p) => p.key), persons.map((p) => goldenOf.get(p.key)?.id ?? null), persons.map((p) => pgArrayLiteral(p.members)), now.toISOString()],
+    );
     // Reviews: what the rules raise now is open; what they no longer raise among these records is resolved.
     await tx.query(`UPDATE identity_review SET status = 'resolved', last_seen = $2::timestamptz WHERE status = 'open' AND (a = ANY($1::text[]) OR b = ANY($1::text[]))`, [ids, now.toISOString()]);
-    for (const review of decision.reviews) {
+    const reviews = decision.reviews;
+    if (reviews.length > 0) {
       await tx.query(
-        `INSERT INTO identity_review (kind, nhs_number, a, b, reason, status, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, 'open', $6::timestamptz, $6::timestamptz)
+        `INSERT INTO identity_review (kind, nhs_number, a, b, reason, status, first_seen, last_seen)
+         SELECT k, n, a, b, r, 'open', $6::timestamptz, $6::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(k, n, a, b, r)
          ON CONFLICT (kind, a, b) DO UPDATE SET status = 'open', reason = EXCLUDED.reason, last_seen = EXCLUDED.last_seen`,
-        [review.kind, review.nhsNumber, review.a, review.b, review.reason, now.toISOString()],
+        [reviews.map((r) => r.kind), reviews.map((r) => r.nhsNumber), reviews.map((r) => r.a), reviews.map((r) => r.b), reviews.map((r) => r.reason), now.toISOString()],
       );
     }
     return { persons: [...decision.persons], reviews: [...decision.reviews], goldenWritten: written.filter((w) => w.changed).length };
@@ -122,8 +139,8 @@ export async function resolveIdentity(engine: SqlEngine, patientIds: readonly st
 
 /** Every Patient id that is the same person as this one (the person-level record and its sources), itself included. */
 export async function samePersonIds(db: SqlClient, patientId: string): Promise<string[]> {
-  const rows = await db.query<{ golden_id: string; members: string[] }>(`SELECT golden_id, members FROM identity_person WHERE golden_id = $1 OR members @> ARRAY[$1]::text[]`, [patientId]);
+  const rows = await db.query<{ golden_id: string | null; members: string[] }>(`SELECT golden_id, members FROM identity_person WHERE golden_id = $1 OR members @> ARRAY[$1]::text[]`, [patientId]);
   const row = rows.rows[0];
   if (!row) return [patientId];
-  return [...new Set([row.golden_id, ...row.members])].sort();
+  return [...new Set([...(row.golden_id ? [row.golden_id] : []), ...row.members, patientId])].sort();
 }

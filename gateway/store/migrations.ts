@@ -100,7 +100,7 @@ CREATE INDEX inbox_pending_idx ON inbox (status, id) WHERE status IN ('pending',
     sql: `
 CREATE TABLE identity_person (
   key text PRIMARY KEY,
-  golden_id text NOT NULL UNIQUE,
+  golden_id text UNIQUE,
   members text[] NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now()
 );

@@ -60,7 +60,7 @@ function push<T extends Record<string, unknown[]>>(columns: T, row: { [K in keyo
 }
 
 /** text[] columns inside a text[] parameter can't nest, so array-valued columns travel as literals. */
-function pgArrayLiteral(values: readonly string[]): string {
+export function pgArrayLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
 

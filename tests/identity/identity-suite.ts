@@ -153,14 +153,19 @@ export function describeIdentitySuite(engineName: string, open: () => Promise<{ 
     });
 
     test('a person that no longer exists is retired, not deleted, and re-ingesting the same records writes nothing new', async () => {
-      await ingestResources(store, [sourcePatient('h-1', HOSPITAL, { verified: true })]);
-      const soloKey = `nhs:${NHS}|1939-05-17`;
-      const first = await ingestResources(store, [sourcePatient('h-1', HOSPITAL, { verified: true })]);
-      expect(first.written.map((w) => w.changed)).toEqual([false]);
-      await ingestResources(store, [sourcePatient('h-1', HOSPITAL, { verified: true, nhs: demoNhsNumber(4) })]);
-      const retired = await readResource(store.engine, SYSTEM_SCOPE, 'Patient', goldenId(soloKey));
-      expect(retired.found && [(retired.resource as Patient).active, (retired.resource as Patient).link]).toEqual([false, undefined]);
-      expect((await people()).map((p) => p.key)).toEqual([`nhs:${demoNhsNumber(4)}|1939-05-17`]);
+      await ingestResources(store, [sourcePatient('gp-1', GP, { verified: true }), sourcePatient('h-1', HOSPITAL)]);
+      const key = `nhs:${NHS}|1939-05-17`;
+      const again = await ingestResources(store, [sourcePatient('gp-1', GP, { verified: true }), sourcePatient('h-1', HOSPITAL)]);
+      expect([again.written.map((w) => w.changed), again.identity]).toEqual([[false, false], undefined]);
+      // The hospital corrects its record to another person's number: the person dissolves.
+      await ingestResources(store, [sourcePatient('h-1', HOSPITAL, { nhs: demoNhsNumber(4) })]);
+      const retired = await readResource(store.engine, SYSTEM_SCOPE, 'Patient', goldenId(key));
+      expect(retired.found && [(retired.resource as Patient).active, (retired.resource as Patient).link, retired.resource.meta?.versionId]).toEqual([false, undefined, '2']);
+      expect(await people()).toEqual([
+        { key, members: ['gp-1'] },
+        { key: 'record:h-1', members: ['h-1'] },
+      ]);
+      expect(await samePersonIds(store.engine, 'h-1')).toEqual(['h-1']);
     });
   });
 }
