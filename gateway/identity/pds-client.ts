@@ -192,7 +192,9 @@ export class PdsClient implements PdsLookupClient {
       retryAfter = response.headers.get('retry-after');
       text = await response.text();
     } catch (err) {
-      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      // By name, not instanceof: the DOMException may come from another realm.
+      const name = (err as { name?: unknown } | null)?.name;
+      const timedOut = name === 'TimeoutError' || name === 'AbortError';
       return timedOut ? new RetryablePdsError(PdsErrorCode.TIMEOUT, `no answer within ${this.timeoutMs} ms`) : new RetryablePdsError(PdsErrorCode.NETWORK, 'network error');
     }
     const body = parseJson(text);
@@ -286,12 +288,12 @@ export function comparePdsPatient(source: Patient, pds: Patient): PdsComparison 
   else if (!pds.birthDate) problems.push('birth-date missing in PDS');
   else if (source.birthDate !== pds.birthDate) problems.push('birth-date differs');
 
-  const sourceFamilies = families(source.name, true);
-  const pdsFamilies = families(pds.name, true);
+  const sourceFamilies = families(source.name, false);
+  const pdsFamilies = families(pds.name, false);
   if (sourceFamilies.size === 0) problems.push('family-name missing in source');
   else if (pdsFamilies.size === 0) problems.push('family-name missing in PDS');
-  else if (!intersects(sourceFamilies, pdsFamilies)) {
-    problems.push(intersects(families(source.name, false), families(pds.name, false)) ? 'family-name matches only a previous or other name' : 'family-name differs');
+  else if (!intersects(families(source.name, true), families(pds.name, true))) {
+    problems.push(intersects(sourceFamilies, pdsFamilies) ? 'family-name matches only a previous or other name' : 'family-name differs');
   }
 
   if (restricted) return problems.length === 0 ? { outcome: 'verified', detail: 'restricted record: number, birth date and family name match' } : { outcome: 'mismatch', detail: 'restricted record: does not match' };
