@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerIdentityCommand } from './cli/identity-command';
+import { registerPdsCommand } from './cli/pds-command';
 import { withStore } from './cli/open-store';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
@@ -52,6 +53,7 @@ export function buildCli(): Command {
     });
 
   registerIdentityCommand(program);
+  registerPdsCommand(program);
   return program;
 }
 

@@ -4,6 +4,8 @@ import { createApp } from './app';
 import type { Config } from './config';
 import { demoResources } from './demo/demo-data';
 import { loadFhirDefinitions } from './fhir/definitions';
+import { loadPdsConfig, PdsClient } from './identity/pds-client';
+import { startBackgroundTrace } from './identity/pds-trace';
 import { ingestResources } from './ingest/ingest';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
@@ -36,6 +38,11 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     const loaded = await loadDemoDataIfEmpty(store);
     if (loaded > 0) logger.info({ resources: loaded }, 'demo data loaded');
   }
+  // Tracing unverified NHS numbers against PDS runs where ingest runs, not on API replicas.
+  const pds = role === Role.ALL || role === Role.WORKER ? loadPdsConfig() : undefined;
+  const stopPdsTrace = pds?.traceIntervalMs
+    ? startBackgroundTrace(store, new PdsClient({ baseUrl: pds.baseUrl, accessToken: pds.accessToken }), { intervalMs: pds.traceIntervalMs, logger })
+    : undefined;
   let server: Server | undefined;
   if (role === Role.ALL || role === Role.API) {
     const app = createApp({ store, logger, metrics: new Metrics(), publicBaseUrl: config.publicBaseUrl, adminToken: config.adminToken });
@@ -58,6 +65,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
         s.closeIdleConnections();
         await new Promise<void>((resolve) => s.close(() => resolve()));
       }
+      await stopPdsTrace?.();
       await store.close();
     },
   };

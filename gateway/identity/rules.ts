@@ -119,7 +119,7 @@ export function decideIdentity(records: readonly SourceRecord[], manual: readonl
           suspect.add(x.patientId).add(y.patientId);
           addReview(ReviewKind.CONFLICT_SAME_SOURCE, nhsNumber, x.patientId, y.patientId, `Two records of ${x.source} carry the same NHS number`);
         } else if (x.birthDate !== y.birthDate) {
-          addReview(ReviewKind.CONFLICT_BIRTH_DATE, nhsNumber, x.patientId, y.patientId, `Same NHS number, different dates of birth (${x.birthDate ?? 'none'} and ${y.birthDate ?? 'none'})`);
+          addReview(ReviewKind.CONFLICT_BIRTH_DATE, nhsNumber, x.patientId, y.patientId, 'Same NHS number, different dates of birth');
         } else if (x.verified || y.verified) {
           candidateEdges.push([x.patientId, y.patientId]);
         } else {

@@ -107,14 +107,13 @@ export async function searchResources(db: SqlClient, scope: AccessScope, query: 
     if (!cursor) throw new InvalidCursorError();
   }
   const built = buildSearchSql(query, scope, cursor);
-  let total: number | undefined;
-  if (query.summaryCount || (query.total === 'accurate' && !cursor)) {
-    const counted = await db.query<{ total: number }>(built.countSql, built.countParams);
-    total = counted.rows[0]?.total ?? 0;
-  }
-  if (query.summaryCount) return { resources: [], total };
+  const count = async (): Promise<number> => (await db.query<{ total: number }>(built.countSql, built.countParams)).rows[0]?.total ?? 0;
+  if (query.summaryCount) return { resources: [], total: await count() };
   const result = await db.query<Record<string, string | null> & { content: string; id: string }>(built.sql, built.params);
   const more = result.rows.length > query.count;
+  // A first page that holds every match is its own total: no second query (the common NHS-number lookup).
+  let total: number | undefined;
+  if (query.total === 'accurate' && !cursor) total = more ? await count() : result.rows.length;
   let rows = result.rows.slice(0, query.count);
   if (built.reversed) rows = rows.reverse();
   const keyOf = (row: (typeof rows)[number], direction: PageCursor['direction']): string =>
