@@ -148,9 +148,9 @@ async function benchEngine(
 
 const loadAverage = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-function header(machine: MachineInfo, postgresNote: string): string {
+function header(machine: MachineInfo, postgresNote: string, atEnd = false): string {
   return [
-    `Machine   ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, ${machine.os}; load average ${loadAverage()}`,
+    `Machine   ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, ${machine.os}; load average ${loadAverage()}${atEnd ? ' (now, including this run\'s own load)' : ''}`,
     `Versions  Node ${machine.node}; ${machine.pglite}; PostgreSQL ${machine.postgres}${postgresNote}`,
   ].join('\n');
 }
@@ -257,7 +257,7 @@ async function main(): Promise<void> {
     }
   }
 
-  console.log(`\n${header(info, postgresNote)}\n`);
+  console.log(`\n${header(info, postgresNote, true)}\n`);
   console.log('Store: one client, one operation at a time; the ceiling is measured in this run on the same rows (verified identical).');
   console.log(storeTable(results));
   console.log(`\nAPI: real app on 127.0.0.1, ${CONNECTIONS} concurrent keep-alive clients. The load generator is a separate Node process on the same ${machine.cores} cores as the server and the database, so it takes CPU from them.`);
