@@ -1,7 +1,7 @@
 import { badRequest, OperationOutcomeError } from '@medplum/core';
 import { IndexKind, indexedParams, isResourceType, type IndexedParam } from '../fhir/definitions';
 import { parseFhirDateRange } from '../fhir/dates';
-import { normalizeString } from '../store/indexer';
+import { indexedIdentifierValue, normalizeString } from '../store/indexer';
 import { Prefix, type IncludeSpec, type IndexTable, type SearchFilter, type SearchQuery, type SortKey } from '../store/search-query';
 
 export const DEFAULT_COUNT = 20;
@@ -152,7 +152,7 @@ function parseFilter(resourceType: string, key: string, raw: string): SearchFilt
         const bar = unescapedBar(v);
         if (param.kind === IndexKind.URI || bar < 0) return { value: unescapeValue(v) };
         const system = unescapeValue(v.slice(0, bar));
-        const value = unescapeValue(v.slice(bar + 1));
+        const value = indexedIdentifierValue(system, unescapeValue(v.slice(bar + 1)));
         if (system === '' && value === '') fail(`'${v}' is not a valid token for ${key}`, key);
         return { system: system === '' ? null : system, value: value === '' ? undefined : value };
       });

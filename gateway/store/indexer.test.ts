@@ -26,6 +26,11 @@ describe('search index rows from the R4 search parameters', () => {
     ]);
   });
 
+  test('NHS numbers are indexed as bare digits however the source wrote them', () => {
+    const spaced: Patient = { resourceType: 'Patient', id: 'p9', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '999 000 0018' }, { system: 'https://pas.example/mrn', value: 'A 1' }] };
+    expect(indexResource(spaced).token.filter((t) => t.code === 'identifier').map((t) => t.value)).toEqual(['9990000018', 'A 1']);
+  });
+
   test('names index each part, accent- and case-folded, keeping the raw text for :exact', () => {
     const names = indexResource(patient).string.filter((s) => s.code === 'name');
     expect(names).toEqual([

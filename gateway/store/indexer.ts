@@ -2,6 +2,7 @@ import { evalFhirPathTyped, toTypedValue, type TypedValue } from '@medplum/core'
 import type { Resource } from '@medplum/fhirtypes';
 import { IndexKind, indexedParams, patientCompartmentParams, type IndexedParam } from '../fhir/definitions';
 import { parseFhirDateRange } from '../fhir/dates';
+import { NHS_NUMBER_SYSTEM, normaliseNhsNumber } from '../../mappings/identity/nhs-number';
 
 /** Index rows for one resource, one array per index table, filled from the FHIR R4 search parameters. */
 export interface IndexRows {
@@ -10,6 +11,11 @@ export interface IndexRows {
   date: { code: string; low: string; high: string }[];
   reference: { code: string; targetType: string; targetId: string }[];
   number: { code: string; value: number; system: string | null; unit: string | null }[];
+}
+
+/** NHS numbers are indexed as bare digits however a source wrote them ('943 476 5919'), so every lookup finds them. */
+export function indexedIdentifierValue(system: string | null | undefined, value: string): string {
+  return system === NHS_NUMBER_SYSTEM ? (normaliseNhsNumber(value) ?? value) : value;
 }
 
 /** Case- and accent-insensitive form used by string search (FHIR R4 §3.1.1.5.7). */
@@ -40,7 +46,7 @@ function addToken(rows: IndexRows, param: IndexedParam, tv: TypedValue): void {
   switch (tv.type) {
     case 'Identifier': {
       const id = v as { system?: string; value?: string };
-      if (id.value) rows.token.push({ code: param.code, system: id.system ?? null, value: id.value });
+      if (id.value) rows.token.push({ code: param.code, system: id.system ?? null, value: indexedIdentifierValue(id.system, id.value) });
       return;
     }
     case 'CodeableConcept': {
