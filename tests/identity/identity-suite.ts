@@ -9,7 +9,7 @@ import { ingestResources } from '../../gateway/ingest/ingest';
 import { SYSTEM_SCOPE } from '../../gateway/store/access-scope';
 import { readCompartment, readResource } from '../../gateway/store/resource-reader';
 import type { Store } from '../../gateway/store/store';
-import { NHS_NUMBER_SYSTEM, NHS_NUMBER_VERIFICATION_EXTENSION, NHS_NUMBER_VERIFICATION_SYSTEM } from '../../mappings/identity/nhs-number';
+import { sourcePatient as sharedSourcePatient } from '../support/synthetic';
 
 const NHS = demoNhsNumber(3);
 const GP = 'https://gp.example/emis';
@@ -17,21 +17,8 @@ const HOSPITAL = 'https://pas.example-trust.nhs.uk';
 const COUNCIL = 'https://social-care.example-borough.gov.uk/carefirst';
 const TABLES = ['resource', 'resource_history', 'sp_token', 'sp_string', 'sp_date', 'sp_reference', 'sp_number', 'inbox', 'identity_person', 'identity_review', 'identity_decision', 'identity_merge', 'pds_trace'];
 
-function sourcePatient(id: string, source: string, fields: { verified?: boolean; birthDate?: string; family?: string; nhs?: string; updated?: string } = {}): Patient {
-  return {
-    resourceType: 'Patient',
-    id,
-    meta: { source },
-    identifier: [
-      {
-        ...(fields.verified ? { extension: [{ url: NHS_NUMBER_VERIFICATION_EXTENSION, valueCodeableConcept: { coding: [{ system: NHS_NUMBER_VERIFICATION_SYSTEM, code: '01' }] } }] } : {}),
-        system: NHS_NUMBER_SYSTEM,
-        value: fields.nhs ?? NHS,
-      },
-    ],
-    name: [{ family: fields.family ?? 'Testperson', given: ['Alex'] }],
-    birthDate: fields.birthDate ?? '1939-05-17',
-  };
+function sourcePatient(id: string, source: string, fields: { verified?: boolean; birthDate?: string; family?: string; nhs?: string } = {}): Patient {
+  return sharedSourcePatient(id, source, fields.nhs ?? NHS, fields);
 }
 
 const condition = (id: string, patientId: string, source: string): Condition => ({ resourceType: 'Condition', id, meta: { source }, subject: { reference: `Patient/${patientId}` }, code: { text: 'synthetic condition' } });

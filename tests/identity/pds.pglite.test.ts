@@ -1,4 +1,5 @@
 import type { Patient } from '@medplum/fhirtypes';
+import { sourcePatient as sharedSourcePatient } from '../support/synthetic';
 import pino from 'pino';
 import { demoNhsNumber } from '../../gateway/demo/demo-data';
 import { loadFhirDefinitions } from '../../gateway/fhir/definitions';
@@ -10,7 +11,6 @@ import { ingestResources } from '../../gateway/ingest/ingest';
 import { SYSTEM_SCOPE } from '../../gateway/store/access-scope';
 import { readResource } from '../../gateway/store/resource-reader';
 import { Store } from '../../gateway/store/store';
-import { NHS_NUMBER_SYSTEM, NHS_NUMBER_VERIFICATION_EXTENSION, NHS_NUMBER_VERIFICATION_SYSTEM } from '../../mappings/identity/nhs-number';
 import { pdsPatient, startPdsStub, type PdsStub } from '../support/pds-stub';
 
 const TOKEN = 'stub-access-token';
@@ -39,20 +39,7 @@ const T1 = new Date('2026-11-20T10:00:00Z');
 const minutesAfter = (t: Date, minutes: number): Date => new Date(t.getTime() + minutes * 60_000);
 
 function sourcePatient(id: string, source: string, nhs: string, fields: { family?: string; birthDate?: string; verified?: boolean } = {}): Patient {
-  return {
-    resourceType: 'Patient',
-    id,
-    meta: { source },
-    identifier: [
-      {
-        ...(fields.verified ? { extension: [{ url: NHS_NUMBER_VERIFICATION_EXTENSION, valueCodeableConcept: { coding: [{ system: NHS_NUMBER_VERIFICATION_SYSTEM, code: '01' }] } }] } : {}),
-        system: NHS_NUMBER_SYSTEM,
-        value: nhs,
-      },
-    ],
-    name: [{ use: 'official', family: fields.family ?? 'Testperson', given: ['Alex'] }],
-    birthDate: fields.birthDate ?? BORN,
-  };
+  return sharedSourcePatient(id, source, nhs, { birthDate: BORN, ...fields });
 }
 
 const PDS_RECORDS = [
