@@ -9,6 +9,7 @@ import { startBackgroundTrace } from './identity/pds-trace';
 import { ingestResources } from './ingest/ingest';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
+import { EngineKind } from './store/engine';
 import { Store } from './store/store';
 
 export const Role = { ALL: 'all', API: 'api', MLLP: 'mllp', WORKER: 'worker' } as const;
@@ -38,6 +39,14 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     const loaded = await loadDemoDataIfEmpty(store);
     if (loaded > 0) logger.info({ resources: loaded }, 'demo data loaded');
   }
+  // PGlite has no autovacuum worker: refresh planner statistics ourselves, now and every quarter hour.
+  const analyzeTimer =
+    store.engine.kind === EngineKind.PGLITE
+      ? setInterval(() => {
+          store.analyze().catch((err: unknown) => logger.warn({ err }, 'ANALYZE failed'));
+        }, 15 * 60_000).unref()
+      : undefined;
+  if (analyzeTimer) await store.analyze();
   // Tracing unverified NHS numbers against PDS runs where ingest runs, not on API replicas.
   const pds = role === Role.ALL || role === Role.WORKER ? loadPdsConfig() : undefined;
   const stopPdsTrace = pds?.traceIntervalMs
@@ -65,6 +74,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
         s.closeIdleConnections();
         await new Promise<void>((resolve) => s.close(() => resolve()));
       }
+      clearInterval(analyzeTimer);
       await stopPdsTrace?.();
       await store.close();
     },

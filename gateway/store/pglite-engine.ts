@@ -37,6 +37,14 @@ function fsyncWal(pgdata: string): void {
   }
 }
 
+/**
+ * PGlite runs queries synchronously inside WebAssembly and resolves without giving the event loop a
+ * turn; a loop of writes would starve HTTP requests, timers and signal handlers in the same process.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function wrap(client: PGlite | Transaction): SqlClient {
   return {
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -86,12 +94,14 @@ export class PgliteEngine implements SqlEngine {
   async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     const result = await wrap(this.db).query<R>(sql, params);
     if (WRITE_STATEMENT.test(sql)) this.durable();
+    await yieldToEventLoop();
     return result;
   }
 
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     const result = await this.db.transaction((tx) => fn(wrap(tx)));
     this.durable();
+    await yieldToEventLoop();
     return result;
   }
 

@@ -165,9 +165,10 @@ export async function readRevIncluded(db: SqlClient, scope: AccessScope, page: r
     const targets = page.filter((r) => !spec.targetType || r.resourceType === spec.targetType);
     if (targets.length === 0) continue;
     const params = new SqlParams();
+    const sourceType = params.add(spec.sourceType);
     const where = [
-      `r.resource_type = ${params.add(spec.sourceType)}`,
-      `r.id IN (SELECT x.resource_id FROM sp_reference x JOIN unnest(${params.add(targets.map((t) => t.resourceType))}::text[], ${params.add(targets.map((t) => t.id as string))}::text[]) AS t(tt, ti) ON x.target_type = t.tt AND x.target_id = t.ti WHERE x.resource_type = r.resource_type AND x.code = ${params.add(spec.param)})`,
+      `r.resource_type = ${sourceType}`,
+      `r.id IN (SELECT x.resource_id FROM sp_reference x JOIN unnest(${params.add(targets.map((t) => t.resourceType))}::text[], ${params.add(targets.map((t) => t.id as string))}::text[]) AS t(tt, ti) ON x.target_type = t.tt AND x.target_id = t.ti WHERE x.resource_type = ${sourceType} AND x.code = ${params.add(spec.param)})`,
       ...scopePredicates(scope, 'r', params),
     ];
     const rows = await db.query<{ content: string; key: string }>(

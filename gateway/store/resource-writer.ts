@@ -29,6 +29,8 @@ interface Prepared {
 
 /** Every array column a batch writes, built once per batch: one multi-row INSERT per table. */
 class BatchColumns {
+  /** 'Type/id' of the resources that existed before this batch: only their old index rows need deleting. */
+  readonly replacing: string[] = [];
   readonly res = { type: [] as string[], id: [] as string[], version: [] as string[], updated: [] as string[], content: [] as string[], hash: [] as string[], patients: [] as string[], security: [] as string[] };
   readonly token = { type: [] as string[], id: [] as string[], code: [] as string[], system: [] as (string | null)[], value: [] as string[] };
   readonly string = { type: [] as string[], id: [] as string[], code: [] as string[], value: [] as string[], raw: [] as string[] };
@@ -137,6 +139,7 @@ async function writePrepared(tx: SqlClient, prepared: Prepared[], now: Date): Pr
     const versionId = String(before ? Number(before.version_id) + 1 : 1);
     const content = JSON.stringify({ ...p.resource, meta: { ...p.resource.meta, versionId, lastUpdated } });
     batch.add(p, versionId, lastUpdated, content);
+    if (before) batch.replacing.push(p.key);
     results.push({ resourceType: p.resource.resourceType, id: p.resource.id as string, versionId, changed: true });
   }
   if (batch.res.id.length > 0) await writeBatch(tx, batch);
@@ -160,8 +163,12 @@ async function writeBatch(tx: SqlClient, b: BatchColumns): Promise<void> {
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS x(t, i, v, u, c, p, s)`,
     [r.type, r.id, r.version, r.updated, r.content, r.patients, r.security],
   );
-  for (const table of ['sp_token', 'sp_string', 'sp_date', 'sp_reference', 'sp_number']) {
-    await tx.query(`DELETE FROM ${table} d USING unnest($1::text[], $2::text[]) AS k(t, i) WHERE d.resource_type = k.t AND d.resource_id = k.i`, [r.type, r.id]);
+  if (b.replacing.length > 0) {
+    const types = b.replacing.map((k) => k.slice(0, k.indexOf('/')));
+    const ids = b.replacing.map((k) => k.slice(k.indexOf('/') + 1));
+    for (const table of ['sp_token', 'sp_string', 'sp_date', 'sp_reference', 'sp_number']) {
+      await tx.query(`DELETE FROM ${table} d USING unnest($1::text[], $2::text[]) AS k(t, i) WHERE d.resource_type = k.t AND d.resource_id = k.i`, [types, ids]);
+    }
   }
   await insertIndexRows(tx, b);
 }

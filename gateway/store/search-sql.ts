@@ -14,8 +14,13 @@ function likeEscape(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-function indexSubquery(table: IndexTable, code: string, params: SqlParams, condition: string): string {
-  return `r.id IN (SELECT x.resource_id FROM ${table} x WHERE x.resource_type = r.resource_type AND x.code = ${params.add(code)} AND (${condition}))`;
+/**
+ * A filter as a semi-join on an index table. The type is the searched type's own parameter, not
+ * r.resource_type: PostgreSQL before 17 cannot turn a subquery that refers to the outer row into a
+ * join, and would run it once per resource of the type.
+ */
+function indexSubquery(table: IndexTable, typeParam: string, code: string, params: SqlParams, condition: string): string {
+  return `r.id IN (SELECT x.resource_id FROM ${table} x WHERE x.resource_type = ${typeParam} AND x.code = ${params.add(code)} AND (${condition}))`;
 }
 
 /**
@@ -88,7 +93,7 @@ function numberPredicate(prefix: Prefix, column: string, v: { value: number; low
   }
 }
 
-function filterPredicate(filter: SearchFilter, params: SqlParams): string {
+function filterPredicate(filter: SearchFilter, typeParam: string, params: SqlParams): string {
   switch (filter.kind) {
     case 'id':
       return `r.id = ANY(${params.add(filter.values)}::text[])`;
@@ -105,7 +110,7 @@ function filterPredicate(filter: SearchFilter, params: SqlParams): string {
         else if (v.system !== undefined) parts.push(`x.system = ${params.add(v.system)}`);
         return `(${parts.join(' AND ')})`;
       });
-      const sub = indexSubquery('sp_token', filter.code, params, alternatives.join(' OR '));
+      const sub = indexSubquery('sp_token', typeParam, filter.code, params, alternatives.join(' OR '));
       return filter.negate ? `NOT ${sub}` : sub;
     }
     case 'string': {
@@ -119,19 +124,19 @@ function filterPredicate(filter: SearchFilter, params: SqlParams): string {
             return `x.value LIKE ${params.add(`${likeEscape(v)}%`)}`;
         }
       });
-      return indexSubquery('sp_string', filter.code, params, alternatives.join(' OR '));
+      return indexSubquery('sp_string', typeParam, filter.code, params, alternatives.join(' OR '));
     }
     case 'date': {
       const alternatives = filter.values.map((v) =>
         rangePredicate(v.prefix, 'x.low', 'x.high', rangeBounds(v.range, params)),
       );
-      return indexSubquery('sp_date', filter.code, params, alternatives.join(' OR '));
+      return indexSubquery('sp_date', typeParam, filter.code, params, alternatives.join(' OR '));
     }
     case 'reference': {
       const alternatives = filter.values.map((v) =>
         v.type ? `(x.target_type = ${params.add(v.type)} AND x.target_id = ${params.add(v.id)})` : `x.target_id = ${params.add(v.id)}`,
       );
-      return indexSubquery('sp_reference', filter.code, params, alternatives.join(' OR '));
+      return indexSubquery('sp_reference', typeParam, filter.code, params, alternatives.join(' OR '));
     }
     case 'number': {
       const alternatives = filter.values.map((v) => {
@@ -140,10 +145,10 @@ function filterPredicate(filter: SearchFilter, params: SqlParams): string {
         if (v.unit) parts.push(`x.unit = ${params.add(v.unit)}`);
         return `(${parts.join(' AND ')})`;
       });
-      return indexSubquery('sp_number', filter.code, params, alternatives.join(' OR '));
+      return indexSubquery('sp_number', typeParam, filter.code, params, alternatives.join(' OR '));
     }
     case 'missing': {
-      const sub = indexSubquery(filter.table, filter.code, params, 'TRUE');
+      const sub = indexSubquery(filter.table, typeParam, filter.code, params, 'TRUE');
       return filter.missing ? `NOT ${sub}` : sub;
     }
   }
@@ -261,9 +266,10 @@ export function buildSearchSql(query: SearchQuery, scope: AccessScope, cursor: P
   // The count shares the filters and scope but not the sort or cursor (and so none of their parameters).
   const build = (forPage: boolean): { sql: string; params: SqlParams; columns: SortColumn[] } => {
     const params = new SqlParams();
-    const where = [`r.resource_type = ${params.add(query.resourceType)}`];
+    const typeParam = params.add(query.resourceType);
+    const where = [`r.resource_type = ${typeParam}`];
     where.push(...scopePredicates(scope, 'r', params));
-    for (const filter of query.filters) where.push(filterPredicate(filter, params));
+    for (const filter of query.filters) where.push(filterPredicate(filter, typeParam, params));
     const columns = forPage ? sortColumns(query.sort, params) : [];
     if (forPage && cursor) where.push(keysetPredicate(columns, cursor, params));
     return { sql: where.join('\n  AND '), params, columns };

@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
-import type { SqlEngine } from './engine';
+import { EngineKind, type SqlEngine } from './engine';
 import { migrate, pendingMigrations } from './migrations';
 import { PgliteEngine } from './pglite-engine';
 import { PostgresEngine } from './pg-engine';
@@ -29,8 +29,16 @@ export class Store {
     return new Store(engine);
   }
 
-  migrate(): Promise<number[]> {
-    return migrate(this.engine);
+  async migrate(): Promise<number[]> {
+    const applied = await migrate(this.engine);
+    // PGlite runs no autovacuum worker, so its planner has statistics only if we gather them.
+    if (this.engine.kind === EngineKind.PGLITE) await this.engine.exec('ANALYZE');
+    return applied;
+  }
+
+  /** Refreshes planner statistics (PGlite has no autovacuum; PostgreSQL's does this itself). */
+  async analyze(): Promise<void> {
+    await this.engine.exec('ANALYZE');
   }
 
   /** Transactional, idempotent batch upsert with an optional Provenance (see resource-writer.ts). */

@@ -1,3 +1,4 @@
+import { MIGRATIONS } from '../../gateway/store/migrations';
 import { Store } from '../../gateway/store/store';
 import { createTestDatabase } from '../support/postgres';
 import { describeStoreConformance } from './conformance';
@@ -25,9 +26,10 @@ describe('PostgreSQL migrations', () => {
     const b = await Store.open({ databaseUrl: database.url });
     try {
       const [appliedByA, appliedByB] = await Promise.all([a.migrate(), b.migrate()]);
-      expect([...appliedByA, ...appliedByB].sort()).toEqual([1]);
+      const all = MIGRATIONS.map((m) => m.version);
+      expect([...appliedByA, ...appliedByB].sort((x, y) => x - y)).toEqual(all);
       const rows = await a.engine.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-      expect(rows.rows).toEqual([{ version: 1 }]);
+      expect(rows.rows).toEqual(all.map((version) => ({ version })));
     } finally {
       await a.close();
       await b.close();
