@@ -69,10 +69,63 @@ export async function pendingInboxIds(db: SqlClient, limit: number): Promise<str
 }
 
 export async function completeInboxItem(db: SqlClient, id: string, status: InboxStatus, outcome: unknown, error?: string): Promise<void> {
-  await db.query(`UPDATE inbox SET status = $2, outcome = $3::jsonb, last_error = $4, attempts = attempts + 1, processed_at = now() WHERE id = $1::bigint`, [
+  await db.query(`UPDATE inbox SET status = $2, outcome = COALESCE(outcome, '{}'::jsonb) || COALESCE($3::jsonb, '{}'::jsonb), last_error = $4, attempts = attempts + 1, processed_at = now(), updated_at = now() WHERE id = $1::bigint`, [
     id,
     status,
-    JSON.stringify(outcome ?? null),
+    JSON.stringify(outcome ?? {}),
     error ?? null,
   ]);
+}
+
+/** An inbox row as the integration team sees it (no content). */
+export interface InboxEntry {
+  id: string;
+  source: string;
+  kind: string;
+  dedupKey: string;
+  status: InboxStatus;
+  attempts: number;
+  lastError: string | null;
+  receivedAt: string;
+  outcome: unknown;
+}
+
+const ENTRY_COLUMNS = 'id::text AS id, source, kind, dedup_key, status, attempts, last_error, received_at, outcome';
+type EntryRow = { id: string; source: string; kind: string; dedup_key: string; status: InboxStatus; attempts: number; last_error: string | null; received_at: Date; outcome: unknown };
+const toEntry = (r: EntryRow): InboxEntry => ({ id: r.id, source: r.source, kind: r.kind, dedupKey: r.dedup_key, status: r.status, attempts: r.attempts, lastError: r.last_error, receivedAt: new Date(r.received_at).toISOString(), outcome: r.outcome });
+
+/** Inbox rows by status, newest first (for `carebridge dlq list` and the interface status page). */
+export async function listInbox(db: SqlClient, statuses: readonly InboxStatus[], limit = 100): Promise<InboxEntry[]> {
+  const result = await db.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM inbox WHERE status = ANY($1::text[]) ORDER BY id DESC LIMIT $2`, [statuses, limit]);
+  return result.rows.map(toEntry);
+}
+
+export async function inboxEntry(db: SqlClient, id: string): Promise<InboxEntry | undefined> {
+  if (!/^\d{1,18}$/.test(id)) return undefined;
+  const result = await db.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM inbox WHERE id = $1::bigint`, [id]);
+  const row = result.rows[0];
+  return row ? toEntry(row) : undefined;
+}
+
+/** A transient failure: try again after `notBefore`. */
+export async function retryInboxItem(db: SqlClient, id: string, error: string, notBefore: Date): Promise<void> {
+  await db.query(`UPDATE inbox SET status = 'retry', attempts = attempts + 1, last_error = $2, not_before = $3::timestamptz, updated_at = now() WHERE id = $1::bigint`, [id, error, notBefore.toISOString()]);
+}
+
+/** Puts dead or failed rows back to pending (`carebridge dlq replay`). Returns the ids replayed. */
+export async function replayInboxItems(db: SqlClient, ids: readonly string[] | 'all-dead'): Promise<string[]> {
+  const result =
+    ids === 'all-dead'
+      ? await db.query<{ id: string }>(`UPDATE inbox SET status = 'pending', attempts = 0, not_before = NULL, updated_at = now() WHERE status = 'dead' RETURNING id::text AS id`)
+      : await db.query<{ id: string }>(`UPDATE inbox SET status = 'pending', attempts = 0, not_before = NULL, updated_at = now() WHERE id = ANY($1::bigint[]) AND status IN ('dead', 'failed') RETURNING id::text AS id`, [ids]);
+  return result.rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b));
+}
+
+/** Pending rows whose retry time has come, oldest first. */
+export async function dueInboxIds(db: SqlClient, limit: number): Promise<string[]> {
+  const result = await db.query<{ id: string }>(
+    `SELECT id::text AS id FROM inbox WHERE status IN ('pending', 'retry') AND (not_before IS NULL OR not_before <= now()) ORDER BY id LIMIT $1`,
+    [limit],
+  );
+  return result.rows.map((r) => r.id);
 }

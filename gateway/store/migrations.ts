@@ -153,6 +153,39 @@ CREATE TABLE pds_trace (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'outbox of applied events; HL7v2 visit events for out-of-order folding; inbox retry time',
+    sql: `
+CREATE TABLE outbox (
+  id bigserial PRIMARY KEY,
+  kind text NOT NULL,
+  patient_id text,
+  encounter_id text,
+  source text NOT NULL,
+  inbox_id bigint,
+  event_time timestamptz NOT NULL,
+  payload jsonb NOT NULL DEFAULT '{}',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (inbox_id, kind, encounter_id)
+);
+CREATE INDEX outbox_patient_idx ON outbox (patient_id, id);
+
+CREATE TABLE hl7_visit_event (
+  source text NOT NULL,
+  visit_key text NOT NULL,
+  inbox_id bigint NOT NULL,
+  event_time timestamptz NOT NULL,
+  message_time text NOT NULL,
+  control_id text NOT NULL,
+  event jsonb NOT NULL,
+  PRIMARY KEY (source, visit_key, inbox_id)
+);
+
+ALTER TABLE inbox ADD COLUMN not_before timestamptz;
+ALTER TABLE inbox ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()
+`,
+  },
 ];
 
 /** An arbitrary constant shared by every CareBridge process: the advisory lock key for migrations. */
