@@ -33,7 +33,7 @@ export class BullMqInboxQueue implements InboxQueue {
     this.worker = new Worker(
       QUEUE_NAME,
       async (job) => {
-        await apply(String((job.data as { inboxId: string }).inboxId));
+        await apply((job.data as { inboxId: string }).inboxId);
       },
       { connection: this.connection.duplicate({ maxRetriesPerRequest: null }), concurrency: options.concurrency ?? 4 },
     );
