@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { registerDlqCommand } from './cli/dlq-command';
 import { registerIdentityCommand } from './cli/identity-command';
 import { registerPdsCommand } from './cli/pds-command';
 import { withStore } from './cli/open-store';
@@ -54,6 +55,7 @@ export function buildCli(): Command {
 
   registerIdentityCommand(program);
   registerPdsCommand(program);
+  registerDlqCommand(program);
   return program;
 }
 
