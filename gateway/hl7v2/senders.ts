@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import type { Hl7Header } from '../../adapters/hl7v2/types';
+import { ConfigError } from '../config';
+
+/**
+ * What CareBridge knows about each hospital system that sends HL7v2: the source URI its records
+ * live under, the time zone of its timestamps without an offset, whether its PAS traces every
+ * patient against PDS (so its NHS numbers count as verified when PID-32 is empty), and the
+ * processing id (MSH-11) it must send. Data, not code: HL7_SENDERS_FILE names a JSON file
+ * { "<MSH-4 facility>|<MSH-3 application>": { ... } }; unlisted senders get the defaults.
+ */
+export interface Hl7Sender {
+  /** Stable key: MSH-4 facility and MSH-3 application. */
+  readonly key: string;
+  readonly source: string;
+  readonly timeZone: string;
+  readonly nhsNumberVerified: boolean;
+  readonly processingId: string;
+}
+
+export interface Hl7SenderDirectory {
+  senderOf(header: Pick<Hl7Header, 'sendingApplication' | 'sendingFacility'>): Hl7Sender;
+}
+
+interface SenderEntry {
+  source?: string;
+  timeZone?: string;
+  nhsNumberVerified?: boolean;
+  processingId?: string;
+}
+
+const SAFE = /[^A-Za-z0-9._-]/g;
+
+export function senderKey(header: Pick<Hl7Header, 'sendingApplication' | 'sendingFacility'>): string {
+  return `${header.sendingFacility}|${header.sendingApplication}`;
+}
+
+export function defaultSourceUri(header: Pick<Hl7Header, 'sendingApplication' | 'sendingFacility'>): string {
+  return `urn:carebridge:hl7v2:${header.sendingFacility.replace(SAFE, '_') || 'unknown'}:${header.sendingApplication.replace(SAFE, '_') || 'unknown'}`;
+}
+
+export function senderDirectory(entries: Readonly<Record<string, SenderEntry>> = {}, defaults: { processingId?: string; timeZone?: string } = {}): Hl7SenderDirectory {
+  for (const [key, entry] of Object.entries(entries)) {
+    if (!key.includes('|')) throw new ConfigError(`HL7 sender '${key}' must be written 'FACILITY|APPLICATION' (MSH-4|MSH-3)`);
+    if (entry.timeZone !== undefined) {
+      try {
+        new Intl.DateTimeFormat('en-GB', { timeZone: entry.timeZone });
+      } catch {
+        throw new ConfigError(`HL7 sender '${key}': unknown time zone '${entry.timeZone}'`);
+      }
+    }
+  }
+  return {
+    senderOf(header) {
+      const key = senderKey(header);
+      const entry = entries[key] ?? {};
+      return {
+        key,
+        source: entry.source ?? defaultSourceUri(header),
+        timeZone: entry.timeZone ?? defaults.timeZone ?? 'Europe/London',
+        nhsNumberVerified: entry.nhsNumberVerified ?? false,
+        processingId: entry.processingId ?? defaults.processingId ?? 'P',
+      };
+    },
+  };
+}
+
+export function loadSenderDirectory(env: NodeJS.ProcessEnv = process.env): Hl7SenderDirectory {
+  const file = env['HL7_SENDERS_FILE'];
+  const processingId = env['HL7_PROCESSING_ID'] || undefined;
+  if (processingId !== undefined && !['P', 'T', 'D'].includes(processingId)) throw new ConfigError('HL7_PROCESSING_ID must be P, T or D');
+  if (!file) return senderDirectory({}, { processingId });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`HL7_SENDERS_FILE ${file} could not be read as JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`HL7_SENDERS_FILE ${file} must hold a JSON object`);
+  return senderDirectory(parsed as Record<string, SenderEntry>, { processingId });
+}
