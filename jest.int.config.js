@@ -5,4 +5,6 @@ module.exports = {
   testMatch: ['<rootDir>/**/*.int.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   maxWorkers: 1,
+  // A failing test can leave a pg pool or Redis client open; CI must end rather than wait on it.
+  forceExit: true,
 };

@@ -17,6 +17,7 @@ export class BullMqInboxQueue implements InboxQueue {
   private readonly connection: IORedis;
   private readonly queue: Queue;
   private worker: Worker | undefined;
+  private workerConnection: IORedis | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -30,12 +31,14 @@ export class BullMqInboxQueue implements InboxQueue {
 
   /** Runs workers in this process: `apply` returns when the row is done, failed, retried or dead. */
   startWorkers(apply: (inboxId: string) => Promise<unknown>, options: { concurrency?: number; pollMs?: number } = {}): void {
+    // BullMQ does not close a connection it was given: we keep it to close it ourselves.
+    this.workerConnection = this.connection.duplicate({ maxRetriesPerRequest: null });
     this.worker = new Worker(
       QUEUE_NAME,
       async (job) => {
         await apply((job.data as { inboxId: string }).inboxId);
       },
-      { connection: this.connection.duplicate({ maxRetriesPerRequest: null }), concurrency: options.concurrency ?? 4 },
+      { connection: this.workerConnection, concurrency: options.concurrency ?? 4 },
     );
     this.worker.on('error', (err) => this.logger.warn({ err }, 'BullMQ worker error'));
     const requeue = async (): Promise<void> => {
@@ -64,6 +67,7 @@ export class BullMqInboxQueue implements InboxQueue {
     if (this.timer) clearInterval(this.timer);
     await this.worker?.close();
     await this.queue.close();
+    this.workerConnection?.disconnect();
     this.connection.disconnect();
   }
 }
