@@ -1,11 +1,10 @@
 import { mapHl7Message } from '../../mappings/hl7v2/map-message';
-import { DEFAULT_CONTEXT } from './fixtures';
-import { simpleParseHl7 } from './simple-parse';
+import { DEFAULT_CONTEXT, parseBytes } from './fixtures';
 
 /** Behaviour the golden files show only in passing, asserted on small inline messages. */
 const MSH = (type: string, id = 'EDGE-1'): string => `MSH|^~\\&|PAS|RZZ|CAREBRIDGE|CAREBRIDGE|20250714103000||${type}|${id}|P|2.4`;
 const map = (segments: string[], context: Partial<typeof DEFAULT_CONTEXT> = {}): ReturnType<typeof mapHl7Message> =>
-  mapHl7Message(simpleParseHl7(segments.join('\r')), { ...DEFAULT_CONTEXT, ...context });
+  mapHl7Message(parseBytes(Buffer.from(segments.join('\r'), 'utf8')), { ...DEFAULT_CONTEXT, ...context });
 const PID = 'PID|1||RZZ42^^^RZZ^MR~9990000018^^^NHS^NH||TESTNAME^Alex||19600101|F';
 const verification = (result: ReturnType<typeof mapHl7Message>): string | undefined => {
   const patient = result.resources.find((r) => r.resourceType === 'Patient');

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseHl7 } from '../../adapters/hl7v2/parse';
 import type { ParsedHl7 } from '../../adapters/hl7v2/types';
 import type { Hl7MappingContext } from '../../mappings/hl7v2/map-message';
-import { simpleParseHl7 } from './simple-parse';
 
 /** The golden HL7v2 fixtures: tests/fixtures/hl7v2/<case>.hl7 beside <case>.expected.json (and optionally <case>.context.json). */
 export const FIXTURE_DIR = join(__dirname, '..', 'fixtures', 'hl7v2');
@@ -29,10 +29,13 @@ export function fixtureContext(name: string): Hl7MappingContext {
   return { ...DEFAULT_CONTEXT, ...(JSON.parse(readFileSync(path, 'utf8')) as Partial<Hl7MappingContext>) };
 }
 
-/**
- * The parsed fixture. The adapter's parser (adapters/hl7v2/parse.ts) was not committed when these
- * tests were written, so they use the small test parser (UTF-8 only).
- */
+/** The fixture's bytes through the adapter's parser (charset from MSH-18, terminators, escapes), as in production. */
 export function parseFixture(name: string): ParsedHl7 {
-  return simpleParseHl7(fixtureBytes(name).toString('utf8'));
+  return parseBytes(fixtureBytes(name));
+}
+
+export function parseBytes(bytes: Buffer): ParsedHl7 {
+  const parsed = parseHl7(bytes);
+  if (!parsed.ok) throw new Error(`fixture does not parse: ${parsed.error.code} ${parsed.error.text}`);
+  return parsed.message;
 }

@@ -51,3 +51,18 @@ describe('HL7 timestamps to FHIR', () => {
     expect(parseHl7Timestamp('20250714102500', 'UTC')).toMatchObject({ dateTime: '2025-07-14T10:25:00+00:00' });
   });
 });
+
+test('every hour of a year in London reads back as the instant it was, but for the repeated autumn hour', () => {
+  const wall = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const start = Date.parse('2025-01-01T00:00:00Z');
+  const earlier: string[] = [];
+  for (let hour = 0; hour < 365 * 24; hour++) {
+    const utc = start + hour * 3_600_000;
+    const p = Object.fromEntries(wall.formatToParts(new Date(utc)).map((x) => [x.type, x.value]));
+    const parsed = parseHl7Timestamp(`${p.year}${p.month}${p.day}${p.hour}${p.minute}${p.second}`);
+    if (!parsed.ok || !parsed.instant) throw new Error('unparsed');
+    if (Date.parse(parsed.instant) !== utc) earlier.push(new Date(utc).toISOString());
+  }
+  // 01:00-01:59 on 26 October 2025 happens twice; the second (GMT) reads as the first (BST).
+  expect(earlier).toEqual(['2025-10-26T01:00:00.000Z']);
+});

@@ -79,7 +79,7 @@ export function zoneOffsetMinutes(timeZone: string, utcMs: number): number {
 }
 
 const DAY_MS = 86_400_000;
-const dayOffsets = new Map<string, number | null>();
+const dayOffsets = new Map<string, Map<number, number | null>>();
 
 /**
  * The zone's offset at a UTC instant, remembered per UTC day: a day whose first and last second
@@ -89,14 +89,18 @@ const dayOffsets = new Map<string, number | null>();
  */
 function offsetAt(timeZone: string, utcMs: number): number {
   const day = Math.floor(utcMs / DAY_MS);
-  const key = `${timeZone}|${day}`;
-  let known = dayOffsets.get(key);
+  let days = dayOffsets.get(timeZone);
+  if (!days) {
+    days = new Map();
+    dayOffsets.set(timeZone, days);
+  }
+  let known = days.get(day);
   if (known === undefined) {
-    if (dayOffsets.size > 100_000) dayOffsets.clear();
+    if (days.size > 100_000) days.clear();
     const first = zoneOffsetMinutes(timeZone, day * DAY_MS);
     const last = zoneOffsetMinutes(timeZone, (day + 1) * DAY_MS - 1000);
     known = first === last ? first : null;
-    dayOffsets.set(key, known);
+    days.set(day, known);
   }
   return known ?? zoneOffsetMinutes(timeZone, utcMs);
 }
@@ -109,6 +113,8 @@ function offsetAt(timeZone: string, utcMs: number): number {
 export function localToUtc(wallMs: number, timeZone: string): { utcMs: number; offsetMinutes: number; shifted: boolean } {
   const before = offsetAt(timeZone, wallMs - DAY_MS);
   const after = offsetAt(timeZone, wallMs + DAY_MS);
+  // The same offset a day either side: no transition in between, so that is the offset.
+  if (before === after) return { utcMs: wallMs - before * 60000, offsetMinutes: before, shifted: false };
   const candidates = [...new Set([before, after])]
     .map((offset) => ({ offset, utcMs: wallMs - offset * 60000 }))
     .filter((c) => offsetAt(timeZone, c.utcMs) === c.offset)
