@@ -5,6 +5,8 @@ import { noAudit, permitAll, PurposeOfUse, type AccessHook, type AuditHook, type
 import { SecureReader } from './access/secure-reader';
 import { adminRouter } from './api/admin-router';
 import { fhirRouter, outcomeErrorHandler } from './api/fhir-router';
+import { hl7Router } from './hl7v2/hl7-router';
+import type { Hl7Intake } from './hl7v2/intake';
 import { samePersonIds } from './identity/resolver';
 import type { Metrics } from './metrics';
 import type { Store } from './store/store';
@@ -18,6 +20,8 @@ export interface AppOptions {
   publicBaseUrl?: string;
   /** Shared secret for the admin API until token authentication lands; unset switches it off. */
   adminToken?: string;
+  /** The hospital feed's intake, for POST /hl7v2. */
+  hl7Intake?: Hl7Intake;
 }
 
 /** Until authentication lands every caller is the same anonymous reader, treated as direct care. */
@@ -72,6 +76,7 @@ export function createApp(options: AppOptions): Express {
   );
 
   app.use('/admin', adminRouter({ store, adminToken: options.adminToken }));
+  if (options.hl7Intake) app.use('/hl7v2', hl7Router(options.hl7Intake, store.engine, 1024 * 1024));
 
   app.get('/', (_req, res) => {
     res.type('html').send(

@@ -6,6 +6,7 @@ import { demoResources } from './demo/demo-data';
 import { loadFhirDefinitions } from './fhir/definitions';
 import { loadPdsConfig, PdsClient } from './identity/pds-client';
 import { startBackgroundTrace } from './identity/pds-trace';
+import { startHl7Feed } from './hl7v2/feed';
 import { ingestResources } from './ingest/ingest';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
@@ -19,6 +20,7 @@ export interface RunningGateway {
   readonly store: Store;
   readonly logger: Logger;
   readonly httpPort?: number;
+  readonly mllpPort?: number;
   close(): Promise<void>;
 }
 
@@ -29,7 +31,7 @@ export async function loadDemoDataIfEmpty(store: Store): Promise<number> {
   return result.written.filter((w) => w.changed).length;
 }
 
-/** Starts the roles of one process: the API (HTTP), and later the MLLP listener and ingest worker. */
+/** Starts the roles of one process: the API (HTTP), the MLLP listener, the ingest workers, or all of them. */
 export async function startGateway(config: Config, role: Role = Role.ALL, logger: Logger = createLogger(config.logLevel)): Promise<RunningGateway> {
   loadFhirDefinitions();
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -52,9 +54,19 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
   const stopPdsTrace = pds?.traceIntervalMs
     ? startBackgroundTrace(store, new PdsClient({ baseUrl: pds.baseUrl, accessToken: pds.accessToken }), { intervalMs: pds.traceIntervalMs, logger })
     : undefined;
+  const metrics = new Metrics();
+  const feed = await startHl7Feed({
+    store,
+    logger,
+    registry: metrics.registry,
+    redisUrl: config.redisUrl,
+    listenMllp: role === Role.ALL || role === Role.MLLP,
+    mllpPort: config.mllpPort,
+    runWorkers: role === Role.ALL || role === Role.WORKER,
+  });
   let server: Server | undefined;
   if (role === Role.ALL || role === Role.API) {
-    const app = createApp({ store, logger, metrics: new Metrics(), publicBaseUrl: config.publicBaseUrl, adminToken: config.adminToken });
+    const app = createApp({ store, logger, metrics, publicBaseUrl: config.publicBaseUrl, adminToken: config.adminToken, hl7Intake: feed.intake });
     const listening = app.listen(config.port);
     server = listening;
     await new Promise<void>((resolve, reject) => {
@@ -68,12 +80,14 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     store,
     logger,
     httpPort,
+    mllpPort: feed.mllpPort,
     async close(): Promise<void> {
       if (server) {
         const s = server;
         s.closeIdleConnections();
         await new Promise<void>((resolve) => s.close(() => resolve()));
       }
+      await feed.close();
       clearInterval(analyzeTimer);
       await stopPdsTrace?.();
       await store.close();

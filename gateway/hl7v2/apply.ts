@@ -1,0 +1,130 @@
+import type { Encounter, Patient, Provenance, Resource } from '@medplum/fhirtypes';
+import type { AckError } from '../../adapters/hl7v2/ack';
+import { parseHl7 } from '../../adapters/hl7v2/parse';
+import type { ParsedHl7 } from '../../adapters/hl7v2/types';
+import { mapHl7Message, type Hl7MappingResult } from '../../mappings/hl7v2/map-message';
+import { Hl7EventKind } from '../../mappings/hl7v2/tables/events';
+import type { VisitEvent } from '../../mappings/hl7v2/visit-event';
+import { foldVisit } from '../../mappings/hl7v2/visit-fold';
+import { MergeError, mergeSourceRecords } from '../identity/merge';
+import { PermanentInputError, type InboxHandler } from '../ingest/inbox-processor';
+import { ingestResources } from '../ingest/ingest';
+import type { SqlClient } from '../store/engine';
+import { parseStoredResource } from '../store/resource-reader';
+import type { Store } from '../store/store';
+import { mergeWithStored } from './merge-stored';
+import type { Hl7Sender, Hl7SenderDirectory } from './senders';
+
+/** Events the outbox carries for notifications and passports. */
+const OUTBOX_KINDS = new Set<string>([
+  Hl7EventKind.ADMISSION,
+  Hl7EventKind.ED_ATTENDANCE,
+  Hl7EventKind.TRANSFER,
+  Hl7EventKind.PENDING_DISCHARGE,
+  Hl7EventKind.DISCHARGE,
+  Hl7EventKind.DEATH,
+  Hl7EventKind.CANCEL_ADMISSION,
+  Hl7EventKind.CANCEL_TRANSFER,
+  Hl7EventKind.CANCEL_DISCHARGE,
+  Hl7EventKind.CANCEL_PENDING_ADMISSION,
+  Hl7EventKind.CANCEL_PENDING_DISCHARGE,
+  Hl7EventKind.MERGE,
+]);
+
+export function mapForSender(message: ParsedHl7, sender: Hl7Sender, receivedAt: string): Hl7MappingResult {
+  return mapHl7Message(message, { source: sender.source, senderTimeZone: sender.timeZone, nhsNumberVerifiedBySender: sender.nhsNumberVerified, receivedAt });
+}
+
+/** The mapping's errors as ACK errors: what makes the intake answer AE. */
+export function applicabilityCheck(message: ParsedHl7, sender: Hl7Sender, receivedAt: Date): AckError[] {
+  return mapForSender(message, sender, receivedAt.toISOString())
+    .issues.filter((i) => i.severity === 'error')
+    .map((i) => ({ code: i.code, severity: 'E' as const, location: i.location, text: i.text }));
+}
+
+async function loadStored(db: SqlClient, resources: readonly Resource[]): Promise<Map<string, Resource>> {
+  if (resources.length === 0) return new Map();
+  const rows = await db.query<{ content: string }>(
+    `SELECT r.content::text AS content FROM resource r JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON r.resource_type = k.t AND r.id = k.i`,
+    [resources.map((r) => r.resourceType), resources.map((r) => r.id ?? '')],
+  );
+  return new Map(rows.rows.map((r) => parseStoredResource(r.content)).map((r) => [`${r.resourceType}/${r.id ?? ''}`, r]));
+}
+
+/** The visit's stored events plus this one (idempotently), in the fold's order. */
+async function visitEvents(db: SqlClient, source: string, inboxId: string, visit: VisitEvent): Promise<VisitEvent[]> {
+  await db.query(
+    `INSERT INTO hl7_visit_event (source, visit_key, inbox_id, event_time, message_time, control_id, event) VALUES ($1, $2, $3::bigint, $4::timestamptz, $5, $6, $7::jsonb)
+     ON CONFLICT (source, visit_key, inbox_id) DO NOTHING`,
+    [source, visit.facts.encounterId, inboxId, visit.eventTime, visit.messageTime, visit.messageId, JSON.stringify(visit)],
+  );
+  const rows = await db.query<{ event: VisitEvent }>(`SELECT event FROM hl7_visit_event WHERE source = $1 AND visit_key = $2 ORDER BY inbox_id`, [source, visit.facts.encounterId]);
+  return rows.rows.map((r) => r.event);
+}
+
+const currentLocation = (e: Encounter | undefined): string | undefined => e?.location?.find((l) => l.status === 'active' || !l.period?.end)?.location.reference;
+
+/** After a merge, the folded Encounter follows the surviving Patient (stored facts keep the merged one's reference). */
+async function followMerge(db: SqlClient, encounter: Encounter): Promise<Encounter> {
+  const subject = encounter.subject?.reference;
+  if (!subject?.startsWith('Patient/')) return encounter;
+  const stored = await loadStored(db, [{ resourceType: 'Patient', id: subject.slice('Patient/'.length) }]);
+  const patient = stored.get(subject) as Patient | undefined;
+  const survivor = patient?.link?.find((l) => l.type === 'replaced-by')?.other.reference;
+  return survivor ? { ...encounter, subject: { reference: survivor } } : encounter;
+}
+
+/** The inbox handler for HL7v2: map, merge with what is stored, fold the visit, write, merge patients, record the event. */
+export function hl7InboxHandler(senders: Hl7SenderDirectory): InboxHandler {
+  return async (item, store: Store) => {
+    const db = store.engine;
+    const receivedRow = await db.query<{ received_at: Date }>('SELECT received_at FROM inbox WHERE id = $1::bigint', [item.id]);
+    const receivedAt = new Date(receivedRow.rows[0]?.received_at ?? Date.now()).toISOString();
+    const parsed = parseHl7(item.content);
+    if (!parsed.ok) throw new PermanentInputError(`${parsed.error.code} ${parsed.error.text}`);
+    const sender = senders.senderOf(parsed.message.header);
+    const result = mapForSender(parsed.message, sender, receivedAt);
+    const errors = result.issues.filter((i) => i.severity === 'error');
+    if (errors.length > 0 || !result.event) throw new PermanentInputError(errors.map((e) => `${e.code} ${e.text}`).join('; ') || 'The message names no patient event');
+    const event = result.event;
+
+    const provenance = result.resources.find((r): r is Provenance => r.resourceType === 'Provenance');
+    const others = result.resources.filter((r) => r.resourceType !== 'Provenance' && r.resourceType !== 'Encounter');
+    const stored = await loadStored(db, others);
+    const toWrite: Resource[] = others.map((r) => mergeWithStored(stored.get(`${r.resourceType}/${r.id ?? ''}`), r, result.cleared));
+
+    let visitChanged = false;
+    if (result.visit) {
+      const events = await visitEvents(db, sender.source, item.id, result.visit);
+      const after = foldVisit(events);
+      const before = foldVisit(events.filter((e) => e.messageId !== result.visit?.messageId));
+      visitChanged = after?.status !== before?.status || currentLocation(after) !== currentLocation(before) || after?.period?.end !== before?.period?.end;
+      if (after) toWrite.push(await followMerge(db, after));
+    }
+    await ingestResources(store, toWrite, {
+      provenance: (changed) =>
+        provenance && changed.length > 0 ? { ...provenance, target: changed.map((c) => ({ reference: `${c.resourceType}/${c.id}/_history/${c.versionId}` })) } : undefined,
+    });
+
+    if (event.merge) {
+      try {
+        await mergeSourceRecords(store, { mergedId: event.merge.mergedPatientId, survivorId: event.merge.survivorPatientId, reason: `HL7 ${event.trigger} ${event.controlId}`, mergedBy: sender.key });
+      } catch (err) {
+        // Already merged (a repeat), or the merged record never reached us: nothing to move.
+        if (!(err instanceof MergeError)) throw err;
+      }
+    }
+    // Every applied event is recorded; changedState says whether it changed where the visit stands now
+    // (a discharge arriving after its cancellation, or an admission after its discharge, did not).
+    const recorded = OUTBOX_KINDS.has(event.kind);
+    const changedState = event.kind === Hl7EventKind.MERGE || !result.visit || visitChanged;
+    if (recorded) {
+      await db.query(
+        `INSERT INTO outbox (kind, patient_id, encounter_id, source, inbox_id, event_time, payload) VALUES ($1, $2, $3, $4, $5::bigint, $6::timestamptz, $7::jsonb)
+         ON CONFLICT (inbox_id, kind, encounter_id) DO NOTHING`,
+        [event.kind, event.patientId, event.encounterId ?? '', sender.source, item.id, event.eventTime, JSON.stringify({ trigger: event.trigger, controlId: event.controlId, changedState })],
+      );
+    }
+    return { applied: event.kind, encounterId: event.encounterId ?? null, outbox: recorded, changedState };
+  };
+}

@@ -1,0 +1,76 @@
+import { Counter, type Registry } from 'prom-client';
+import type { MllpServer } from '../../adapters/hl7v2/mllp-server';
+import type { Logger } from '../logger';
+import { processInboxItem } from '../ingest/inbox-processor';
+import { BullMqInboxQueue } from '../queue/bullmq-queue';
+import { InProcessInboxQueue } from '../queue/in-process-queue';
+import type { InboxQueue } from '../queue/inbox-queue';
+import type { Store } from '../store/store';
+import { applicabilityCheck, hl7InboxHandler } from './apply';
+import { HL7_INBOX_KIND, Hl7Intake } from './intake';
+import { mllpTlsFromEnv, startMllpListener } from './mllp-listener';
+import { loadSenderDirectory } from './senders';
+
+export interface Hl7Feed {
+  readonly intake: Hl7Intake;
+  readonly mllpPort?: number;
+  /** Ids waiting for a worker in this process (in-process queue) or in Redis. */
+  queueDepth(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A queue that only records: a process without workers and without Redis leaves rows to a worker's poll. */
+const pollOnlyQueue: InboxQueue = { enqueue: () => Promise.resolve(), depth: () => Promise.resolve(0), close: () => Promise.resolve() };
+
+/**
+ * The hospital feed in one process: the intake (shared by MLLP and POST /hl7v2), the MLLP listener
+ * when this process takes MLLP, and the workers that apply the inbox when this process works.
+ * Without Redis the workers are in-process; with REDIS_URL they are BullMQ workers.
+ */
+export async function startHl7Feed(options: {
+  store: Store;
+  logger: Logger;
+  registry: Registry;
+  redisUrl?: string;
+  listenMllp: boolean;
+  mllpPort: number;
+  runWorkers: boolean;
+}): Promise<Hl7Feed> {
+  const { store, logger } = options;
+  const senders = loadSenderDirectory();
+  const handlers = { [HL7_INBOX_KIND]: hl7InboxHandler(senders) };
+  const apply = (id: string): Promise<unknown> => processInboxItem(store, id, handlers, { logger });
+  let queue: InboxQueue;
+  if (options.redisUrl) {
+    const bull = new BullMqInboxQueue(options.redisUrl, store, logger);
+    if (options.runWorkers) bull.startWorkers(apply);
+    queue = bull;
+  } else {
+    queue = options.runWorkers ? new InProcessInboxQueue(store, apply, logger) : pollOnlyQueue;
+  }
+  const messages = new Counter({ name: 'carebridge_hl7_messages_total', help: 'HL7v2 messages by sender, acknowledgement code and duplicate', labelNames: ['sender', 'ack', 'duplicate'], registers: [options.registry] });
+  const intake = new Hl7Intake({
+    store,
+    queue,
+    senders,
+    logger,
+    check: applicabilityCheck,
+    onOutcome: (o) => messages.inc({ sender: o.sender, ack: o.code, duplicate: String(o.duplicate) }),
+  });
+  let mllp: MllpServer | undefined;
+  let mllpPort: number | undefined;
+  if (options.listenMllp) {
+    const started = await startMllpListener(intake, { port: options.mllpPort, tls: mllpTlsFromEnv() }, logger);
+    mllp = started.server;
+    mllpPort = started.address.port;
+  }
+  return {
+    intake,
+    mllpPort,
+    queueDepth: () => queue.depth(),
+    async close(): Promise<void> {
+      await mllp?.close();
+      await queue.close();
+    },
+  };
+}
