@@ -7,6 +7,11 @@
  *   (file-backed, the embedded default) and on PostgreSQL.
  *   API: the real app on loopback, 20 concurrent keep-alive clients, read-by-id and Patient search
  *   by NHS number; req/s, p50 and p99.
+ *   Identity: 100,000 synthetic source Patients from three sources (GP, hospital, council),
+ *   arriving source by source in batches, through ingestResources (upsert + identity resolution)
+ *   against the bare store.upsert of the same records, on PostgreSQL; the resulting persons and
+ *   reviews, checked against the linking rules applied to all records at once, and where the
+ *   resolution's time goes, statement by statement.
  *
  * PostgreSQL is DATABASE_URL when set (only schemas named carebridge_bench_* are created and
  * dropped there), otherwise a throw-away server started for the run and removed after it.
@@ -14,7 +19,9 @@
  * knob below is set, so a quick run never replaces the published figures).
  *
  * Knobs for a quick run (defaults are the published configuration): BENCH_PATIENTS (10000; five
- * resources each), BENCH_BATCH (500), BENCH_LOOKUPS (5000), BENCH_API_SECONDS (15).
+ * resources each), BENCH_BATCH (500, both write benchmarks), BENCH_LOOKUPS (5000),
+ * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_ONLY (`store`: store and API
+ * only; `identity`: identity only).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -23,12 +30,15 @@ import { loadFhirDefinitions } from '../gateway/fhir/definitions';
 import { Store } from '../gateway/store/store';
 import { benchApi, type ApiPlan, type ApiResults } from './api-bench';
 import { pgliteStores, postgresStores, type BenchStores } from './bench-stores';
+import { benchIdentity, identityBreakdownTable, identityTable, type IdentityResults } from './identity-bench';
+import { identityDataset } from './identity-data';
 import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type ResourceKey } from './lookup-paths';
 import { machineInfo, type MachineInfo } from './machine';
 import { findPostgresBin, startThrowawayPostgres } from './postgres-server';
 import { createRunDir, watchRunDir, type RunDir } from './run-dir';
 import { assertSameRows, type TableDigest } from './same-rows';
 import { RESOURCES_PER_PATIENT, syntheticPopulation } from './synthetic-data';
+import { msSince } from './stats';
 import { formatTable, ms, percent, rate } from './table';
 import { batchesOf, prepareCeilingBatches, timeWrites, type WriteComparison } from './write-paths';
 
@@ -41,7 +51,12 @@ const PATIENTS = intFromEnv('BENCH_PATIENTS', 10_000);
 const BATCH_SIZE = intFromEnv('BENCH_BATCH', 500);
 const LOOKUPS = intFromEnv('BENCH_LOOKUPS', 5_000);
 const API_SECONDS = intFromEnv('BENCH_API_SECONDS', 15);
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS'].every((name) => !process.env[name]);
+const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
+const ONLY = process.env['BENCH_ONLY'];
+if (ONLY !== undefined && ONLY !== 'store' && ONLY !== 'identity') throw new Error(`BENCH_ONLY is 'store' or 'identity', not '${ONLY}'`);
+const RUN_STORE = ONLY !== 'identity';
+const RUN_IDENTITY = ONLY !== 'store';
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -49,6 +64,8 @@ const LOOKUP_MAX_MS = 10_000;
 /** The goals from the issue: the store at least half its ceiling; 2,000 reads/s on PostgreSQL. */
 const STORE_GOAL = 0.5;
 const API_READ_GOAL = 2_000;
+/** The goal from the identity issue: resolution costs at most 30% over the bare upsert. */
+const IDENTITY_OVERHEAD_GOAL = 0.3;
 
 interface EngineResults {
   readonly engine: 'pglite' | 'postgres';
@@ -217,6 +234,79 @@ async function main(): Promise<void> {
     console.log(`WARNING   the 1-minute load average is ${oneMinuteLoad.toFixed(2)} on ${machine.cores} cores: other work is running here, so these figures will be low and noisy.\n`);
   }
 
+  const store = RUN_STORE ? await runStoreBenchmarks(runDir, postgres, runStarted) : undefined;
+  const identity = RUN_IDENTITY ? await runIdentityBenchmark(postgres, runStarted) : undefined;
+
+  console.log(`\n${header(info, postgresNote, true)}\n`);
+  if (store) {
+    console.log('Store: one client, one operation at a time; the ceiling is measured in this run on the same rows (verified identical).');
+    console.log(storeTable(store.results));
+    console.log(`\nAPI: real app on 127.0.0.1, ${CONNECTIONS} concurrent keep-alive clients. The load generator is a separate Node process on the same ${machine.cores} cores as the server and the database, so it takes CPU from them.`);
+    console.log(apiTable(store.results, machine.cores));
+  }
+  if (identity && typeof identity !== 'string') {
+    console.log(
+      `\nIdentity resolution on PostgreSQL: ${rate(identity.records)} source Patients in batches of ${identity.batchSize}, arriving source by source; ` +
+        'ingestResources (store.upsert + resolveIdentity) against the bare store.upsert of the same records, taking turns batch by batch, each into its own fresh schema.',
+    );
+    console.log(identityTable(identity));
+    console.log('\nWhere upsert + resolution spends its time (every statement timed; shares are of the bare upsert\'s time, so the resolve rows add up to the overhead):');
+    console.log(identityBreakdownTable(identity));
+  }
+  if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
+
+  const json = {
+    generatedAt: runStarted.toISOString(),
+    machine: info,
+    loadAverage: { start: loadAtStart, end: loadavg() },
+    postgresSource: typeof postgres === 'string' ? `skipped: ${postgres}` : postgres.source,
+    ...(ONLY ? { only: ONLY } : {}),
+    ...(store
+      ? {
+          dataset: { resources: store.resources, patients: PATIENTS, byType: store.byType, batchSize: BATCH_SIZE, indexRows: store.indexRows, lookupsPerKind: LOOKUPS },
+          indexingMs: store.indexingMs,
+        }
+      : {}),
+    goals: { storeFractionOfCeiling: STORE_GOAL, apiReadsPerSecondOnPostgres: API_READ_GOAL, apiConnections: CONNECTIONS, identityOverheadOverBareUpsert: IDENTITY_OVERHEAD_GOAL },
+    engines: (store?.results ?? []).map((r) => ({
+      engine: r.engine,
+      writes: { ...r.writes, fractionOfCeiling: r.writes.store.perSecond / r.writes.ceiling.perSecond },
+      lookups: {
+        read: { store: r.lookups.store.read, ceiling: r.lookups.ceiling.read, fractionOfCeiling: r.lookups.store.read.perSecond / r.lookups.ceiling.read.perSecond },
+        searchByNhsNumber: {
+          store: r.lookups.store.searchByNhsNumber,
+          ceiling: r.lookups.ceiling.searchByNhsNumber,
+          fractionOfCeiling: r.lookups.store.searchByNhsNumber.perSecond / r.lookups.ceiling.searchByNhsNumber.perSecond,
+        },
+      },
+      api: r.api,
+      rowsWritten: r.rows,
+    })),
+    ...(identity ? { identity: typeof identity === 'string' ? { skipped: identity } : { engine: 'postgres', ...identity } } : {}),
+    notes: [
+      `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
+      'Store writes: store.upsert and the ceiling alternate batch by batch into two fresh stores; the ceiling is one multi-row INSERT per table per batch with every row computed before timing.',
+      'Identity: ingestResources and the bare store.upsert take turns at going first, batch by batch, each into its own fresh PostgreSQL schema; overhead = resolution time / bare time - 1. ' +
+        'Both paths run on an engine view that times every statement (bench/sql-timing.ts), the source of identity.breakdown.',
+    ],
+  };
+  // Only the published configuration replaces latest.json, which the README quotes.
+  const out = join(__dirname, 'results', PUBLISHED_CONFIGURATION ? 'latest.json' : 'quick-run.json');
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`\nResults written to ${out} (${process.uptime().toFixed(0)} s in all)`);
+}
+
+interface StoreRun {
+  readonly results: EngineResults[];
+  readonly resources: number;
+  readonly byType: Record<string, number>;
+  readonly indexRows: Record<string, number>;
+  readonly indexingMs: number;
+}
+
+/** The store benchmarks (PGlite, then PostgreSQL when there is one) and the API benchmark. */
+async function runStoreBenchmarks(runDir: RunDir, postgres: Postgres | string, runStarted: Date): Promise<StoreRun> {
   const population = syntheticPopulation(PATIENTS);
   const { resources } = population;
   const byType = new Map<string, number>();
@@ -258,46 +348,27 @@ async function main(): Promise<void> {
       await stores.dispose();
     }
   }
+  return { results, resources: resources.length, byType: Object.fromEntries(byType), indexRows, indexingMs: prepared.ms };
+}
 
-  console.log(`\n${header(info, postgresNote, true)}\n`);
-  console.log('Store: one client, one operation at a time; the ceiling is measured in this run on the same rows (verified identical).');
-  console.log(storeTable(results));
-  console.log(`\nAPI: real app on 127.0.0.1, ${CONNECTIONS} concurrent keep-alive clients. The load generator is a separate Node process on the same ${machine.cores} cores as the server and the database, so it takes CPU from them.`);
-  console.log(apiTable(results, machine.cores));
-  if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
-
-  const json = {
-    generatedAt: runStarted.toISOString(),
-    machine: info,
-    loadAverage: { start: loadAtStart, end: loadavg() },
-    postgresSource: typeof postgres === 'string' ? `skipped: ${postgres}` : postgres.source,
-    dataset: { resources: resources.length, patients: PATIENTS, byType: Object.fromEntries(byType), batchSize: BATCH_SIZE, indexRows, lookupsPerKind: LOOKUPS },
-    indexingMs: prepared.ms,
-    goals: { storeFractionOfCeiling: STORE_GOAL, apiReadsPerSecondOnPostgres: API_READ_GOAL, apiConnections: CONNECTIONS },
-    engines: results.map((r) => ({
-      engine: r.engine,
-      writes: { ...r.writes, fractionOfCeiling: r.writes.store.perSecond / r.writes.ceiling.perSecond },
-      lookups: {
-        read: { store: r.lookups.store.read, ceiling: r.lookups.ceiling.read, fractionOfCeiling: r.lookups.store.read.perSecond / r.lookups.ceiling.read.perSecond },
-        searchByNhsNumber: {
-          store: r.lookups.store.searchByNhsNumber,
-          ceiling: r.lookups.ceiling.searchByNhsNumber,
-          fractionOfCeiling: r.lookups.store.searchByNhsNumber.perSecond / r.lookups.ceiling.searchByNhsNumber.perSecond,
-        },
-      },
-      api: r.api,
-      rowsWritten: r.rows,
-    })),
-    notes: [
-      `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
-      'Store writes: store.upsert and the ceiling alternate batch by batch into two fresh stores; the ceiling is one multi-row INSERT per table per batch with every row computed before timing.',
-    ],
-  };
-  // Only the published configuration replaces latest.json, which the README quotes.
-  const out = join(__dirname, 'results', PUBLISHED_CONFIGURATION ? 'latest.json' : 'quick-run.json');
-  mkdirSync(join(__dirname, 'results'), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
-  console.log(`\nResults written to ${out} (${process.uptime().toFixed(0)} s in all)`);
+/** Identity resolution against the bare upsert, on PostgreSQL only (the requirement is for PostgreSQL); the reason when skipped. */
+async function runIdentityBenchmark(postgres: Postgres | string, runStarted: Date): Promise<IdentityResults | string> {
+  if (typeof postgres === 'string') return `no PostgreSQL: ${postgres}`;
+  const log = (message: string): void => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  [postgres] ${message}`);
+  const started = process.hrtime.bigint();
+  const dataset = identityDataset(IDENTITY_RECORDS);
+  log(
+    `identity: ${rate(dataset.records.length)} source Patients for ${rate(dataset.persons)} synthetic persons generated in ${(msSince(started) / 1000).toFixed(1)} s ` +
+      `(${dataset.bySource.map((s) => `${s.name} ${rate(s.end - s.start)}`).join(', ')})`,
+  );
+  const now = new Date(Math.floor(runStarted.getTime() / 1000) * 1000);
+  const stores = postgresStores(postgres.url);
+  cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
+  try {
+    return await benchIdentity(stores, dataset, BATCH_SIZE, now, IDENTITY_OVERHEAD_GOAL, log);
+  } finally {
+    await stores.dispose();
+  }
 }
 
 main()
