@@ -30,6 +30,19 @@ export function buildCli(): Command {
     });
 
   program
+    .command('worker')
+    .description('run ingest workers only (the same as serve --role worker); with REDIS_URL they take BullMQ jobs')
+    .action(async () => {
+      const config = loadConfig();
+      const gateway = await startGateway(config, Role.WORKER, createLogger(config.logLevel));
+      const stop = (): void => {
+        void gateway.close().then(() => process.exit(0));
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+
+  program
     .command('migrate')
     .description('apply database migrations and exit (safe to run twice, and from two processes at once)')
     .action(async () => {
