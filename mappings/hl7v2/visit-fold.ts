@@ -2,7 +2,7 @@ import type { Encounter, EncounterLocation, Extension, Location, Reference } fro
 import { PLANNED_END_EXTENSION, PLANNED_START_EXTENSION, UNKNOWN_CLASS } from './tables/encounter';
 import { TRIGGERS, VisitEffect } from './tables/events';
 import { UK_CORE_EXTENSION } from './tables/uk-core-codes';
-import type { VisitEvent, VisitFacts, VisitField } from './visit-event';
+import { VISIT_FIELDS, type VisitEvent, type VisitFacts, type VisitField } from './visit-event';
 
 /**
  * Out-of-order safety for visits. The gateway keeps every applied VisitEvent of a visit and folds
@@ -93,21 +93,8 @@ interface FoldState {
   details: Details;
 }
 
-const DETAIL_FIELDS = [
-  'class',
-  'participant',
-  'serviceType',
-  'admitSource',
-  'admissionMethod',
-  'dischargeMethod',
-  'dischargeDestination',
-  'reasonCode',
-  'admitTime',
-  'dischargeTime',
-  'expectedAdmission',
-  'expectedDischarge',
-  'serviceProvider',
-] as const satisfies readonly Exclude<VisitField, 'location'>[];
+/** Every visit field but the location, which the stays carry. */
+const DETAIL_FIELDS = VISIT_FIELDS.filter((field): field is Exclude<VisitField, 'location'> => field !== 'location');
 
 /** Present replaces, `""` deletes, absent leaves alone. */
 function mergeDetails(details: Details, facts: VisitFacts): void {
