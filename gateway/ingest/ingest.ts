@@ -10,12 +10,15 @@ export interface IngestResult {
 
 /**
  * The common tail of every intake: upsert what a mapping produced (with its Provenance), then
- * re-resolve identity for the source Patients that changed. Adapters and mappings differ per
+ * resolve identity for its source Patients. Adapters and mappings differ per
  * source; this does not.
  */
 export async function ingestResources(store: Store, resources: readonly Resource[], options: Parameters<Store['upsert']>[1] = {}): Promise<IngestResult> {
   const written = await store.upsert(resources, options);
-  const changedPatients = written.filter((w) => w.changed && w.resourceType === 'Patient').map((w) => w.id);
-  if (changedPatients.length === 0) return { written };
-  return { written, identity: await resolveIdentity(store.engine, changedPatients, options.now) };
+  // Every Patient of the input, changed or not: a retry after a crash (or a transient failure)
+  // between the upsert and the resolution finds the Patient already written, and must still
+  // resolve it. Resolution writes nothing when nothing changed.
+  const patients = written.filter((w) => w.resourceType === 'Patient').map((w) => w.id);
+  if (patients.length === 0) return { written };
+  return { written, identity: await resolveIdentity(store.engine, patients, options.now) };
 }
