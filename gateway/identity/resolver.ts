@@ -42,7 +42,10 @@ async function mergedInto(tx: SqlClient, ids: readonly string[]): Promise<string
 /** Records that were the same person as these until now: a change to one can dissolve the person. */
 async function formerCompanions(tx: SqlClient, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
-  const rows = await tx.query<{ id: string }>(`SELECT DISTINCT unnest(members) AS id FROM identity_person WHERE members && $1::text[]`, [ids]);
+  const rows = await tx.query<{ id: string }>(
+    `SELECT DISTINCT m2.patient_id AS id FROM identity_member m1 JOIN identity_member m2 ON m2.person_key = m1.person_key WHERE m1.patient_id = ANY($1::text[])`,
+    [ids],
+  );
   return rows.rows.map((r) => r.id);
 }
 
@@ -107,13 +110,21 @@ export async function resolveIdentity(engine: SqlEngine, patientIds: readonly st
     );
     const goldens = [...goldenOf.values()];
     // Persons that held any of these records before but no longer exist are retired, not deleted.
-    const before = await tx.query<{ key: string; golden_id: string | null }>(`SELECT key, golden_id FROM identity_person WHERE members && $1::text[]`, [ids]);
+    const before = await tx.query<{ key: string; golden_id: string | null }>(
+      `SELECT key, golden_id FROM identity_person WHERE key IN (SELECT person_key FROM identity_member WHERE patient_id = ANY($1::text[]))`,
+      [ids],
+    );
     const keys = new Set(decision.persons.map((p) => p.key));
     const gone = before.rows.filter((r) => !keys.has(r.key));
     const dissolved = before.rows.filter((r) => r.golden_id && !goldens.some((g) => g.id === r.golden_id)).map((r) => r.golden_id as string);
     const retired = (await loadPatients(tx, dissolved)).map(retiredGolden);
     const written = await writeResourcesInTransaction(tx, [...goldens, ...retired], now);
     if (gone.length > 0) await tx.query(`DELETE FROM identity_person WHERE key = ANY($1::text[])`, [gone.map((g) => g.key)]);
+    await tx.query(
+      `INSERT INTO identity_member (patient_id, person_key) SELECT * FROM unnest($1::text[], $2::text[])
+       ON CONFLICT (patient_id) DO UPDATE SET person_key = EXCLUDED.person_key WHERE identity_member.person_key <> EXCLUDED.person_key`,
+      [decision.persons.flatMap((p) => p.members), decision.persons.flatMap((p) => p.members.map(() => p.key))],
+    );
     const persons = decision.persons;
     await tx.query(
       `INSERT INTO identity_person (key, golden_id, members, updated_at)
@@ -139,7 +150,10 @@ export async function resolveIdentity(engine: SqlEngine, patientIds: readonly st
 
 /** Every Patient id that is the same person as this one (the person-level record and its sources), itself included. */
 export async function samePersonIds(db: SqlClient, patientId: string): Promise<string[]> {
-  const rows = await db.query<{ golden_id: string | null; members: string[] }>(`SELECT golden_id, members FROM identity_person WHERE golden_id = $1 OR members @> ARRAY[$1]::text[]`, [patientId]);
+  const rows = await db.query<{ golden_id: string | null; members: string[] }>(
+    `SELECT golden_id, members FROM identity_person WHERE golden_id = $1 OR key = (SELECT person_key FROM identity_member WHERE patient_id = $1)`,
+    [patientId],
+  );
   const row = rows.rows[0];
   if (!row) return [patientId];
   return [...new Set([...(row.golden_id ? [row.golden_id] : []), ...row.members, patientId])].sort();

@@ -15,7 +15,7 @@ const NHS = demoNhsNumber(3);
 const GP = 'https://gp.example/emis';
 const HOSPITAL = 'https://pas.example-trust.nhs.uk';
 const COUNCIL = 'https://social-care.example-borough.gov.uk/carefirst';
-const TABLES = ['resource', 'resource_history', 'sp_token', 'sp_string', 'sp_date', 'sp_reference', 'sp_number', 'inbox', 'identity_person', 'identity_review', 'identity_decision', 'identity_merge', 'pds_trace'];
+const TABLES = ['resource', 'resource_history', 'sp_token', 'sp_string', 'sp_date', 'sp_reference', 'sp_number', 'inbox', 'identity_person', 'identity_member', 'identity_review', 'identity_decision', 'identity_merge', 'pds_trace'];
 
 function sourcePatient(id: string, source: string, fields: { verified?: boolean; birthDate?: string; family?: string; nhs?: string } = {}): Patient {
   return sharedSourcePatient(id, source, fields.nhs ?? NHS, fields);

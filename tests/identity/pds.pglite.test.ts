@@ -78,7 +78,7 @@ describe('NHS number verification by PDS trace (PGlite, local PDS stub)', () => 
     stub = await startPdsStub();
   });
   beforeEach(async () => {
-    await store.engine.exec('TRUNCATE resource, resource_history, sp_token, sp_string, sp_date, sp_reference, sp_number, identity_person, identity_review, identity_decision, identity_merge, pds_trace');
+    await store.engine.exec('TRUNCATE resource, resource_history, sp_token, sp_string, sp_date, sp_reference, sp_number, identity_person, identity_member, identity_review, identity_decision, identity_merge, pds_trace');
     await openStub({ failures: { [N.flaky]: [503], [N.down]: Array<number>(20).fill(503) }, superseded: { [N.superseded]: N.superseding }, invalidated: [N.invalidated] });
   });
   afterAll(async () => {
