@@ -256,12 +256,12 @@ export function identityTable(r: IdentityResults): string {
 }
 
 const WRITER = /^(per-resource advisory locks|existing versions and hashes|INSERT resource|INSERT resource_history|DELETE old index rows|INSERT sp_)/;
-const IDENTITY_TABLES = /^(identity advisory lock|DELETE gone persons|UPSERT identity_person|UPDATE identity_review|UPSERT identity_review)/;
+const IDENTITY_TABLES = /^(identity advisory lock|DELETE gone persons|UPSERT identity_|DELETE identity_member|UPDATE identity_review)/;
 
 /** Which part of resolveIdentity a statement belongs to, by its label (sql-timing.ts). */
 function resolveGroup(label: string): string {
   if (WRITER.test(label)) return 'writing person-level Patients (store writer)';
-  if (IDENTITY_TABLES.test(label)) return 'identity tables (lock, persons, reviews)';
+  if (IDENTITY_TABLES.test(label)) return 'identity tables (lock, persons, members, reviews)';
   return 'finding the connected records';
 }
 
