@@ -27,6 +27,10 @@ export interface Requester {
   readonly role?: string;
   readonly organisation?: string;
   readonly teams?: readonly string[];
+  /** The user as a source system knows them (e.g. a council's WORKER_ID), as `system|value`. */
+  readonly workerId?: string;
+  /** Set for source systems' tokens: the system's name. Systems write through intake only. */
+  readonly system?: string;
   readonly purposeOfUse: PurposeOfUse;
 }
 

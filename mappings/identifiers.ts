@@ -1,0 +1,26 @@
+/**
+ * Identifier systems for organisations, teams and workers (specs/access-and-consent.md,
+ * "Organisation and team identity"). Access decisions match a token's organisation, teams and
+ * worker id against these identifiers on the record, so every mapping uses them and nothing else.
+ */
+
+export { NHS_NUMBER_SYSTEM } from './identity/nhs-number';
+
+/** NHS bodies and GP practices. */
+export const ODS_ORGANIZATION_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
+/** Councils: the ONS code from a social care extract's manifest (`organisation.code`, e.g. E09000004). */
+export const ONS_LOCAL_AUTHORITY_SYSTEM = 'https://carebridge.nhs.uk/Id/ons-local-authority-code';
+/** Care homes and other regulated services: the CQC location id. */
+export const CQC_LOCATION_SYSTEM = 'https://carebridge.nhs.uk/Id/cqc-location-id';
+
+/** A source system's teams and workers live under its own URI (e.g. the extract's `TEAM_ID`, `WORKER_ID`). */
+export const sourceTeamSystem = (sourceSystemUri: string): string => `${sourceSystemUri}/team`;
+export const sourceWorkerSystem = (sourceSystemUri: string): string => `${sourceSystemUri}/worker`;
+
+/**
+ * An identifier as one string, `system|value`: how tokens, the directory and access decisions carry
+ * an organisation, team or worker, so two councils' team "T1" are never confused.
+ */
+export function qualifiedId(system: string, value: string): string {
+  return `${system}|${value}`;
+}
