@@ -24,3 +24,19 @@ export const sourceWorkerSystem = (sourceSystemUri: string): string => `${source
 export function qualifiedId(system: string, value: string): string {
   return `${system}|${value}`;
 }
+
+/**
+ * Where a person lives when it is a care home: an extension on Patient whose valueReference names
+ * the home (an Organization) and carries its CQC location id as `identifier`. The access model's
+ * "care home staff of the home the person lives in" reads this.
+ */
+export const CARE_HOME_RESIDENCE_EXTENSION = 'https://carebridge.nhs.uk/fhir/StructureDefinition/care-home-residence';
+
+/*
+ * Reference contract for access decisions: every reference to an Organization, a team or a
+ * Practitioner that the legitimate-relationship rules read (Patient.generalPractitioner,
+ * CareTeam.participant.member, CareTeam.managingOrganization, Encounter.serviceProvider,
+ * EpisodeOfCare.managingOrganization and .team, ServiceRequest.performer, the care home
+ * residence) carries `identifier` (one of the systems above) beside `reference`, so a decision
+ * can be made from the resource alone, without resolving references.
+ */
