@@ -194,6 +194,29 @@ ALTER TABLE inbox ADD COLUMN not_before timestamptz;
 ALTER TABLE inbox ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()
 `,
   },
+  {
+    version: 10,
+    name: 'access grants: permission to view, self-claimed relationships, break-glass',
+    sql: `
+CREATE TABLE access_grant (
+  id bigserial PRIMARY KEY,
+  kind text NOT NULL,
+  user_id text NOT NULL,
+  role text,
+  organisation text,
+  patient_id text NOT NULL,
+  person_ids text[] NOT NULL,
+  decision text,
+  reason_code text,
+  reason_text text,
+  request_id text,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX access_grant_user_idx ON access_grant USING gin (person_ids);
+CREATE INDEX access_grant_user_time_idx ON access_grant (user_id, expires_at)
+`,
+  },
 ];
 
 /** An arbitrary constant shared by every CareBridge process: the advisory lock key for migrations. */
