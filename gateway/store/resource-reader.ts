@@ -23,6 +23,18 @@ function visibility(scope: AccessScope, alias: string, params: SqlParams): strin
   return predicates.length > 0 ? predicates.join(' AND ') : 'TRUE';
 }
 
+/**
+ * An old version is visible only when both it and the current version are: a resource that has
+ * since become restricted (a new label, a move to another person) takes its history with it, so
+ * vread and _history never show what a read of the resource would withhold.
+ */
+function historyVisibility(scope: AccessScope, params: SqlParams): string {
+  const own = visibility(scope, 'r', params);
+  const current = visibility(scope, 'c', params);
+  if (own === 'TRUE' && current === 'TRUE') return 'TRUE';
+  return `(${own}) AND EXISTS (SELECT 1 FROM resource c WHERE c.resource_type = r.resource_type AND c.id = r.id AND ${current})`;
+}
+
 export async function readResource(db: SqlClient, scope: AccessScope, resourceType: string, id: string): Promise<ReadOutcome> {
   const params = new SqlParams();
   const sql = `SELECT r.content::text AS content, (${visibility(scope, 'r', params)}) AS visible FROM resource r WHERE r.resource_type = ${params.add(resourceType)} AND r.id = ${params.add(id)}`;
@@ -36,7 +48,7 @@ export async function readResource(db: SqlClient, scope: AccessScope, resourceTy
 export async function readVersion(db: SqlClient, scope: AccessScope, resourceType: string, id: string, versionId: string): Promise<ReadOutcome> {
   if (!/^[1-9]\d{0,17}$/.test(versionId)) return { found: false, withheld: false };
   const params = new SqlParams();
-  const sql = `SELECT r.content::text AS content, (${visibility(scope, 'r', params)}) AS visible FROM resource_history r WHERE r.resource_type = ${params.add(resourceType)} AND r.id = ${params.add(id)} AND r.version_id = ${params.add(versionId)}::bigint`;
+  const sql = `SELECT r.content::text AS content, (${historyVisibility(scope, params)}) AS visible FROM resource_history r WHERE r.resource_type = ${params.add(resourceType)} AND r.id = ${params.add(id)} AND r.version_id = ${params.add(versionId)}::bigint`;
   const result = await db.query<{ content: string; visible: boolean }>(sql, params.values);
   const row = result.rows[0];
   if (!row) return { found: false, withheld: false };
@@ -53,7 +65,7 @@ export interface HistoryPage {
   nextBefore?: string;
 }
 
-/** Instance history, newest first. Each version is checked against the scope on its own labels. */
+/** Instance history, newest first. Each version is checked against the scope on its own labels and the current version's. */
 export async function readHistory(
   db: SqlClient,
   scope: AccessScope,
@@ -64,7 +76,7 @@ export async function readHistory(
   const params = new SqlParams();
   const where = [`r.resource_type = ${params.add(resourceType)}`, `r.id = ${params.add(id)}`];
   if (options.since) where.push(`r.last_updated >= ${params.add(options.since.toISOString())}::timestamptz`);
-  const visible = visibility(scope, 'r', params);
+  const visible = historyVisibility(scope, params);
   const counts = await db.query<{ total: number; withheld: number }>(
     `SELECT count(*) FILTER (WHERE ${visible})::int AS total, count(*) FILTER (WHERE NOT (${visible}))::int AS withheld FROM resource_history r WHERE ${where.join(' AND ')}`,
     params.values,

@@ -132,6 +132,18 @@ export function describeStoreConformance(engineName: string, factory: () => Stor
       expect({ total: history.total, withheld: history.withheld, versions: history.versions.length }).toEqual({ total: 0, withheld: 1, versions: 0 });
     });
 
+    test('a resource that became restricted takes its earlier, unrestricted versions with it', async () => {
+      const label = { system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' };
+      await store.upsert([syntheticPatient(1), syntheticEncounter(1, 'pat-1')]);
+      await store.upsert([syntheticEncounter(1, 'pat-1', { meta: { security: [label] } })]);
+      const scope: AccessScope = { ...SYSTEM_SCOPE, withheldLabels: [`${label.system}|${label.code}`] };
+      expect(await readVersion(store.engine, scope, 'Encounter', 'enc-1', '1')).toEqual({ found: false, withheld: true });
+      const history = await readHistory(store.engine, scope, 'Encounter', 'enc-1', { count: 10 });
+      expect({ total: history.total, withheld: history.withheld, versions: history.versions.length }).toEqual({ total: 0, withheld: 2, versions: 0 });
+      const unrestricted = await readHistory(store.engine, SYSTEM_SCOPE, 'Encounter', 'enc-1', { count: 10 });
+      expect(unrestricted.versions.map((v) => v.meta?.versionId)).toEqual(['2', '1']);
+    });
+
     test('the inbox keeps raw input once, tells duplicates from conflicting re-use of an id', async () => {
       const first = await acceptIntoInbox(store.engine, { source: 'pas-1', kind: 'hl7v2', dedupKey: 'MSG0001', content: Buffer.from('MSH|one') });
       expect(first.accepted).toBe('new');
