@@ -12,19 +12,19 @@ import type { Requester } from './hooks';
 
 export const GrantKind = {
   PERMISSION_TO_VIEW: 'permission-to-view',
-  SELF_CLAIM: 'self-claim',
+  SELF_CLAIM: 'self-claimed',
   BREAK_GLASS: 'break-glass',
 } as const;
 export type GrantKind = (typeof GrantKind)[keyof typeof GrantKind];
 
 export const GRANT_DURATION_MS: Readonly<Record<GrantKind, number>> = {
   'permission-to-view': 8 * 3600_000,
-  'self-claim': 24 * 3600_000,
+  'self-claimed': 24 * 3600_000,
   'break-glass': 4 * 3600_000,
 };
 
 /** What the user recorded on opening the record: whether the person gave permission to view. */
-export const PermissionToView = { GIVEN: 'given', NOT_ASKED: 'not-asked', REFUSED: 'refused' } as const;
+export const PermissionToView = { GIVEN: 'given', COULD_NOT_ASK: 'could-not-ask', REFUSED: 'refused' } as const;
 export type PermissionToView = (typeof PermissionToView)[keyof typeof PermissionToView];
 
 /** Reasons a user may give for a self-claimed relationship (the model's list; free text beside it). */

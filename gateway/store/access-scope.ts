@@ -12,6 +12,16 @@ export interface AccessScope {
   readonly resourceTypes: 'all' | readonly string[];
   /** meta.security labels ('system|code') whose resources are withheld. */
   readonly withheldLabels: readonly string[];
+  /**
+   * When set, only resources whose meta.source is one of these may be seen (the person objected to
+   * sharing: only the organisation holding the data sees it). Resources with no meta.source are
+   * withheld too.
+   */
+  readonly allowedSources?: readonly string[];
+  /** Resources whose meta.source is one of these are withheld (consent by purpose and recipient). */
+  readonly withheldSources?: readonly string[];
+  /** Per resource type, the only ids of that type that may be seen (urgent care's "latest encounters"). */
+  readonly onlyIds?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Unrestricted: for the system's own work (ingest, migrations), never for a person's request. */
@@ -42,5 +52,11 @@ export function scopePredicates(scope: AccessScope, alias: string, params: SqlPa
   }
   if (scope.resourceTypes !== 'all') predicates.push(`${alias}.resource_type = ANY(${params.add(scope.resourceTypes)}::text[])`);
   if (scope.withheldLabels.length > 0) predicates.push(`NOT (${alias}.security && ${params.add(scope.withheldLabels)}::text[])`);
+  const source = `(${alias}.content->'meta'->>'source')`;
+  if (scope.allowedSources) predicates.push(`COALESCE(${source} = ANY(${params.add(scope.allowedSources)}::text[]), false)`);
+  if (scope.withheldSources && scope.withheldSources.length > 0) predicates.push(`NOT COALESCE(${source} = ANY(${params.add(scope.withheldSources)}::text[]), false)`);
+  for (const [type, ids] of Object.entries(scope.onlyIds ?? {})) {
+    predicates.push(`(${alias}.resource_type <> ${params.add(type)} OR ${alias}.id = ANY(${params.add(ids)}::text[]))`);
+  }
   return predicates;
 }

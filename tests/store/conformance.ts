@@ -132,6 +132,25 @@ export function describeStoreConformance(engineName: string, factory: () => Stor
       expect({ total: history.total, withheld: history.withheld, versions: history.versions.length }).toEqual({ total: 0, withheld: 1, versions: 0 });
     });
 
+    test('the scope limits by source and by id per type before paging and counting', async () => {
+      const from = (source: string) => ({ meta: { source } });
+      await store.upsert([
+        syntheticPatient(1, from('https://gp.example/Y01234')),
+        syntheticEncounter(1, 'pat-1', from('https://trust.example/pas')),
+        syntheticEncounter(2, 'pat-1', from('https://trust.example/pas')),
+        syntheticEncounter(3, 'pat-1', from('https://council.example/carefirst')),
+        syntheticEncounter(4, 'pat-1'),
+      ]);
+      const onlyTrust: AccessScope = { ...SYSTEM_SCOPE, allowedSources: ['https://trust.example/pas'] };
+      expect(await search(store, 'Encounter', '_sort=_id&_count=1', onlyTrust)).toEqual({ ids: ['enc-1'], total: 2 });
+      expect(await readResource(store.engine, onlyTrust, 'Patient', 'pat-1')).toEqual({ found: false, withheld: true });
+      const notCouncil: AccessScope = { ...SYSTEM_SCOPE, withheldSources: ['https://council.example/carefirst'] };
+      expect(await search(store, 'Encounter', '_sort=_id', notCouncil)).toEqual({ ids: ['enc-1', 'enc-2', 'enc-4'], total: 3 });
+      const latest: AccessScope = { ...SYSTEM_SCOPE, onlyIds: { Encounter: ['enc-2', 'enc-4'] } };
+      expect(await search(store, 'Encounter', '_sort=_id', latest)).toEqual({ ids: ['enc-2', 'enc-4'], total: 2 });
+      expect((await readResource(store.engine, latest, 'Patient', 'pat-1')).found).toBe(true);
+    });
+
     test('a resource that became restricted takes its earlier, unrestricted versions with it', async () => {
       const label = { system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' };
       await store.upsert([syntheticPatient(1), syntheticEncounter(1, 'pat-1')]);
