@@ -196,7 +196,7 @@ ALTER TABLE inbox ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()
   },
   {
     version: 10,
-    name: 'access grants: permission to view, self-claimed relationships, break-glass',
+    name: 'access grants (permission to view, self-claimed relationships, break-glass); source systems and the organisation holding their data',
     sql: `
 CREATE TABLE access_grant (
   id bigserial PRIMARY KEY,
@@ -214,7 +214,16 @@ CREATE TABLE access_grant (
   expires_at timestamptz NOT NULL
 );
 CREATE INDEX access_grant_user_idx ON access_grant USING gin (person_ids);
-CREATE INDEX access_grant_user_time_idx ON access_grant (user_id, expires_at)
+CREATE INDEX access_grant_user_time_idx ON access_grant (user_id, expires_at);
+
+CREATE TABLE source_system (
+  uri text PRIMARY KEY,
+  organisation text NOT NULL,
+  name text,
+  kind text NOT NULL,
+  first_seen timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+)
 `,
   },
 ];
