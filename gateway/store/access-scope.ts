@@ -22,7 +22,20 @@ export interface AccessScope {
   readonly withheldSources?: readonly string[];
   /** Per resource type, the only ids of that type that may be seen (urgent care's "latest encounters"). */
   readonly onlyIds?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Several people's scopes at once (a search that finds more than one person): a row is visible
+   * when any of these scopes lets it through. The fields above apply as well.
+   */
+  readonly anyOf?: readonly AccessScope[];
 }
+
+/** Sees nothing: a denied request still runs its query, so the count of what was withheld is known. */
+export const NOTHING_SCOPE: AccessScope = Object.freeze({
+  patientIds: [],
+  nonPatientResources: false,
+  resourceTypes: [],
+  withheldLabels: [],
+});
 
 /** Unrestricted: for the system's own work (ingest, migrations), never for a person's request. */
 export const SYSTEM_SCOPE: AccessScope = Object.freeze({
@@ -57,6 +70,13 @@ export function scopePredicates(scope: AccessScope, alias: string, params: SqlPa
   if (scope.withheldSources && scope.withheldSources.length > 0) predicates.push(`NOT COALESCE(${source} = ANY(${params.add(scope.withheldSources)}::text[]), false)`);
   for (const [type, ids] of Object.entries(scope.onlyIds ?? {})) {
     predicates.push(`(${alias}.resource_type <> ${params.add(type)} OR ${alias}.id = ANY(${params.add(ids)}::text[]))`);
+  }
+  if (scope.anyOf) {
+    const alternatives = scope.anyOf.map((s) => {
+      const p = scopePredicates(s, alias, params);
+      return p.length > 0 ? `(${p.join(' AND ')})` : 'TRUE';
+    });
+    predicates.push(alternatives.length > 0 ? `(${alternatives.join(' OR ')})` : 'FALSE');
   }
   return predicates;
 }

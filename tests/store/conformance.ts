@@ -146,6 +146,10 @@ export function describeStoreConformance(engineName: string, factory: () => Stor
       expect(await readResource(store.engine, onlyTrust, 'Patient', 'pat-1')).toEqual({ found: false, withheld: true });
       const notCouncil: AccessScope = { ...SYSTEM_SCOPE, withheldSources: ['https://council.example/carefirst'] };
       expect(await search(store, 'Encounter', '_sort=_id', notCouncil)).toEqual({ ids: ['enc-1', 'enc-2', 'enc-4'], total: 3 });
+      const either: AccessScope = { ...SYSTEM_SCOPE, anyOf: [onlyTrust, { ...SYSTEM_SCOPE, patientIds: ['pat-9'] }, { ...SYSTEM_SCOPE, resourceTypes: ['Patient'] }] };
+      expect(await search(store, 'Encounter', '_sort=_id', either)).toEqual({ ids: ['enc-1', 'enc-2'], total: 2 });
+      expect((await readResource(store.engine, either, 'Patient', 'pat-1')).found).toBe(true);
+      expect(await search(store, 'Encounter', '', { ...SYSTEM_SCOPE, anyOf: [] })).toEqual({ ids: [], total: 0 });
       const latest: AccessScope = { ...SYSTEM_SCOPE, onlyIds: { Encounter: ['enc-2', 'enc-4'] } };
       expect(await search(store, 'Encounter', '_sort=_id', latest)).toEqual({ ids: ['enc-2', 'enc-4'], total: 2 });
       expect((await readResource(store.engine, latest, 'Patient', 'pat-1')).found).toBe(true);
