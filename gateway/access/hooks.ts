@@ -1,5 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { SYSTEM_SCOPE, type AccessScope } from '../store/access-scope';
+import type { SearchQuery } from '../store/search-query';
 
 /**
  * The two hooks every read passes through. The access-control work fills them in; until then the
@@ -41,13 +42,42 @@ export interface ReadRequest {
   readonly resourceType?: string;
   /** The patient the request is about, when it is about one ($everything, or a read of a Patient). */
   readonly patientId?: string;
+  /** The resource read (read, vread, history). */
+  readonly resourceId?: string;
+  /** The search asked (search), so the access rules can tell whose record it is about. */
+  readonly query?: SearchQuery;
 }
 
 export interface AccessHook {
-  /** The SQL part: what this request may see at all. */
+  /**
+   * The SQL part: what this request may see at all. May throw an AccessRefusal (a request the
+   * rules refuse before reading, such as a search that names no person).
+   */
   scope(request: ReadRequest): Promise<AccessScope>;
   /** The per-resource part: the resource as the requester may see it, or undefined to withhold it. */
   check(request: ReadRequest, resource: Resource): Resource | undefined;
+  /** For the audit record: whose record the request was about, the decision and its reasons. */
+  explain?(request: ReadRequest): AccessExplanation;
+}
+
+/** What the audit trail keeps of an access decision: no patient data beyond ids, reasons in words. */
+export interface AccessExplanation {
+  readonly patientIds: readonly string[];
+  readonly decisions: readonly { readonly effect: 'permit' | 'deny'; readonly relationship?: string; readonly breakGlass: boolean; readonly reasons: readonly string[] }[];
+  /** Things the privacy officer must be told of (access to very restricted data, an override of a refusal). */
+  readonly alerts: readonly { readonly kind: string; readonly reason: string }[];
+}
+
+/** A request the access rules refuse before reading anything; the message is safe to show. */
+export class AccessRefusal extends Error {
+  constructor(
+    readonly status: 400 | 403,
+    message: string,
+    readonly code: 'forbidden' | 'suppressed' | 'too-costly' | 'required' = 'forbidden',
+  ) {
+    super(message);
+    this.name = 'AccessRefusal';
+  }
 }
 
 export interface AuditRecord {
@@ -59,6 +89,10 @@ export interface AuditRecord {
   readonly withheld: number;
   /** Query string of a search, without values that could be patient data is the hook's business. */
   readonly query?: string;
+  /** The access decision behind the outcome (from AccessHook.explain). */
+  readonly access?: AccessExplanation;
+  /** Why a request was refused before reading, when it was. */
+  readonly refusal?: string;
 }
 
 export interface AuditHook {

@@ -5,6 +5,7 @@ import type { SecureReader } from '../access/secure-reader';
 import { isResourceType } from '../fhir/definitions';
 import { parseFhirDateRange } from '../fhir/dates';
 import { InvalidCursorError, type ReadOutcome } from '../store/resource-reader';
+import type { SearchQuery } from '../store/search-query';
 import { notFoundOutcome } from './errors';
 import { historyBundle, linkWith, searchsetBundle } from './bundles';
 import type { FhirRequest, FhirResponse } from './fhir-request';
@@ -28,9 +29,12 @@ function requireId(req: FhirRequest): string {
   return id;
 }
 
-function readRequest(req: FhirRequest, interaction: Interaction, resourceType: string, patientId?: string): ReadRequest {
-  return { requestId: req.requestId, requester: req.requester, interaction, resourceType, patientId };
+function readRequest(req: FhirRequest, interaction: Interaction, resourceType: string, about: { patientId?: string; resourceId?: string; query?: SearchQuery } = {}): ReadRequest {
+  return { requestId: req.requestId, requester: req.requester, interaction, resourceType, ...about };
 }
+
+/** A read of one resource: about that resource, and about the patient when it is one. */
+const aboutResource = (type: string, id: string): { patientId?: string; resourceId: string } => (type === 'Patient' ? { patientId: id, resourceId: id } : { resourceId: id });
 
 function countParam(req: FhirRequest, fallback = DEFAULT_COUNT): number {
   const text = req.query.get('_count');
@@ -70,7 +74,7 @@ export function metadata(req: FhirRequest): FhirResponse {
 export async function read(req: FhirRequest, reader: SecureReader): Promise<FhirResponse> {
   const type = requireType(req);
   const id = requireId(req);
-  return single(await reader.read(readRequest(req, Interaction.READ, type, type === 'Patient' ? id : undefined), type, id));
+  return single(await reader.read(readRequest(req, Interaction.READ, type, aboutResource(type, id)), type, id));
 }
 
 export async function vread(req: FhirRequest, reader: SecureReader): Promise<FhirResponse> {
@@ -78,7 +82,7 @@ export async function vread(req: FhirRequest, reader: SecureReader): Promise<Fhi
   const id = requireId(req);
   const versionId = req.versionId ?? '';
   if (!/^[1-9]\d{0,17}$/.test(versionId)) throw new OperationOutcomeError(badRequest(`'${versionId.slice(0, 40)}' is not a valid version id`, 'vid'));
-  return single(await reader.vread(readRequest(req, Interaction.VREAD, type, type === 'Patient' ? id : undefined), type, id, versionId));
+  return single(await reader.vread(readRequest(req, Interaction.VREAD, type, aboutResource(type, id)), type, id, versionId));
 }
 
 export async function history(req: FhirRequest, reader: SecureReader): Promise<FhirResponse> {
@@ -87,7 +91,7 @@ export async function history(req: FhirRequest, reader: SecureReader): Promise<F
   const count = countParam(req);
   const before = req.query.get('_before_version') ?? undefined;
   if (before !== undefined && !/^[1-9]\d{0,17}$/.test(before)) throw new OperationOutcomeError(badRequest('_before_version must be a version id', '_before_version'));
-  const page = await reader.history(readRequest(req, Interaction.HISTORY, type, type === 'Patient' ? id : undefined), type, id, { count, before, since: sinceParam(req) });
+  const page = await reader.history(readRequest(req, Interaction.HISTORY, type, aboutResource(type, id)), type, id, { count, before, since: sinceParam(req) });
   if (!page) throw new OperationOutcomeError(notFound);
   const path = `${type}/${id}/_history`;
   const links: BundleLink[] = [{ relation: 'self', url: linkWith(req.baseUrl, path, req.query, {}) }];
@@ -100,7 +104,7 @@ export async function search(req: FhirRequest, reader: SecureReader): Promise<Fh
   const query = parseSearch(type, req.query);
   let result;
   try {
-    result = await reader.search(readRequest(req, Interaction.SEARCH, type), query, req.query.toString());
+    result = await reader.search(readRequest(req, Interaction.SEARCH, type, { query }), query, req.query.toString());
   } catch (err) {
     if (err instanceof InvalidCursorError) throw new OperationOutcomeError(badRequest(err.message, '_cursor'));
     throw err;
@@ -122,7 +126,7 @@ export async function everything(req: FhirRequest, reader: SecureReader, linkedP
   const typeText = req.query.get('_type');
   const types = typeText?.split(',');
   for (const t of types ?? []) if (!isResourceType(t)) throw new OperationOutcomeError(badRequest(`Unknown resource type '${t.slice(0, 40)}' in _type`, '_type'));
-  const request = readRequest(req, Interaction.EVERYTHING, 'Patient', id);
+  const request = readRequest(req, Interaction.EVERYTHING, 'Patient', { patientId: id, resourceId: id });
   const patient = await reader.read(request, 'Patient', id);
   if (!patient.found) return single(patient);
   const patientIds = await linkedPatientIds((patient.resource as Patient).id as string);
