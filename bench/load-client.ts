@@ -13,6 +13,8 @@ export interface LoadPlan {
   readonly maxRequests: number;
   readonly maxMs: number;
   readonly warmupMs: number;
+  /** The Authorization header every request carries. */
+  readonly authorization?: string;
 }
 
 export interface LoadResult {
@@ -23,9 +25,9 @@ export interface LoadResult {
   readonly latenciesMs: number[];
 }
 
-function get(agent: Agent, url: URL): Promise<number> {
+function get(agent: Agent, url: URL, authorization: string | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent, headers: { accept: 'application/fhir+json' } }, (res) => {
+    const req = request(url, { agent, headers: { accept: 'application/fhir+json', ...(authorization ? { authorization } : {}) } }, (res) => {
       res.on('data', () => undefined);
       res.on('end', () => {
         resolve(res.statusCode ?? 0);
@@ -49,7 +51,7 @@ async function drive(agent: Agent, plan: LoadPlan, maxRequests: number, maxMs: n
       const url = urls[issued % urls.length] as URL;
       issued++;
       const t = process.hrtime.bigint();
-      const status = await get(agent, url).catch(() => 0);
+      const status = await get(agent, url, plan.authorization).catch(() => 0);
       latenciesMs.push(Number(process.hrtime.bigint() - t) / 1e6);
       if (status !== 200) errors++;
     }

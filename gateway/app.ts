@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { noAudit, permitAll, PurposeOfUse, type AccessHook, type AuditHook, type Requester } from './access/hooks';
 import { SecureReader } from './access/secure-reader';
 import { adminRouter } from './api/admin-router';
+import { HttpOutcomeError } from './api/errors';
+import { authenticate, CareRole, identityOf, IntakeKind, requirePerson, requireRole, requireSystem, type Authenticator } from './auth';
 import { fhirRouter, outcomeErrorHandler } from './api/fhir-router';
 import { hl7Router } from './hl7v2/hl7-router';
 import type { Hl7Intake } from './hl7v2/intake';
@@ -18,14 +20,23 @@ export interface AppOptions {
   access?: AccessHook;
   audit?: AuditHook;
   publicBaseUrl?: string;
-  /** Shared secret for the admin API until token authentication lands; unset switches it off. */
-  adminToken?: string;
+  /** Verifies bearer tokens and maps them through the directory; every route but the open ones needs it. */
+  auth: Authenticator;
   /** The hospital feed's intake, for POST /hl7v2. */
   hl7Intake?: Hl7Intake;
 }
 
-/** Until authentication lands every caller is the same anonymous reader, treated as direct care. */
-const anonymousRequester = (_req: Request): Requester => ({ userId: 'anonymous', purposeOfUse: PurposeOfUse.TREAT });
+/** GET /fhir/metadata is public, as on every FHIR server: it describes the API, not anyone's data. */
+const isMetadata = (req: Request): boolean => (req.method === 'GET' || req.method === 'HEAD') && /^\/metadata\/?$/.test(req.path);
+const metadataReader: Requester = { userId: 'anonymous', purposeOfUse: PurposeOfUse.TREAT };
+
+/** Who is asking, from the verified token; only the public metadata is answered without one. */
+function fhirRequester(req: Request): Requester {
+  const identity = req.res ? identityOf(req.res) : undefined;
+  if (identity) return identity.requester;
+  if (isMetadata(req)) return metadataReader;
+  throw new HttpOutcomeError(401, 'login', 'A bearer token is required');
+}
 
 export function createApp(options: AppOptions): Express {
   const { store, logger, metrics } = options;
@@ -63,20 +74,35 @@ export function createApp(options: AppOptions): Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  // Everything below needs a verified token: people read /fhir, admins use /admin, systems post to intake.
+  const authenticated = authenticate(options.auth, logger);
   const reader = new SecureReader(store.engine, options.access ?? permitAll, options.audit ?? noAudit);
   app.use(
     '/fhir',
+    (req, res, next) => {
+      if (isMetadata(req)) next();
+      else authenticated(req, res, next);
+    },
+    (req, res, next) => {
+      if (isMetadata(req)) next();
+      else requirePerson(req, res, next);
+    },
     fhirRouter({
       reader,
       logger,
-      requester: anonymousRequester,
+      requester: fhirRequester,
       linkedPatientIds: (id) => samePersonIds(store.engine, id),
       publicBaseUrl: options.publicBaseUrl,
     }),
   );
 
-  app.use('/admin', adminRouter({ store, adminToken: options.adminToken }));
-  if (options.hl7Intake) app.use('/hl7v2', hl7Router(options.hl7Intake, store.engine, 1024 * 1024));
+  app.use('/admin', authenticated, requireRole(CareRole.ADMIN), adminRouter({ store }));
+  if (options.hl7Intake) {
+    const hl7Sender = requireSystem(IntakeKind.HL7V2);
+    const hl7Admin = requireRole(CareRole.ADMIN);
+    // POST /hl7v2 is intake (systems allowed to send HL7v2); GET /hl7v2/status is for the integration team (admin).
+    app.use('/hl7v2', authenticated, (req, res, next) => (req.method === 'POST' ? hl7Sender : hl7Admin)(req, res, next), hl7Router(options.hl7Intake, store.engine, 1024 * 1024));
+  }
 
   app.get('/', (_req, res) => {
     res.type('html').send(

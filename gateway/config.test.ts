@@ -5,7 +5,7 @@ describe('configuration from the environment', () => {
   test('defaults: ports 8080 and 2575, ./data, embedded store, demo data on outside production', () => {
     expect(loadConfig({})).toEqual({
       port: 8080, mllpPort: 2575, dataDir: resolve('./data'), databaseUrl: undefined, redisUrl: undefined,
-      logLevel: 'info', publicBaseUrl: undefined, demoData: true, production: false, adminToken: undefined,
+      logLevel: 'info', publicBaseUrl: undefined, demoData: true, production: false,
     });
   });
   test('production turns demo data off unless asked for', () => {

@@ -13,8 +13,6 @@ export interface Config {
   /** Load the synthetic demo population into an empty store. */
   demoData: boolean;
   production: boolean;
-  /** Shared secret for the admin API (until token authentication); unset switches the admin API off. */
-  adminToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +50,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicBaseUrl,
     demoData: demo === undefined ? !production : demo === 'true',
     production,
-    adminToken: env['ADMIN_TOKEN'] || undefined,
   };
 }

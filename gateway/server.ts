@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
+import { Authenticator, loadAuthConfig } from './auth';
 import type { Config } from './config';
 import { demoResources } from './demo/demo-data';
 import { loadFhirDefinitions } from './fhir/definitions';
@@ -33,6 +34,8 @@ export async function loadDemoDataIfEmpty(store: Store): Promise<number> {
 
 /** Starts the roles of one process: the API (HTTP), the MLLP listener, the ingest workers, or all of them. */
 export async function startGateway(config: Config, role: Role = Role.ALL, logger: Logger = createLogger(config.logLevel)): Promise<RunningGateway> {
+  // Authentication settings and the directory are checked before anything opens: a bad one stops the start.
+  const auth = role === Role.ALL || role === Role.API ? await Authenticator.create(loadAuthConfig(process.env, config)) : undefined;
   loadFhirDefinitions();
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const applied = await store.migrate();
@@ -65,8 +68,8 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     runWorkers: role === Role.ALL || role === Role.WORKER,
   });
   let server: Server | undefined;
-  if (role === Role.ALL || role === Role.API) {
-    const app = createApp({ store, logger, metrics, publicBaseUrl: config.publicBaseUrl, adminToken: config.adminToken, hl7Intake: feed.intake });
+  if (auth) {
+    const app = createApp({ store, logger, metrics, publicBaseUrl: config.publicBaseUrl, auth, hl7Intake: feed.intake });
     const listening = app.listen(config.port);
     server = listening;
     await new Promise<void>((resolve, reject) => {

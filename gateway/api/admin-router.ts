@@ -1,5 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
-import express, { type Request, type Router } from 'express';
+import express, { type Router } from 'express';
+import { requesterOf } from '../auth/middleware';
 import { listIdentityReviews, recordIdentityDecision } from '../identity/admin';
 import { MergeError, mergeSourceRecords, unmergeSourceRecords } from '../identity/merge';
 import { ReviewKind } from '../identity/rules';
@@ -9,20 +9,11 @@ import { ID_PATTERN } from './search-parser';
 
 /**
  * The identity admin API: the review list and an admin's link, unlink, merge and unmerge, each with
- * a reason and who decided. Until token authentication lands it is guarded by a shared secret
- * (ADMIN_TOKEN); without one configured it is switched off.
+ * a reason. The app mounts it behind `authenticate` and `requireRole('admin')`; who decided is the
+ * token's user, never a field of the request body.
  */
 export interface AdminRouterOptions {
   store: Store;
-  adminToken?: string;
-}
-
-function requireAdmin(req: Request, token: string | undefined): void {
-  if (!token) throw new HttpOutcomeError(403, 'forbidden', 'The admin API is switched off: set ADMIN_TOKEN to enable it');
-  const presented = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1] ?? '';
-  const a = Buffer.from(presented);
-  const b = Buffer.from(token);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpOutcomeError(401, 'login', 'A valid admin bearer token is required');
 }
 
 function text(body: unknown, field: string, pattern?: RegExp): string {
@@ -35,10 +26,6 @@ function text(body: unknown, field: string, pattern?: RegExp): string {
 export function adminRouter(options: AdminRouterOptions): Router {
   const router = express.Router();
   router.use(express.json({ limit: '16kb' }));
-  router.use((req, _res, next) => {
-    requireAdmin(req, options.adminToken);
-    next();
-  });
 
   router.get('/identity/reviews', async (req, res) => {
     const kinds = typeof req.query['kind'] === 'string' ? req.query['kind'].split(',') : undefined;
@@ -52,7 +39,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
 
   for (const kind of ['link', 'unlink'] as const) {
     router.post(`/identity/${kind}`, async (req, res) => {
-      const input = { kind, a: text(req.body, 'a', ID_PATTERN), b: text(req.body, 'b', ID_PATTERN), reason: text(req.body, 'reason'), decidedBy: text(req.body, 'decidedBy') };
+      const input = { kind, a: text(req.body, 'a', ID_PATTERN), b: text(req.body, 'b', ID_PATTERN), reason: text(req.body, 'reason'), decidedBy: requesterOf(res).userId };
       try {
         const result = await recordIdentityDecision(options.store, input);
         res.json({ decision: kind, person: result.persons.find((p) => p.members.includes(input.a)) });
@@ -65,7 +52,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
 
   router.post('/identity/merge', async (req, res) => {
     try {
-      res.json(await mergeSourceRecords(options.store, { mergedId: text(req.body, 'mergedId', ID_PATTERN), survivorId: text(req.body, 'survivorId', ID_PATTERN), reason: text(req.body, 'reason'), mergedBy: text(req.body, 'decidedBy') }));
+      res.json(await mergeSourceRecords(options.store, { mergedId: text(req.body, 'mergedId', ID_PATTERN), survivorId: text(req.body, 'survivorId', ID_PATTERN), reason: text(req.body, 'reason'), mergedBy: requesterOf(res).userId }));
     } catch (err) {
       if (err instanceof MergeError) throw new HttpOutcomeError(409, 'conflict', err.message);
       throw err;

@@ -8,8 +8,8 @@ const HL7_TYPES = ['x-application/hl7-v2+er7', 'application/hl7-v2', 'text/plain
 
 /**
  * HL7v2 over HTTP for senders that cannot speak MLLP: POST /hl7v2 with the message as the body,
- * answered with its ACK (the same ACK MLLP would send). System authentication is added with the
- * access-control work. GET /hl7v2/status is the interface status for the integration team.
+ * answered with its ACK (the same ACK MLLP would send). The app mounts it behind authentication:
+ * POST needs a system token allowed to send hl7v2, GET /hl7v2/status the admin role.
  */
 export function hl7Router(intake: Hl7Intake, db: SqlClient, maxBytes: number): Router {
   const router = express.Router();

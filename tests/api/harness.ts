@@ -7,6 +7,7 @@ import { loadFhirDefinitions } from '../../gateway/fhir/definitions';
 import { createLogger } from '../../gateway/logger';
 import { Metrics } from '../../gateway/metrics';
 import { Store } from '../../gateway/store/store';
+import { testAuthority, type TestAuthority } from '../support/auth';
 
 /**
  * Shared set-up for the HTTP tests of the FHIR API: an in-memory PGlite store, the Express app over
@@ -22,7 +23,11 @@ export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 export interface Harness {
   readonly store: Store;
   readonly app: Express;
-  /** GET a path (e.g. '/fhir/Patient?name=x'), asserting the body leaks no internals. */
+  /** The test identity provider the app trusts, to mint other tokens. */
+  readonly authority: TestAuthority;
+  /** `Bearer <token>` of a GP at the demo practice: the reader of the API tests (access hooks permit all). */
+  readonly authorization: string;
+  /** GET a path (e.g. '/fhir/Patient?name=x') as that reader, asserting the body leaks no internals. */
   get(path: string): Promise<Response>;
   close(): Promise<void>;
 }
@@ -33,12 +38,16 @@ export async function startHarness(batches: { resources: Resource[]; now?: Date 
   const store = await Store.open({});
   await store.migrate();
   for (const batch of batches) await store.upsert(batch.resources, batch.now ? { now: batch.now } : {});
-  const app = createApp({ store, logger: createLogger('silent'), metrics: new Metrics(false), publicBaseUrl: PUBLIC_BASE });
+  const authority = await testAuthority();
+  const authorization = `Bearer ${await authority.person({ user: 'api-test-reader', role: 'gp' })}`;
+  const app = createApp({ store, logger: createLogger('silent'), metrics: new Metrics(false), publicBaseUrl: PUBLIC_BASE, auth: authority.authenticator });
   return {
     store,
     app,
+    authority,
+    authorization,
     async get(path: string): Promise<Response> {
-      const res = await request(app).get(path);
+      const res = await request(app).get(path).set('Authorization', authorization);
       expectNoLeak(res);
       return res;
     },

@@ -47,20 +47,20 @@ describe('writes are refused', () => {
   ])('%s %s → 405 not-supported', async (method, path) => {
     const agent = request(h.app);
     const req = method === 'POST' ? agent.post(path) : method === 'PUT' ? agent.put(path) : method === 'PATCH' ? agent.patch(path) : agent.delete(path);
-    const res = await req.set('Content-Type', 'application/fhir+json').send(method === 'DELETE' ? '' : newPatient);
+    const res = await req.set('Authorization', h.authorization).set('Content-Type', 'application/fhir+json').send(method === 'DELETE' ? '' : newPatient);
     expectNoLeak(res);
     const issue = expectOutcome(res, 405, 'not-supported');
     expect(issue.details?.text).toBe(readOnlyText(method));
   });
 
   it('names the allowed methods in an Allow header on 405 (RFC 9110 §15.5.6)', async () => {
-    const res = await request(h.app).delete('/fhir/Patient/pat-x1');
+    const res = await request(h.app).delete('/fhir/Patient/pat-x1').set('Authorization', h.authorization);
     expect(res.status).toBe(405);
     expect(res.headers['allow']).toBe('GET, HEAD');
   });
 
   it('refuses a malformed JSON body with an OperationOutcome and no stack trace', async () => {
-    const res = await request(h.app).post('/fhir/Patient').set('Content-Type', 'application/fhir+json').send('{"resourceType": "Patient", "id": ');
+    const res = await request(h.app).post('/fhir/Patient').set('Authorization', h.authorization).set('Content-Type', 'application/fhir+json').send('{"resourceType": "Patient", "id": ');
     expectNoLeak(res);
     // 405 while /fhir takes no writes at all; 400 if a body parser ever runs first.
     expect([400, 405]).toContain(res.status);

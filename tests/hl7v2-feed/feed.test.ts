@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { Bundle, Encounter } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { MllpClient } from '../../adapters/hl7v2/mllp-client';
+import { DEFAULT_AUDIENCE } from '../../gateway/auth';
+import { devAuthDir, loadOrCreateDevKeyPair, mintToken } from '../../gateway/auth/dev-keys';
 import { loadConfig } from '../../gateway/config';
 import { createLogger } from '../../gateway/logger';
 import { startGateway, type RunningGateway } from '../../gateway/server';
@@ -28,6 +30,8 @@ describe('the hospital feed end to end (MLLP → inbox → worker → FHIR)', ()
   let gateway: RunningGateway;
   let client: MllpClient;
   let baseUrl: string;
+  /** Development tokens from the key the gateway created in DATA_DIR (development auth is on outside production). */
+  const tokens = { reader: '', admin: '', pas: '' };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cb-feed-'));
@@ -36,6 +40,11 @@ describe('the hospital feed end to end (MLLP → inbox → worker → FHIR)', ()
     client = new MllpClient({ host: '127.0.0.1', port: gateway.mllpPort ?? 0, timeoutMs: 10_000 });
     await client.connect();
     baseUrl = `http://127.0.0.1:${String(gateway.httpPort)}`;
+    const keys = await loadOrCreateDevKeyPair(devAuthDir(dir));
+    const mint = (claims: Record<string, unknown>): Promise<string> => mintToken(keys, claims, { audience: DEFAULT_AUDIENCE, expiresInSeconds: 600 });
+    tokens.reader = `Bearer ${await mint({ sub: 'feed-reader', role: 'hospital_clinician', org: 'X9Z' })}`;
+    tokens.admin = `Bearer ${await mint({ sub: 'feed-admin', role: 'admin', org: 'X9Z' })}`;
+    tokens.pas = `Bearer ${await mint({ sub: 'system:demo-trust-pas', system: 'demo-trust-pas' })}`;
   });
   afterAll(async () => {
     await client.close();
@@ -58,7 +67,7 @@ describe('the hospital feed end to end (MLLP → inbox → worker → FHIR)', ()
       expect([ack.code, ack.errors]).toEqual(['CA', []]);
     }
     await applied(3);
-    const search = await request(baseUrl).get('/fhir/Encounter').query({ identifier: 'urn:carebridge:hl7v2:RZZ:PAS/visit-number|V100001' });
+    const search = await request(baseUrl).get('/fhir/Encounter').set('Authorization', tokens.reader).query({ identifier: 'urn:carebridge:hl7v2:RZZ:PAS/visit-number|V100001' });
     const encounters = ((search.body as Bundle).entry ?? []).map((e) => e.resource as Encounter);
     expect(encounters.length).toBe(1);
     const encounter = encounters[0] as Encounter;
@@ -70,7 +79,7 @@ describe('the hospital feed end to end (MLLP → inbox → worker → FHIR)', ()
       ['Ward 9 Bed 1', 'completed'],
     ]);
     // The patient, with the NHS number the sender traced (PID-32 01), is searchable by NHS number.
-    const patients = await request(baseUrl).get('/fhir/Patient').query({ identifier: 'https://fhir.nhs.uk/Id/nhs-number|9990000018' });
+    const patients = await request(baseUrl).get('/fhir/Patient').set('Authorization', tokens.reader).query({ identifier: 'https://fhir.nhs.uk/Id/nhs-number|9990000018' });
     expect((patients.body as Bundle).total).toBe(1);
     // Every applied event reaches the outbox; only the discharge changed the current state, since it came first.
     const outbox = await gateway.store.engine.query<{ kind: string; changed: boolean }>(`SELECT kind, (payload->>'changedState')::boolean AS changed FROM outbox ORDER BY kind`);
@@ -100,13 +109,18 @@ describe('the hospital feed end to end (MLLP → inbox → worker → FHIR)', ()
     expect(failed.map((f) => f.kind).sort()).toEqual(['hl7v2', 'hl7v2-rejected']);
   });
 
-  test('garbage in a frame still gets exactly one reject, and POST /hl7v2 answers with the same ACK as MLLP', async () => {
+  test('garbage in a frame still gets exactly one reject, and POST /hl7v2 (a system allowed to send HL7v2) answers with the same ACK as MLLP', async () => {
     const garbage = ackOf(await client.send(Buffer.from('this is not HL7')));
     expect(garbage.code).toBe('AR');
-    const http = await request(baseUrl).post('/hl7v2').set('Content-Type', 'x-application/hl7-v2+er7').send(fixture('adt-a08-update').toString('latin1'));
+    const anonymous = await request(baseUrl).post('/hl7v2').set('Content-Type', 'x-application/hl7-v2+er7').send(fixture('adt-a08-update').toString('latin1'));
+    expect(anonymous.status).toBe(401);
+    const person = await request(baseUrl).post('/hl7v2').set('Authorization', tokens.reader).set('Content-Type', 'x-application/hl7-v2+er7').send(fixture('adt-a08-update').toString('latin1'));
+    expect(person.status).toBe(403);
+    const http = await request(baseUrl).post('/hl7v2').set('Authorization', tokens.pas).set('Content-Type', 'x-application/hl7-v2+er7').send(fixture('adt-a08-update').toString('latin1'));
     expect(http.status).toBe(200);
     expect(ackOf(Buffer.from(http.text, 'latin1')).code).toBe('CA');
-    const status = await request(baseUrl).get('/hl7v2/status');
+    expect((await request(baseUrl).get('/hl7v2/status').set('Authorization', tokens.pas)).status).toBe(403);
+    const status = await request(baseUrl).get('/hl7v2/status').set('Authorization', tokens.admin);
     expect((status.body as { senders: { sender: string; received: number }[] }).senders.map((s) => s.sender)).toContain('RZZ|PAS');
   });
 });

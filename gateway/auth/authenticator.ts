@@ -1,0 +1,81 @@
+import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../config';
+import type { AuthConfig } from './auth-config';
+import { devAuthDir, loadOrCreateDevKeyPair } from './dev-keys';
+import { loadDirectory, parseDirectory, type Directory } from './directory';
+import demoDirectoryJson from './demo-directory.json';
+import { identityFromClaims, type Identity } from './identity';
+import { KeysUnavailableError, TokenRejectedError, TokenVerifier, type TokenRejection, type VerificationKey } from './token-verifier';
+
+/** What the Authorization header amounts to. */
+export type AuthOutcome =
+  | { readonly status: 'authenticated'; readonly identity: Identity }
+  | { readonly status: 'missing' }
+  | { readonly status: 'invalid'; readonly reason: TokenRejection }
+  | { readonly status: 'forbidden'; readonly reason: string }
+  | { readonly status: 'unavailable'; readonly detail: string };
+
+/** A verified token → who is asking, through the directory. One per process; safe to share. */
+export class Authenticator {
+  constructor(
+    readonly verifier: TokenVerifier,
+    readonly directory: Directory,
+  ) {}
+
+  static async create(config: AuthConfig): Promise<Authenticator> {
+    const directory = config.directoryFile ? loadDirectory(config.directoryFile) : demoDirectory();
+    const publicKeys = config.publicKeyFiles.map(({ kid, path }) => ({ kid, key: readPublicKey(path) }));
+    const devKey: VerificationKey | undefined = config.devAuth ? await loadOrCreateDevKeyPair(devAuthDir(config.dataDir)).then((p) => ({ kid: p.kid, key: p.publicKey })) : undefined;
+    const verifier = await TokenVerifier.create({
+      ...(config.issuer ? { issuer: config.issuer } : {}),
+      audience: config.audience,
+      ...(config.jwksUrl ? { jwksUrl: config.jwksUrl } : {}),
+      publicKeys,
+      ...(devKey ? { devKey } : {}),
+      clockToleranceSeconds: config.clockToleranceSeconds,
+    });
+    return new Authenticator(verifier, directory);
+  }
+
+  async authenticate(authorization: string | undefined): Promise<AuthOutcome> {
+    if (authorization === undefined || authorization.trim() === '') return { status: 'missing' };
+    const token = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization)?.[1];
+    if (token === undefined) return { status: 'invalid', reason: 'malformed' };
+    let claims;
+    try {
+      claims = await this.verifier.verify(token);
+    } catch (err) {
+      if (err instanceof TokenRejectedError) return { status: 'invalid', reason: err.reason };
+      if (err instanceof KeysUnavailableError) return { status: 'unavailable', detail: err.detail };
+      throw err;
+    }
+    const outcome = identityFromClaims(claims, this.directory);
+    return outcome.ok ? { status: 'authenticated', identity: outcome.identity } : { status: 'forbidden', reason: outcome.reason };
+  }
+}
+
+/** The development directory shipped beside this file (imported, so the build copies it to dist). */
+export function demoDirectory(): Directory {
+  return parseDirectory(demoDirectoryJson, join(__dirname, 'demo-directory.json'));
+}
+
+function readPublicKey(path: string): VerificationKey['key'] {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`AUTH_PUBLIC_KEYS: ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw new ConfigError(`AUTH_PUBLIC_KEYS: ${path} holds a private key; give the identity provider's public key`);
+  let key;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    throw new ConfigError(`AUTH_PUBLIC_KEYS: ${path} is not a PEM public key`);
+  }
+  if (!['rsa', 'rsa-pss', 'ec', 'ed25519'].includes(key.asymmetricKeyType ?? '')) throw new ConfigError(`AUTH_PUBLIC_KEYS: ${path} is a ${key.asymmetricKeyType ?? 'unknown'} key; RSA, EC (P-256/384/521) or Ed25519 are accepted`);
+  if (key.asymmetricKeyType?.startsWith('rsa') && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new ConfigError(`AUTH_PUBLIC_KEYS: ${path} is an RSA key shorter than 2048 bits`);
+  return key;
+}
