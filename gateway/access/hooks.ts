@@ -41,6 +41,14 @@ export interface ReadRequest {
   readonly resourceType?: string;
   /** The patient the request is about, when it is about one ($everything, or a read of a Patient). */
   readonly patientId?: string;
+  /** Where the request came from, for the audit trail (optional: set by the HTTP edge when known). */
+  readonly client?: ClientInfo;
+}
+
+/** The caller's network address and user agent as the HTTP edge saw them. */
+export interface ClientInfo {
+  readonly address?: string;
+  readonly userAgent?: string;
 }
 
 export interface AccessHook {
@@ -59,6 +67,13 @@ export interface AuditRecord {
   readonly withheld: number;
   /** Query string of a search, without values that could be patient data is the hook's business. */
   readonly query?: string;
+  /** The access decision's reasons (optional; the access hook knows them). */
+  readonly reasons?: readonly string[];
+  /**
+   * Patients whose data the request touched, when the caller knows more than request.patientId
+   * (e.g. the patient of a withheld resource). The audit trail adds the patients of what was returned.
+   */
+  readonly patientIds?: readonly string[];
 }
 
 export interface AuditHook {
