@@ -46,6 +46,14 @@ export interface ReadRequest {
   readonly resourceId?: string;
   /** The search asked (search), so the access rules can tell whose record it is about. */
   readonly query?: SearchQuery;
+  /** Where the request came from, for the audit trail (optional: set by the HTTP edge when known). */
+  readonly client?: ClientInfo;
+}
+
+/** The caller's network address and user agent as the HTTP edge saw them. */
+export interface ClientInfo {
+  readonly address?: string;
+  readonly userAgent?: string;
 }
 
 export interface AccessHook {
@@ -93,6 +101,13 @@ export interface AuditRecord {
   readonly access?: AccessExplanation;
   /** Why a request was refused before reading, when it was. */
   readonly refusal?: string;
+  /** The access decision's reasons (optional; the access hook knows them). */
+  readonly reasons?: readonly string[];
+  /**
+   * Patients whose data the request touched, when the caller knows more than request.patientId
+   * (e.g. the patient of a withheld resource). The audit trail adds the patients of what was returned.
+   */
+  readonly patientIds?: readonly string[];
 }
 
 export interface AuditHook {

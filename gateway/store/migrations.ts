@@ -1,3 +1,4 @@
+import { AUDIT_SCHEMA_SQL } from '../audit/audit-schema';
 import type { SqlEngine } from './engine';
 
 /**
@@ -194,6 +195,7 @@ ALTER TABLE inbox ADD COLUMN not_before timestamptz;
 ALTER TABLE inbox ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()
 `,
   },
+  { version: 4, name: 'audit trail: hash-chained AuditEvents, signed checkpoints, alerts', sql: AUDIT_SCHEMA_SQL },
   {
     version: 10,
     name: 'access grants (permission to view, self-claimed relationships, break-glass); source systems and the organisation holding their data',
