@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express, type Request } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { noAudit, permitAll, PurposeOfUse, type AccessHook, type AuditHook, type Requester } from './access/hooks';
 import { SecureReader } from './access/secure-reader';
 import { adminRouter } from './api/admin-router';
 import { HttpOutcomeError } from './api/errors';
-import { authenticate, CareRole, identityOf, IntakeKind, requirePerson, requireRole, requireSystem, type Authenticator } from './auth';
+import { accessRouter } from './access/access-router';
+import type { AccessComponents } from './access/compose';
+import { auditRouter } from './audit/audit-router';
+import { authenticate, CareRole, identityOf, IntakeKind, requesterOf, requirePerson, requireRole, requireSystem, type Authenticator } from './auth';
+import { viewerRouter } from './viewer/viewer-router';
 import { fhirRouter, outcomeErrorHandler } from './api/fhir-router';
 import { hl7Router } from './hl7v2/hl7-router';
 import type { Hl7Intake } from './hl7v2/intake';
@@ -24,6 +28,10 @@ export interface AppOptions {
   auth: Authenticator;
   /** The hospital feed's intake, for POST /hl7v2. */
   hl7Intake?: Hl7Intake;
+  /** Access operations, the privacy officer's audit API and the viewer (composed by server.ts). */
+  accessComponents?: AccessComponents;
+  /** Secure cookies and HSTS for the viewer (production, behind TLS). */
+  secureCookies?: boolean;
 }
 
 /** GET /fhir/metadata is public, as on every FHIR server: it describes the API, not anyone's data. */
@@ -104,12 +112,54 @@ export function createApp(options: AppOptions): Express {
     app.use('/hl7v2', authenticated, (req, res, next) => (req.method === 'POST' ? hl7Sender : hl7Admin)(req, res, next), hl7Router(options.hl7Intake, store.engine, 1024 * 1024));
   }
 
-  app.get('/', (_req, res) => {
-    res.type('html').send(
-      '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CareBridge</title></head><body>' +
-        '<h1>CareBridge</h1><p>Shared care record gateway. The FHIR R4 API is at <a href="/fhir/metadata">/fhir</a>.</p></body></html>',
+  const components = options.accessComponents;
+  if (components) {
+    const requester = (_req: Request, res: Response): Requester => requesterOf(res);
+    app.use('/access', authenticated, requirePerson, accessRouter({ db: store.engine, requester, onGrant: components.onGrant }));
+    app.use(
+      '/audit',
+      authenticated,
+      auditRouter({ engine: store.engine, trail: components.trail, requester, requireRole: requireRole(CareRole.PRIVACY_OFFICER), keys: components.checkpointKeys, linkedPatientIds: (id) => samePersonIds(store.engine, id) }),
     );
-  });
+    const directory = options.auth.directory;
+    const organisationName = (id: string | undefined): string => (id ? (directory.organisation(id)?.name ?? id) : 'unknown organisation');
+    const sourceName = (source: string | undefined): string => {
+      const system = directory.systems.find((s) => s.sourceUri === source);
+      return system?.organisation ? organisationName(system.organisation) : (system?.displayName ?? (source ? new URL(source).host : 'unknown source'));
+    };
+    app.use(
+      '/',
+      viewerRouter({
+        db: store.engine,
+        reader,
+        auth: options.auth,
+        logger,
+        decide: async (who, patientId) => {
+          const { decision } = await components.access.decide({ requester: who }, patientId);
+          return {
+            effect: decision.effect,
+            needsPermissionToView: decision.needsPermissionToView,
+            permissionRefused: decision.permissionToView === 'refused',
+            breakGlass: decision.breakGlass,
+            ...(decision.validUntil ? { validUntil: decision.validUntil } : {}),
+            reasons: decision.reasons,
+          };
+        },
+        onGrant: components.onGrant,
+        ...(components.mintPersonaToken ? { mintPersonaToken: components.mintPersonaToken } : {}),
+        sourceName,
+        organisationName,
+        secureCookies: options.secureCookies ?? false,
+      }),
+    );
+  } else {
+    app.get('/', (_req, res) => {
+      res.type('html').send(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CareBridge</title></head><body>' +
+          '<h1>CareBridge</h1><p>Shared care record gateway. The FHIR R4 API is at <a href="/fhir/metadata">/fhir</a>.</p></body></html>',
+      );
+    });
+  }
 
   app.use(outcomeErrorHandler(logger));
   return app;

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { composeAccess, type AccessComponents } from './access/compose';
 import { createApp } from './app';
 import { Authenticator, loadAuthConfig } from './auth';
 import type { Config } from './config';
@@ -35,7 +36,8 @@ export async function loadDemoDataIfEmpty(store: Store): Promise<number> {
 /** Starts the roles of one process: the API (HTTP), the MLLP listener, the ingest workers, or all of them. */
 export async function startGateway(config: Config, role: Role = Role.ALL, logger: Logger = createLogger(config.logLevel)): Promise<RunningGateway> {
   // Authentication settings and the directory are checked before anything opens: a bad one stops the start.
-  const auth = role === Role.ALL || role === Role.API ? await Authenticator.create(loadAuthConfig(process.env, config)) : undefined;
+  const authConfig = loadAuthConfig(process.env, config);
+  const auth = role === Role.ALL || role === Role.API ? await Authenticator.create(authConfig) : undefined;
   loadFhirDefinitions();
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const applied = await store.migrate();
@@ -68,8 +70,21 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     runWorkers: role === Role.ALL || role === Role.WORKER,
   });
   let server: Server | undefined;
+  let accessComponents: AccessComponents | undefined;
   if (auth) {
-    const app = createApp({ store, logger, metrics, publicBaseUrl: config.publicBaseUrl, auth, hl7Intake: feed.intake });
+    accessComponents = await composeAccess(store, auth, authConfig, { dataDir: config.dataDir, production: config.production, logger });
+    const app = createApp({
+      store,
+      logger,
+      metrics,
+      publicBaseUrl: config.publicBaseUrl,
+      auth,
+      hl7Intake: feed.intake,
+      access: accessComponents.access,
+      audit: accessComponents.audit,
+      accessComponents,
+      secureCookies: config.production,
+    });
     const listening = app.listen(config.port);
     server = listening;
     await new Promise<void>((resolve, reject) => {
@@ -91,6 +106,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
         await new Promise<void>((resolve) => s.close(() => resolve()));
       }
       await feed.close();
+      await accessComponents?.close();
       clearInterval(analyzeTimer);
       await stopPdsTrace?.();
       await store.close();

@@ -6,6 +6,8 @@ import {
   NHS_NUMBER_VERIFICATION_SYSTEM,
   nhsCheckDigit,
 } from '../../mappings/identity/nhs-number';
+import { CARE_HOME_RESIDENCE_EXTENSION, CQC_LOCATION_SYSTEM, ODS_ORGANIZATION_SYSTEM, ONS_LOCAL_AUTHORITY_SYSTEM, sourceTeamSystem, sourceWorkerSystem } from '../../mappings/identifiers';
+import { securityLabels, Sensitivity } from '../../mappings/security/labels';
 
 /**
  * A small synthetic population for demos and first runs. Everyone here is invented: NHS numbers
@@ -19,7 +21,10 @@ export const DEMO_SOURCES = {
   COUNCIL: 'https://social-care.demo-council.invalid/carefirst',
 } as const;
 const SNOMED = 'http://snomed.info/sct';
-const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
+const ODS = ODS_ORGANIZATION_SYSTEM;
+const COUNCIL_TEAM = sourceTeamSystem(DEMO_SOURCES.COUNCIL);
+const COUNCIL_WORKER = sourceWorkerSystem(DEMO_SOURCES.COUNCIL);
+const FLAG_CATEGORY = 'http://terminology.hl7.org/CodeSystem/flag-category';
 
 /** The n-th NHS number of the 999 test range that has a valid check digit. */
 export function demoNhsNumber(n: number): string {
@@ -89,11 +94,54 @@ const PEOPLE: DemoPerson[] = [
   },
 ];
 
+/**
+ * What the council holds beyond the person: the allocated social worker's team (so the social
+ * worker persona has a relationship), an alert with a key-safe code (very restricted whatever the
+ * source says, so most roles see only that something was withheld), a falls alert, and a care
+ * package whose home care is suspended while the person is in hospital.
+ */
+function councilRecord(key: string, subject: { reference: string }): Resource[] {
+  const meta = { source: DEMO_SOURCES.COUNCIL };
+  return [
+    {
+      resourceType: 'CareTeam', id: id('CareTeam', `${key}-allocation`), meta, status: 'active', subject, name: 'Social care allocation',
+      period: { start: '2026-06-01' },
+      managingOrganization: [{ ...ref('Organization', 'council'), identifier: { system: ONS_LOCAL_AUTHORITY_SYSTEM, value: 'E09000004' } }],
+      participant: [
+        { role: [{ text: 'Care co-ordinator (social worker)' }], member: { ...ref('Practitioner', 'sw1'), identifier: { system: COUNCIL_WORKER, value: 'W1001' }, display: 'Tom Reid' }, onBehalfOf: { ...ref('Organization', 'team-loc-n'), identifier: { system: COUNCIL_TEAM, value: 'T-LOC-N' } } },
+        { role: [{ text: 'Allocated team' }], member: { ...ref('Organization', 'team-loc-n'), identifier: { system: COUNCIL_TEAM, value: 'T-LOC-N' }, display: 'Locality North social work team' } },
+      ],
+      telecom: [{ system: 'phone', value: '01000 000011' }],
+    },
+    {
+      resourceType: 'Flag', id: id('Flag', `${key}-falls`), meta, status: 'active', subject,
+      category: [{ coding: [{ system: FLAG_CATEGORY, code: 'safety', display: 'Safety' }] }], code: { text: 'Falls risk' }, period: { start: '2026-03-01' },
+    },
+    {
+      resourceType: 'Flag', id: id('Flag', `${key}-keysafe`), meta: { ...meta, security: securityLabels([Sensitivity.KEY_SAFE]) }, status: 'active', subject,
+      category: [{ coding: [{ system: FLAG_CATEGORY, code: 'admin', display: 'Administrative' }] }], code: { text: 'Key safe by the back door: code 4711 (synthetic)' }, period: { start: '2026-03-01' },
+    },
+    {
+      resourceType: 'CarePlan', id: id('CarePlan', `${key}-package`), meta, status: 'active', intent: 'plan', subject, title: 'Care package',
+      category: [{ coding: [{ system: 'https://carebridge.nhs.uk/fhir/CodeSystem/care-plan-kind', code: 'care-package', display: 'Care package' }] }],
+      period: { start: '2026-06-01' },
+      activity: [
+        { detail: { status: 'on-hold', statusReason: { text: 'Hospital admission' }, code: { text: 'Home care, 10 hours a week' }, description: 'Demo Home Care Ltd (fictional)' } },
+        { detail: { status: 'in-progress', code: { text: 'Telecare pendant alarm' } } },
+      ],
+    },
+  ];
+}
+
 export function demoResources(): Resource[] {
   const resources: Resource[] = [
     { resourceType: 'Organization', id: id('Organization', 'gp'), identifier: [{ system: ODS, value: 'Y90001' }], name: 'Demo Lane Surgery (fictional)', type: [{ coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/organisation-role', code: '76', display: 'GP PRACTICE' }] }], telecom: [{ system: 'phone', value: '01000 000001' }] },
     { resourceType: 'Organization', id: id('Organization', 'trust'), identifier: [{ system: ODS, value: 'X9Z' }], name: 'Demo Hospitals NHS Trust (fictional)', telecom: [{ system: 'phone', value: '01000 000002' }] },
-    { resourceType: 'Organization', id: id('Organization', 'carehome'), identifier: [{ system: 'https://fhir.hl7.org.uk/Id/cqc-location-id', value: '1-000000001' }], name: 'Oakfield House Care Home (fictional)', telecom: [{ system: 'phone', value: '01000 000003' }] },
+    { resourceType: 'Organization', id: id('Organization', 'carehome'), identifier: [{ system: CQC_LOCATION_SYSTEM, value: '1-000000001' }], name: 'Oakfield House Care Home (fictional)', telecom: [{ system: 'phone', value: '01000 000003' }] },
+    { resourceType: 'Organization', id: id('Organization', 'council'), meta: { source: DEMO_SOURCES.COUNCIL }, identifier: [{ system: ONS_LOCAL_AUTHORITY_SYSTEM, value: 'E09000004' }], name: 'Example Borough Council Adult Social Care (fictional)', telecom: [{ system: 'phone', value: '01000 000010' }] },
+    { resourceType: 'Organization', id: id('Organization', 'team-loc-n'), meta: { source: DEMO_SOURCES.COUNCIL }, identifier: [{ system: COUNCIL_TEAM, value: 'T-LOC-N' }], name: 'Locality North social work team', partOf: { ...ref('Organization', 'council'), identifier: { system: ONS_LOCAL_AUTHORITY_SYSTEM, value: 'E09000004' } }, telecom: [{ system: 'phone', value: '01000 000011' }] },
+    { resourceType: 'Organization', id: id('Organization', 'community'), identifier: [{ system: ODS, value: 'X8C' }], name: 'Demo Community Health NHS Trust (fictional)', telecom: [{ system: 'phone', value: '01000 000020' }] },
+    { resourceType: 'Practitioner', id: id('Practitioner', 'sw1'), meta: { source: DEMO_SOURCES.COUNCIL }, identifier: [{ system: COUNCIL_WORKER, value: 'W1001' }], name: [{ family: 'Reid', given: ['Tom'] }], telecom: [{ system: 'phone', value: '01000 000012' }] },
     { resourceType: 'Location', id: id('Location', 'ward'), name: 'Ward 7 (Elderly Care)', status: 'active', managingOrganization: ref('Organization', 'trust') },
     { resourceType: 'Practitioner', id: id('Practitioner', 'gp1'), identifier: [{ system: 'https://fhir.hl7.org.uk/Id/gmp-number', value: 'G9999991' }], name: [{ family: 'Hughes', given: ['Anna'], prefix: ['Dr'] }] },
   ];
@@ -115,7 +163,8 @@ export function demoResources(): Resource[] {
       gender: person.gender,
       birthDate: person.birthDate,
       address: [{ use: 'home', line: [person.line], city: 'Demotown', postalCode: person.postcode }],
-      generalPractitioner: [ref('Organization', 'gp'), ref('Practitioner', 'gp1')],
+      generalPractitioner: [{ ...ref('Organization', 'gp'), identifier: { system: ODS, value: 'Y90001' } }, ref('Practitioner', 'gp1')],
+      ...(person.careHome ? { extension: [{ url: CARE_HOME_RESIDENCE_EXTENSION, valueReference: { ...ref('Organization', 'carehome'), identifier: { system: CQC_LOCATION_SYSTEM, value: '1-000000001' }, display: 'Oakfield House Care Home (fictional)' } }] } : {}),
     });
     for (const [code, display] of person.conditions) {
       resources.push({
@@ -150,7 +199,7 @@ export function demoResources(): Resource[] {
         resourceType: 'Encounter', id: id('Encounter', `${person.key}-enc`), meta: { source: DEMO_SOURCES.HOSPITAL }, status: person.encounter.status,
         class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP', display: 'inpatient encounter' },
         subject: ref('Patient', `${person.key}-hospital`), period: { start: person.encounter.start, ...(person.encounter.end ? { end: person.encounter.end } : {}) },
-        location: [{ location: ref('Location', 'ward') }], serviceProvider: ref('Organization', 'trust'),
+        location: [{ location: ref('Location', 'ward') }], serviceProvider: { ...ref('Organization', 'trust'), identifier: { system: ODS, value: 'X9Z' } },
       });
     }
     if (person.council) {
@@ -160,6 +209,7 @@ export function demoResources(): Resource[] {
         identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhsNumber }, { system: `${DEMO_SOURCES.COUNCIL}/person`, value: String(100200 + index) }],
         name: [{ family: person.family, given: [person.given] }], birthDate: person.council.birthDate ?? person.birthDate,
       });
+      resources.push(...councilRecord(person.key, ref('Patient', `${person.key}-council`)));
     }
   });
   // Clinical content without a source of its own is the GP record's.

@@ -228,6 +228,21 @@ CREATE TABLE source_system (
 )
 `,
   },
+  {
+    version: 12,
+    name: 'viewer sessions',
+    sql: `
+CREATE TABLE viewer_session (
+  id_hash text PRIMARY KEY,
+  token text NOT NULL,
+  csrf text NOT NULL,
+  user_id text NOT NULL,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX viewer_session_expiry_idx ON viewer_session (expires_at)
+`,
+  },
 ];
 
 /** An arbitrary constant shared by every CareBridge process: the advisory lock key for migrations. */

@@ -1,0 +1,228 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { BASELINE_RULES, decideAccess, decideResource, type AccessRules } from '../../consent/decide';
+import type { AccessAlert, AccessDecision, AccessGrant, PermissionToViewRecord } from '../../consent/types';
+import { patientCompartmentParams } from '../fhir/definitions';
+import { NOTHING_SCOPE, SYSTEM_SCOPE, type AccessScope } from '../store/access-scope';
+import type { SqlClient } from '../store/engine';
+import { searchResources } from '../store/resource-reader';
+import type { SearchQuery } from '../store/search-query';
+import { activeGrants, GrantKind, type Grant } from './grants';
+import { AccessRefusal, Interaction, type AccessExplanation, type AccessHook, type ReadRequest } from './hooks';
+import { compartmentOf, loadPersonRecord } from './person-record';
+import { sourceOrganisations } from './source-systems';
+
+/**
+ * The access hook of the shared record: for every read, whose record it is about, the decision of
+ * consent/ for that person (role, legitimate relationship, the person's consents, labels), turned
+ * into SQL before paging (AccessScope) and applied again to each resource read (minimum
+ * necessary). Source systems read nothing; a search that is not about identifiable people is
+ * refused for people, because the rules decide person by person.
+ */
+
+/** Most people a single person-finding search may return before it must be narrowed. */
+export const MAX_PEOPLE_PER_SEARCH = 50;
+
+export interface PersonAccess {
+  readonly personIds: readonly string[];
+  readonly decision: AccessDecision;
+}
+
+interface RequestContext {
+  readonly persons: PersonAccess[];
+  readonly byPatientId: Map<string, PersonAccess>;
+  /** Organisation, Practitioner and the like: visible when the request is about them or a permitted person's record lets them be. */
+  directory: boolean;
+  readonly alerts: AccessAlert[];
+}
+
+export interface CaldicottAccessOptions {
+  readonly rules?: AccessRules;
+  readonly now?: () => Date;
+  /** meta.source → organisation holding the data, from configuration (the directory's systems). */
+  readonly staticSources?: Readonly<Record<string, string>>;
+}
+
+function patientRefsIn(value: unknown, found: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) patientRefsIn(item, found);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+      if (key === 'reference' && typeof inner === 'string' && inner.startsWith('Patient/')) found.add(inner.slice('Patient/'.length).split('/')[0] ?? '');
+      else patientRefsIn(inner, found);
+    }
+  }
+}
+
+const isDirectoryType = (type: string): boolean => type !== 'Patient' && patientCompartmentParams(type).length === 0;
+
+function toConsentGrants(grants: readonly Grant[]): { grants: AccessGrant[]; permissionToView: PermissionToViewRecord[] } {
+  const out: AccessGrant[] = [];
+  const ptv: PermissionToViewRecord[] = [];
+  for (const g of grants) {
+    switch (g.kind) {
+      case GrantKind.PERMISSION_TO_VIEW:
+        if (g.decision) ptv.push({ userId: g.userId, outcome: g.decision, ...(g.reasonText ? { reason: g.reasonText } : {}), recordedAt: g.createdAt });
+        break;
+      case GrantKind.SELF_CLAIM:
+      case GrantKind.BREAK_GLASS:
+        out.push({ kind: g.kind === GrantKind.SELF_CLAIM ? 'self-claimed' : 'break-glass', userId: g.userId, reason: g.reasonText ?? g.reasonCode ?? '', grantedAt: g.createdAt, expiresAt: g.expiresAt });
+        break;
+    }
+  }
+  return { grants: out, permissionToView: ptv };
+}
+
+export function scopeFor(person: PersonAccess): AccessScope {
+  const d = person.decision;
+  if (d.effect !== 'permit') return NOTHING_SCOPE;
+  return {
+    patientIds: person.personIds,
+    nonPatientResources: d.nonPatientResources,
+    resourceTypes: d.resourceTypes,
+    withheldLabels: d.withheldLabels,
+    ...(d.allowedSources ? { allowedSources: d.allowedSources } : {}),
+    ...(d.withheldSources.length > 0 ? { withheldSources: d.withheldSources } : {}),
+    ...(d.latestEncounterIds ? { onlyIds: { Encounter: d.latestEncounterIds } } : {}),
+  };
+}
+
+export class CaldicottAccess implements AccessHook {
+  private readonly contexts = new WeakMap<ReadRequest, RequestContext>();
+  private readonly rules: AccessRules;
+  private readonly now: () => Date;
+  private readonly staticSources: Readonly<Record<string, string>>;
+
+  constructor(
+    private readonly db: SqlClient,
+    options: CaldicottAccessOptions = {},
+  ) {
+    this.rules = options.rules ?? BASELINE_RULES;
+    this.now = options.now ?? ((): Date => new Date());
+    this.staticSources = options.staticSources ?? {};
+  }
+
+  /** The decision for one person, as the requester would get it now (the viewer and the access API use this too). */
+  async decide(request: Pick<ReadRequest, 'requester'>, patientId: string): Promise<PersonAccess> {
+    const now = this.now();
+    const record = await loadPersonRecord(this.db, patientId);
+    const [grants, sources] = await Promise.all([activeGrants(this.db, request.requester.userId, record.personIds, now), sourceOrganisations(this.db)]);
+    const decision = decideAccess({ requester: request.requester, record: record.resources, ...toConsentGrants(grants), sourceOrganisations: { ...this.staticSources, ...sources } }, now, this.rules);
+    return { personIds: record.personIds, decision };
+  }
+
+  async scope(request: ReadRequest): Promise<AccessScope> {
+    const context: RequestContext = { persons: [], byPatientId: new Map(), directory: false, alerts: [] };
+    this.contexts.set(request, context);
+    // Source systems write through intake; they never read the record.
+    if (request.requester.system) return NOTHING_SCOPE;
+    const concerned = await this.patientsConcerned(request);
+    if (concerned === 'directory') {
+      context.directory = true;
+      return { patientIds: [], nonPatientResources: true, resourceTypes: 'all', withheldLabels: [] };
+    }
+    const seen = new Set<string>();
+    for (const patientId of concerned) {
+      if (seen.has(patientId)) continue;
+      const person = await this.decide(request, patientId);
+      context.persons.push(person);
+      for (const id of person.personIds) {
+        seen.add(id);
+        context.byPatientId.set(id, person);
+      }
+    }
+    if (context.persons.length === 1 && request.interaction !== Interaction.SEARCH) {
+      const only = context.persons[0] as PersonAccess;
+      if (only.decision.needsPermissionToView) {
+        throw new AccessRefusal(403, 'Record whether the person gave permission to view their record before opening it (POST /access/Patient/{id}/permission-to-view).', 'suppressed');
+      }
+    }
+    const permitted = context.persons.filter((p) => p.decision.effect === 'permit');
+    if (permitted.length === 0) return NOTHING_SCOPE;
+    if (permitted.length === 1) return scopeFor(permitted[0] as PersonAccess);
+    return { ...SYSTEM_SCOPE, anyOf: permitted.map(scopeFor) };
+  }
+
+  check(request: ReadRequest, resource: Resource): Resource | undefined {
+    const context = this.contexts.get(request);
+    if (!context) return undefined;
+    if (isDirectoryType(resource.resourceType)) {
+      return context.directory || context.persons.some((p) => p.decision.effect === 'permit' && p.decision.nonPatientResources) ? resource : undefined;
+    }
+    const person = this.personOf(context, resource);
+    if (!person || person.decision.effect !== 'permit') return undefined;
+    const result = decideResource(person.decision, resource, this.rules);
+    if ('withheld' in result) return undefined;
+    context.alerts.push(...result.alerts);
+    return result.resource;
+  }
+
+  /** What the audit record needs to say about the decision: for each person, the effect and why. */
+  explain(request: ReadRequest): AccessExplanation {
+    const context = this.contexts.get(request);
+    if (!context) return { patientIds: [], decisions: [], alerts: [] };
+    return {
+      patientIds: context.persons.flatMap((p) => p.personIds),
+      decisions: context.persons.map(({ decision: d }) => ({ effect: d.effect, ...(d.relationship ? { relationship: d.relationship.kind } : {}), breakGlass: d.breakGlass, reasons: d.reasons })),
+      alerts: [...context.persons.flatMap((p) => p.decision.alerts), ...context.alerts],
+    };
+  }
+
+  private personOf(context: RequestContext, resource: Resource): PersonAccess | undefined {
+    if (resource.resourceType === 'Patient') return context.byPatientId.get(resource.id ?? '');
+    if (context.persons.length === 1) {
+      // The scope already kept the query to this person's compartment.
+      return context.persons[0];
+    }
+    const refs = new Set<string>();
+    patientRefsIn(resource, refs);
+    for (const id of refs) {
+      const person = context.byPatientId.get(id);
+      if (person) return person;
+    }
+    return undefined;
+  }
+
+  private async patientsConcerned(request: ReadRequest): Promise<string[] | 'directory'> {
+    const type = request.resourceType ?? '';
+    switch (request.interaction) {
+      case Interaction.EVERYTHING:
+        return request.patientId ? [request.patientId] : [];
+      case Interaction.READ:
+      case Interaction.VREAD:
+      case Interaction.HISTORY: {
+        if (request.patientId) return [request.patientId];
+        if (isDirectoryType(type)) return 'directory';
+        if (!request.resourceId) return [];
+        return (await compartmentOf(this.db, type, request.resourceId)) ?? [];
+      }
+      case Interaction.SEARCH:
+        return this.searchPatients(type, request.query);
+    }
+  }
+
+  private async searchPatients(type: string, query: SearchQuery | undefined): Promise<string[] | 'directory'> {
+    if (isDirectoryType(type)) return 'directory';
+    if (!query) return [];
+    if (type === 'Patient') {
+      const narrowing = query.filters.some((f) => f.kind === 'id' || (f.kind === 'token' && f.code === 'identifier' && !f.negate) || (f.kind === 'date' && f.code === 'birthdate'));
+      if (!narrowing) throw new AccessRefusal(400, 'To find a person, search by NHS number or other identifier, or by name with date of birth.', 'required');
+      const candidates = await searchResources(this.db, SYSTEM_SCOPE, { ...query, count: MAX_PEOPLE_PER_SEARCH + 1, cursor: undefined, total: 'none', summaryCount: false, include: [], revInclude: [], sort: [] });
+      if (candidates.resources.length > MAX_PEOPLE_PER_SEARCH) throw new AccessRefusal(400, `More than ${MAX_PEOPLE_PER_SEARCH} people match: narrow the search (add date of birth or NHS number).`, 'too-costly');
+      return candidates.resources.map((r) => r.id ?? '');
+    }
+    const compartment = new Set(patientCompartmentParams(type));
+    const ids: string[] = [];
+    let named = false;
+    for (const filter of query.filters) {
+      if (filter.kind === 'reference' && compartment.has(filter.code)) {
+        named = true;
+        for (const v of filter.values) if (!v.type || v.type === 'Patient') ids.push(v.id);
+      } else if (filter.kind === 'id') {
+        named = true;
+        for (const id of filter.values) ids.push(...((await compartmentOf(this.db, type, id)) ?? []));
+      }
+    }
+    if (!named) throw new AccessRefusal(400, `A search of ${type} must name the patient (patient= or subject=): access is decided person by person.`, 'required');
+    return ids;
+  }
+}
