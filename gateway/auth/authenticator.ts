@@ -35,6 +35,7 @@ export class Authenticator {
       publicKeys,
       ...(devKey ? { devKey } : {}),
       clockToleranceSeconds: config.clockToleranceSeconds,
+      jwksCooldownMs: config.jwksCooldownSeconds * 1000,
     });
     return new Authenticator(verifier, directory);
   }
