@@ -47,7 +47,9 @@ const RSA_NEW = rsa('rsa-new');
 const STRANGER = ec('stranger');
 
 const now = (): number => Math.floor(Date.now() / 1000);
-const claims = (extra: JWTPayload = {}): JWTPayload => ({ sub: 'attack-test-user', role: 'gp', org: 'Y90001', iss: ISSUER, aud: AUDIENCE, iat: now(), exp: now() + 300, ...extra });
+// A unique jti per token: RS256 signatures are deterministic, and accepted tokens are cached by their text.
+let serial = 0;
+const claims = (extra: JWTPayload = {}): JWTPayload => ({ jti: `t-${++serial}`, sub: 'attack-test-user', role: 'gp', org: 'Y90001', iss: ISSUER, aud: AUDIENCE, iat: now(), exp: now() + 300, ...extra });
 
 async function sign(key: Key, payload: JWTPayload = claims(), header: { kid?: string | null } = {}): Promise<string> {
   const kid = header.kid === null ? {} : { kid: header.kid ?? key.kid };
