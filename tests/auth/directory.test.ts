@@ -102,7 +102,7 @@ describe('claims → role, organisation and teams through the demo directory', (
       ok: true,
       identity: {
         kind: 'system',
-        system: { name: 'demo-trust-pas', displayName: 'Demo Hospitals PAS (HL7v2)', sourceUri: 'https://pas.demo-trust.invalid/hl7v2', organisation: `${ODS}|X9Z`, intake: ['hl7v2', 'subscription'] },
+        system: { name: 'demo-trust-pas', displayName: 'Demo Hospitals PAS (HL7v2)', sourceUri: 'https://pas.demo-trust.invalid/hl7v2', organisation: `${ODS}|X9Z`, intake: ['hl7v2', 'subscription'], hl7Senders: ['RZZ|PAS'] },
         requester: { userId: 'system:demo-trust-pas', displayName: 'Demo Hospitals PAS (HL7v2)', system: 'demo-trust-pas', organisation: `${ODS}|X9Z`, purposeOfUse: 'HOPERAT' },
       },
     });
@@ -152,7 +152,7 @@ describe('directory files', () => {
         { claim: 'badge', code: 'B1', role: 'gp' },
         { claim: 'role', code: 'R8001', organisations: ['A00000'], role: 'gp' },
       ],
-      systems: [{ name: 'pas one', sourceUri: 'not a uri', intake: ['fax'] }],
+      systems: [{ name: 'pas one', sourceUri: 'not a uri', intake: ['fax'] }, { name: 'pas-2', sourceUri: 'urn:pas:2', intake: ['hl7v2'] }, { name: 'pas-3', sourceUri: 'urn:pas:3', intake: ['hl7v2'], hl7Senders: ['RZZ'] }],
       extras: true,
     }));
     let error: unknown;
@@ -175,6 +175,8 @@ describe('directory files', () => {
       "systems[0].name: 'pas one' may hold only letters, digits, '.', '_' and '-'",
       "systems[0].sourceUri: 'not a uri' must be an http(s) URL or a urn",
       "systems[0].intake: 'fax' is not one of hl7v2, social-care-extract, gp-connect, fhir-bundle, subscription",
+      'systems[1].hl7Senders: a system with hl7v2 intake must name the senders (MSH-4|MSH-3) it may send as',
+      "systems[2].hl7Senders: 'RZZ' must be written 'FACILITY|APPLICATION' (MSH-4|MSH-3)",
       'extras: unknown field',
     ]);
     expect((error as DirectoryError).message).toContain(`The directory ${file} is not valid:`);

@@ -93,8 +93,19 @@ describe('route rules for people and systems', () => {
   });
 
   test('the HL7v2 intake answered the allowed system with an ACK and kept the message in the inbox', async () => {
-    const rows = await store.engine.query<{ kind: string }>(`SELECT kind FROM inbox`);
-    expect(rows.rows.map((r) => r.kind)).toEqual(['hl7v2']);
+    const rows = await store.engine.query<{ kind: string; source: string }>(`SELECT kind, source FROM inbox`);
+    expect(rows.rows.map((r) => [r.kind, r.source])).toEqual([['hl7v2', 'RZZ|PAS']]);
+  });
+
+  test("a system sending as another hospital's sender (MSH-4|MSH-3) is rejected with an AR and the message kept as rejected", async () => {
+    const spoofed = HL7.replace('|PAS|RZZ|', '|PAS|OTHERTRUST|').replace('ROUTE-1', 'ROUTE-2');
+    const res = await request(app).post('/hl7v2').set('Authorization', `Bearer ${tokens.get('pas') ?? ''}`).set('Content-Type', 'x-application/hl7-v2+er7').send(spoofed);
+    expect(res.status).toBe(200);
+    const segments = res.text.split('\r').map((seg) => seg.split('|'));
+    expect(segments.find((seg) => seg[0] === 'MSA')?.slice(1, 3)).toEqual(['AR', 'ROUTE-2']);
+    expect(segments.find((seg) => seg[0] === 'ERR')?.[8]).toBe('This system may not send as facility OTHERTRUST application PAS (MSH-4, MSH-3)');
+    const rows = await store.engine.query<{ kind: string; source: string }>(`SELECT kind, source FROM inbox ORDER BY kind`);
+    expect(rows.rows.map((r) => [r.kind, r.source])).toEqual([['hl7v2', 'RZZ|PAS'], ['hl7v2-rejected', 'OTHERTRUST|PAS']]);
   });
 });
 
