@@ -15,6 +15,8 @@ export interface AuthConfig {
   /** The directory file; unset means the bundled demo directory (refused in production). */
   readonly directoryFile?: string;
   readonly clockToleranceSeconds: number;
+  /** After a JWKS fetch, the least time before an unknown kid may trigger another (rotation picks up new keys). */
+  readonly jwksCooldownSeconds: number;
   readonly production: boolean;
 }
 
@@ -63,6 +65,10 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, base: { dataDir: string; 
   const clockToleranceSeconds = toleranceText === undefined || toleranceText === '' ? 60 : Number(toleranceText);
   if (!Number.isInteger(clockToleranceSeconds) || clockToleranceSeconds < 0 || clockToleranceSeconds > 300) throw new ConfigError('AUTH_CLOCK_TOLERANCE_SECONDS must be a whole number from 0 to 300');
 
+  const cooldownText = env['AUTH_JWKS_COOLDOWN_SECONDS'];
+  const jwksCooldownSeconds = cooldownText === undefined || cooldownText === '' ? 30 : Number(cooldownText);
+  if (!Number.isInteger(jwksCooldownSeconds) || jwksCooldownSeconds < 0 || jwksCooldownSeconds > 3600) throw new ConfigError('AUTH_JWKS_COOLDOWN_SECONDS must be a whole number from 0 to 3600');
+
   if (env['ADMIN_TOKEN']) throw new ConfigError('ADMIN_TOKEN is no longer used: the admin API takes a bearer token with the admin role. Unset ADMIN_TOKEN.');
 
   return {
@@ -74,6 +80,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, base: { dataDir: string; 
     dataDir: base.dataDir,
     ...(directoryFile ? { directoryFile: resolve(directoryFile) } : {}),
     clockToleranceSeconds,
+    jwksCooldownSeconds,
     production,
   };
 }

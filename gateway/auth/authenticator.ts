@@ -17,11 +17,24 @@ export type AuthOutcome =
   | { readonly status: 'forbidden'; readonly reason: string }
   | { readonly status: 'unavailable'; readonly detail: string };
 
+/**
+ * Verified tokens are remembered for up to a minute (never past their `exp`), keyed by the exact
+ * token string: verifying an ES256 signature costs more than a read by id, and a client sends the
+ * same token with every request. Only accepted tokens are cached, so nothing unverified is ever
+ * served from it; the price is that a key removed from the JWKS stops working within a minute
+ * rather than at once for tokens already seen.
+ */
+const CACHE_MS = 60_000;
+const CACHE_ENTRIES = 10_000;
+
 /** A verified token → who is asking, through the directory. One per process; safe to share. */
 export class Authenticator {
+  private readonly cache = new Map<string, { identity: Identity; until: number }>();
+
   constructor(
     readonly verifier: TokenVerifier,
     readonly directory: Directory,
+    private readonly now: () => number = Date.now,
   ) {}
 
   static async create(config: AuthConfig): Promise<Authenticator> {
@@ -35,6 +48,7 @@ export class Authenticator {
       publicKeys,
       ...(devKey ? { devKey } : {}),
       clockToleranceSeconds: config.clockToleranceSeconds,
+      jwksCooldownMs: config.jwksCooldownSeconds * 1000,
     });
     return new Authenticator(verifier, directory);
   }
@@ -43,6 +57,10 @@ export class Authenticator {
     if (authorization === undefined || authorization.trim() === '') return { status: 'missing' };
     const token = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization)?.[1];
     if (token === undefined) return { status: 'invalid', reason: 'malformed' };
+    const now = this.now();
+    const cached = this.cache.get(token);
+    if (cached && cached.until > now) return { status: 'authenticated', identity: cached.identity };
+    if (cached) this.cache.delete(token);
     let claims;
     try {
       claims = await this.verifier.verify(token);
@@ -52,7 +70,10 @@ export class Authenticator {
       throw err;
     }
     const outcome = identityFromClaims(claims, this.directory);
-    return outcome.ok ? { status: 'authenticated', identity: outcome.identity } : { status: 'forbidden', reason: outcome.reason };
+    if (!outcome.ok) return { status: 'forbidden', reason: outcome.reason };
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(token, { identity: outcome.identity, until: Math.min(now + CACHE_MS, (claims.exp ?? 0) * 1000) });
+    return { status: 'authenticated', identity: outcome.identity };
   }
 }
 

@@ -78,6 +78,8 @@ export interface DirectorySystem {
   readonly sourceUri: string;
   readonly organisation?: string;
   readonly intake: readonly IntakeKind[];
+  /** HL7v2 senders (MSH-4|MSH-3, e.g. `RZZ|PAS`) it may send as; required with `hl7v2` intake. */
+  readonly hl7Senders: readonly string[];
 }
 
 export interface Directory {
@@ -241,7 +243,12 @@ export function parseDirectory(json: unknown, file: string): Directory {
     intake.forEach((k) => {
       if (!INTAKE_KINDS.includes(k)) problems.push(`${path}.intake: '${k}' is not one of ${INTAKE_KINDS.join(', ')}`);
     });
-    if (name && sourceUri) systems.push({ name, displayName: displayName ?? name, sourceUri, ...(org ? { organisation: org } : {}), intake: intake.filter((k) => INTAKE_KINDS.includes(k)) as IntakeKind[] });
+    const hl7Senders = strings(raw, 'hl7Senders', path);
+    hl7Senders.forEach((h) => {
+      if (!/^[^|]*\|[^|]*$/.test(h)) problems.push(`${path}.hl7Senders: '${h}' must be written 'FACILITY|APPLICATION' (MSH-4|MSH-3)`);
+    });
+    if (intake.includes(IntakeKind.HL7V2) && hl7Senders.length === 0) problems.push(`${path}.hl7Senders: a system with hl7v2 intake must name the senders (MSH-4|MSH-3) it may send as`);
+    if (name && sourceUri) systems.push({ name, displayName: displayName ?? name, sourceUri, ...(org ? { organisation: org } : {}), intake: intake.filter((k) => INTAKE_KINDS.includes(k)) as IntakeKind[], hl7Senders });
   });
   const systemByName = new Map<string, DirectorySystem>();
   for (const s of systems) {

@@ -129,7 +129,7 @@ function personIdentity(claims: Claims, sub: string, directory: Directory): Iden
   if (mappedRoles.length === 1) role = mappedRoles[0] as CareRole;
   else if (roleCode !== undefined && directory.acceptCareBridgeRoles && isCareRole(roleCode)) role = roleCode;
   else if (roleCode === undefined && groupList.length === 0) return refuse(`the token names no role ('${Claim.ROLE}' or '${Claim.GROUPS}' claim)`);
-  else return refuse(`role '${roleCode ?? groupList.join(', ')}' at a ${organisation.kind} has no CareBridge role in the directory`);
+  else return refuse(`role '${roleCode ?? groupList.join(', ')}' has no CareBridge role in the directory for organisations of kind '${organisation.kind}'`);
 
   // Teams: qualified ids in the directory, or a bare value naming one of the organisation's teams; plus teams the groups give.
   const teams = new Set<string>();

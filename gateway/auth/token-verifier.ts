@@ -63,6 +63,8 @@ export interface TokenVerifierOptions {
   /** Re-fetch the JWKS at least this often (jose default 10 min). */
   readonly jwksCacheMaxAgeMs?: number;
   readonly jwksTimeoutMs?: number;
+  /** The clock (tests); the system clock otherwise. */
+  readonly now?: () => Date;
 }
 
 /** Longer than any real ID or access token; refused before parsing. */
@@ -101,6 +103,10 @@ export class TokenVerifier {
     return new TokenVerifier(options, getKey);
   }
 
+  private clock(): { currentDate?: Date } {
+    return this.options.now ? { currentDate: this.options.now() } : {};
+  }
+
   /** The verified claims, or TokenRejectedError / KeysUnavailableError. */
   async verify(token: string): Promise<JWTPayload> {
     if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejectedError(TokenRejection.TOO_LARGE);
@@ -114,7 +120,7 @@ export class TokenVerifier {
     try {
       const dev = this.options.devKey;
       if (dev && kid === dev.kid) {
-        const { payload } = await jwtVerify(token, dev.key, { algorithms: ['ES256'], issuer: DEV_ISSUER, audience: this.options.audience, clockTolerance: tolerance, requiredClaims: ['exp', 'sub'] });
+        const { payload } = await jwtVerify(token, dev.key, { algorithms: ['ES256'], issuer: DEV_ISSUER, audience: this.options.audience, clockTolerance: tolerance, requiredClaims: ['exp', 'sub'], ...this.clock() });
         return payload;
       }
       if (!this.getKey) throw new TokenRejectedError(TokenRejection.UNKNOWN_KEY);
@@ -124,6 +130,7 @@ export class TokenVerifier {
         audience: this.options.audience,
         clockTolerance: tolerance,
         requiredClaims: ['exp', 'sub'],
+        ...this.clock(),
       });
       // The development issuer is never accepted from another key.
       if (payload.iss === DEV_ISSUER) throw new TokenRejectedError(TokenRejection.WRONG_ISSUER);

@@ -94,7 +94,11 @@ export class Hl7Intake {
     return [];
   }
 
-  async receive(payload: Buffer): Promise<IntakeOutcome> {
+  /**
+   * `allowedSenders`: the MSH-4|MSH-3 keys the authenticated sender may send as (POST /hl7v2: the
+   * system's `hl7Senders` in the directory); any other sender is rejected and kept as rejected.
+   */
+  async receive(payload: Buffer, options: { allowedSenders?: readonly string[] } = {}): Promise<IntakeOutcome> {
     const { store, logger } = this.options;
     const receivedAt = this.now();
     const parsed = parseHl7(payload, { maxBytes: this.options.maxBytes });
@@ -111,6 +115,9 @@ export class Hl7Intake {
     const sender = this.options.senders.senderOf(message.header);
     const enhanced = enhancedMode(message);
     const rejection = this.headerProblems(message, sender);
+    if (rejection.length === 0 && options.allowedSenders !== undefined && !options.allowedSenders.includes(sender.key)) {
+      rejection.push({ code: Hl7ErrorCode.TableValueNotFound, severity: 'E', location: { segment: 'MSH', position: 1, field: 4 }, text: `This system may not send as facility ${message.header.sendingFacility} application ${message.header.sendingApplication} (MSH-4, MSH-3)` });
+    }
     if (rejection.length > 0) {
       const code = codeFor('reject', enhanced);
       await this.keepRejected(payload, sender.key, code, rejection[0]?.text ?? '').catch((err: unknown) => logger.warn({ err }, 'could not keep a rejected message'));
