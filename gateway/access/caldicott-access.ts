@@ -1,4 +1,5 @@
-import type { Resource } from '@medplum/fhirtypes';
+import type { Patient, Resource } from '@medplum/fhirtypes';
+import { NHS_NUMBER_SYSTEM } from '../../mappings/identity/nhs-number';
 import { BASELINE_RULES, decideAccess, decideResource, type AccessRules } from '../../consent/decide';
 import type { AccessAlert, AccessDecision, AccessGrant, PermissionToViewRecord } from '../../consent/types';
 import { patientCompartmentParams } from '../fhir/definitions';
@@ -72,6 +73,20 @@ function toConsentGrants(grants: readonly Grant[]): { grants: AccessGrant[]; per
   return { grants: out, permissionToView: ptv };
 }
 
+/** Name, birth date, sex, NHS number and postcode: enough to know it is the right person, nothing of their care. */
+export function identificationOnly(patient: Patient): Patient {
+  return {
+    resourceType: 'Patient',
+    ...(patient.id ? { id: patient.id } : {}),
+    meta: { ...(patient.meta?.source ? { source: patient.meta.source } : {}), security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED', display: 'redacted' }] },
+    ...(patient.identifier ? { identifier: patient.identifier.filter((i) => i.system === NHS_NUMBER_SYSTEM) } : {}),
+    ...(patient.name ? { name: patient.name } : {}),
+    ...(patient.gender ? { gender: patient.gender } : {}),
+    ...(patient.birthDate ? { birthDate: patient.birthDate } : {}),
+    ...(patient.address ? { address: patient.address.flatMap((a) => (a.postalCode ? [{ postalCode: a.postalCode }] : [])) } : {}),
+  };
+}
+
 export function scopeFor(person: PersonAccess): AccessScope {
   const d = person.decision;
   if (d.effect !== 'permit') return NOTHING_SCOPE;
@@ -136,10 +151,16 @@ export class CaldicottAccess implements AccessHook {
         throw new AccessRefusal(403, 'Record whether the person gave permission to view their record before opening it (POST /access/Patient/{id}/permission-to-view).', 'suppressed');
       }
     }
-    const permitted = context.persons.filter((p) => p.decision.effect === 'permit');
-    if (permitted.length === 0) return NOTHING_SCOPE;
-    if (permitted.length === 1) return scopeFor(permitted[0] as PersonAccess);
-    return { ...SYSTEM_SCOPE, anyOf: permitted.map(scopeFor) };
+    const scopes = context.persons.flatMap((p) => {
+      if (p.decision.effect === 'permit') return [scopeFor(p)];
+      // Finding a person shows who they are (to confirm identity, then open the record, claim a
+      // relationship or break glass), never more: their Patient records only, identification fields.
+      if (this.findsPeople(request)) return [{ patientIds: p.personIds, nonPatientResources: false, resourceTypes: ['Patient'], withheldLabels: [] }];
+      return [];
+    });
+    if (scopes.length === 0) return NOTHING_SCOPE;
+    if (scopes.length === 1) return scopes[0] as AccessScope;
+    return { ...SYSTEM_SCOPE, anyOf: scopes };
   }
 
   check(request: ReadRequest, resource: Resource): Resource | undefined {
@@ -149,7 +170,8 @@ export class CaldicottAccess implements AccessHook {
       return context.directory || context.persons.some((p) => p.decision.effect === 'permit' && p.decision.nonPatientResources) ? resource : undefined;
     }
     const person = this.personOf(context, resource);
-    if (!person || person.decision.effect !== 'permit') return undefined;
+    if (!person) return undefined;
+    if (person.decision.effect !== 'permit') return this.findsPeople(request) && resource.resourceType === 'Patient' ? identificationOnly(resource) : undefined;
     const result = decideResource(person.decision, resource, this.rules);
     if ('withheld' in result) return undefined;
     context.alerts.push(...result.alerts);
@@ -165,6 +187,11 @@ export class CaldicottAccess implements AccessHook {
       decisions: context.persons.map(({ decision: d }) => ({ effect: d.effect, ...(d.relationship ? { relationship: d.relationship.kind } : {}), breakGlass: d.breakGlass, reasons: d.reasons })),
       alerts: [...context.persons.flatMap((p) => p.decision.alerts), ...context.alerts],
     };
+  }
+
+  /** A search for people (Patient search by a person): answered with identification for everyone found. */
+  private findsPeople(request: ReadRequest): boolean {
+    return request.interaction === Interaction.SEARCH && request.resourceType === 'Patient' && !request.requester.system && request.requester.role !== undefined;
   }
 
   private personOf(context: RequestContext, resource: Resource): PersonAccess | undefined {
