@@ -25,7 +25,7 @@ async function alertOnce(db: SqlClient, kind: AlertKind, requester: Requester, p
     kind,
     new Date(now.getTime() - ALERT_QUIET_HOURS * 3600_000),
   ]);
-  if (recent.rowCount > 0) return;
+  if (recent.rows.length > 0) return;
   await raiseAlert(db, { kind, requester, patientId, reason, requestId, now });
 }
 

@@ -237,7 +237,8 @@ export class CaldicottAccess implements AccessHook {
       if (candidates.resources.length > MAX_PEOPLE_PER_SEARCH) throw new AccessRefusal(400, `More than ${MAX_PEOPLE_PER_SEARCH} people match: narrow the search (add date of birth or NHS number).`, 'too-costly');
       return candidates.resources.map((r) => r.id ?? '');
     }
-    const compartment = new Set(patientCompartmentParams(type));
+    // The patient compartment's own parameters, and `patient`, which many types define as their subject when it is a Patient.
+    const compartment = new Set([...patientCompartmentParams(type), 'patient']);
     const ids: string[] = [];
     let named = false;
     for (const filter of query.filters) {
