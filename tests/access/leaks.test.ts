@@ -135,7 +135,7 @@ describe('no leaks through any read path', () => {
   });
 
   test('a resource that becomes restricted takes its history with it', async () => {
-    await store.upsert([{ ...encounter1, meta: { source: TRUST_SOURCE, security: securityLabels([Sensitivity.MENTAL_HEALTH]) } } as Resource]);
+    await store.upsert([{ ...encounter1, meta: { source: TRUST_SOURCE, security: securityLabels([Sensitivity.MENTAL_HEALTH]) } }]);
     expect((await get('/fhir/Encounter/enc-1', gp)).status).toBe(403);
     expect((await get('/fhir/Encounter/enc-1/_history/1', gp)).status).toBe(403);
     const history = (await get('/fhir/Encounter/enc-1/_history', gp)).body as Bundle;
