@@ -1,4 +1,4 @@
-import type { Bundle, Condition, Encounter, Flag, Patient, Practitioner, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Condition, Encounter, Flag, Patient, Practitioner } from '@medplum/fhirtypes';
 import type { Express } from 'express';
 import request from 'supertest';
 import { objectionConsent } from '../../consent';
