@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { registerAuditCommand } from './cli/audit-command';
 import { registerDlqCommand } from './cli/dlq-command';
 import { registerIdentityCommand } from './cli/identity-command';
 import { registerPdsCommand } from './cli/pds-command';
@@ -69,6 +70,7 @@ export function buildCli(): Command {
   registerIdentityCommand(program);
   registerPdsCommand(program);
   registerDlqCommand(program);
+  registerAuditCommand(program);
   return program;
 }
 
