@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { Interaction, type AuditHook, type AuditRecord } from '../access/hooks';
-import { isTransientSqlError, type SqlClient, type SqlEngine } from '../store/engine';
+import { EngineKind, isTransientSqlError, type SqlClient, type SqlEngine } from '../store/engine';
 import { baseReference, buildAuditEvent, entryFromOperation, entryFromRecord, type AuditEntry, type OperationRecord } from './audit-event';
 import { appendIfHeadIs, appendToChain, lockChainHead, readChainHead, signCheckpoint, writeCheckpoint, type AppendedEntry, type ChainHead, type Checkpoint } from './chain';
 import type { CheckpointSigner } from './signing';
@@ -121,7 +121,10 @@ export class AuditTrail implements AuditHook {
           return await this.options.engine.transaction((tx) => this.appendLocked(tx, events));
         }
         const head = this.knownHead ?? (await readChainHead(this.options.engine));
-        const done = await appendIfHeadIs(this.options.engine, head, events, (seq, hash) => this.checkpointFor(head, seq, hash));
+        const append = (db: SqlClient): ReturnType<typeof appendIfHeadIs> => appendIfHeadIs(db, head, events, (seq, hash) => this.checkpointFor(head, seq, hash));
+        // PostgreSQL: one autocommit statement. PGlite makes a commit durable (WAL fsync) at the end of
+        // a transaction or after a statement it recognises as a write, and a WITH … statement is not one.
+        const done = this.options.engine.kind === EngineKind.PGLITE ? await this.options.engine.transaction(append) : await append(this.options.engine);
         if (done) {
           this.knownHead = done.head;
           return done.appended;
