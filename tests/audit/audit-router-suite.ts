@@ -240,6 +240,18 @@ export function auditRouterSuite(open: () => Promise<Store>): void {
     await expect(store.engine.query(`UPDATE audit_alert_review SET outcome = 'inappropriate-advised'`)).rejects.toThrow(/append-only/);
   });
 
+  test('two reviews of one alert at once: one is recorded, the other refused with 409, and only one is audited', async () => {
+    const alert = alerts[1] as Alert;
+    const before = Number((await store.engine.query<{ seq: string }>('SELECT seq FROM audit_chain_head')).rows[0]?.seq);
+    const post = (outcome: string): Promise<request.Response> => request(app).post(`/audit/alerts/${alert.id}/review`).set('x-test-role', 'privacy_officer').send({ outcome, note: `${outcome} by one of two` });
+    const statuses = (await Promise.all([post('appropriate'), post('inappropriate-advised')])).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 409]);
+    const reviews = (await store.engine.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_alert_review WHERE alert_id = $1::uuid', [alert.id])).rows[0]?.n;
+    expect(reviews).toBe(1);
+    const reviewEntries = (await store.engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_event WHERE seq > $1 AND interaction = 'alert-review'`, [before])).rows[0]?.n;
+    expect(reviewEntries).toBe(1);
+  });
+
   test('alerts page with a cursor', async () => {
     const first = await request(app).get('/audit/alerts?_count=1').set('x-test-role', 'privacy_officer');
     const body = first.body as { alerts: Alert[]; next: string };
