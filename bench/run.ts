@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { loadFhirDefinitions } from '../gateway/fhir/definitions';
 import { Store } from '../gateway/store/store';
 import { benchApi, type ApiPlan, type ApiResults } from './api-bench';
+import { auditTable, benchAudit, type AuditBenchResult } from './audit-bench';
 import { pgliteStores, postgresStores, type BenchStores } from './bench-stores';
 import { benchIdentity, identityBreakdownTable, identityTable, type IdentityResults } from './identity-bench';
 import { identityDataset } from './identity-data';
@@ -53,10 +54,12 @@ const LOOKUPS = intFromEnv('BENCH_LOOKUPS', 5_000);
 const API_SECONDS = intFromEnv('BENCH_API_SECONDS', 15);
 const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && ONLY !== 'store' && ONLY !== 'identity') throw new Error(`BENCH_ONLY is 'store' or 'identity', not '${ONLY}'`);
-const RUN_STORE = ONLY !== 'identity';
-const RUN_IDENTITY = ONLY !== 'store';
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY'].every((name) => !process.env[name]);
+if (ONLY !== undefined && ONLY !== 'store' && ONLY !== 'identity' && ONLY !== 'audit') throw new Error(`BENCH_ONLY is 'store', 'identity' or 'audit', not '${ONLY}'`);
+const RUN_STORE = ONLY === undefined || ONLY === 'store';
+const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
+/** The audit trail's cost on reads (bench/audit-bench.ts), on PostgreSQL: BENCH_AUDIT_SECONDS (20). */
+const RUN_AUDIT = ONLY === undefined || ONLY === 'audit';
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -236,6 +239,7 @@ async function main(): Promise<void> {
 
   const store = RUN_STORE ? await runStoreBenchmarks(runDir, postgres, runStarted) : undefined;
   const identity = RUN_IDENTITY ? await runIdentityBenchmark(postgres, runStarted) : undefined;
+  const audit = RUN_AUDIT && typeof postgres !== 'string' ? await runAuditBenchmark(postgres.url) : undefined;
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -253,6 +257,7 @@ async function main(): Promise<void> {
     console.log('\nWhere upsert + resolution spends its time (every statement timed; shares are of the bare upsert\'s time, so the resolve rows add up to the overhead):');
     console.log(identityBreakdownTable(identity));
   }
+  if (audit) console.log(`\nAudit trail on PostgreSQL: ${rate(audit.resources)} resources, ${String(audit.concurrency)} reads in flight, audited and unaudited rounds alternating.\n${auditTable(audit)}`);
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
   const json = {
@@ -283,6 +288,7 @@ async function main(): Promise<void> {
       rowsWritten: r.rows,
     })),
     ...(identity ? { identity: typeof identity === 'string' ? { skipped: identity } : { engine: 'postgres', ...identity } } : {}),
+    ...(audit ? { audit: { engine: 'postgres', ...audit } } : {}),
     notes: [
       `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
       'Store writes: store.upsert and the ceiling alternate batch by batch into two fresh stores; the ceiling is one multi-row INSERT per table per batch with every row computed before timing.',
@@ -366,6 +372,16 @@ async function runIdentityBenchmark(postgres: Postgres | string, runStarted: Dat
   cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
   try {
     return await benchIdentity(stores, dataset, BATCH_SIZE, now, IDENTITY_OVERHEAD_GOAL, log);
+  } finally {
+    await stores.dispose();
+  }
+}
+
+async function runAuditBenchmark(url: string): Promise<AuditBenchResult> {
+  const stores = postgresStores(url);
+  cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
+  try {
+    return await benchAudit(stores, { patients: Math.min(PATIENTS, 2_000), seconds: intFromEnv('BENCH_AUDIT_SECONDS', 20), concurrency: CONNECTIONS, log: (m) => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  [postgres] ${m}`) });
   } finally {
     await stores.dispose();
   }

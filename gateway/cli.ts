@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { registerAuditCommand } from './cli/audit-command';
 import { registerDlqCommand } from './cli/dlq-command';
 import { registerIdentityCommand } from './cli/identity-command';
 import { registerPdsCommand } from './cli/pds-command';
@@ -71,6 +72,7 @@ export function buildCli(): Command {
   registerPdsCommand(program);
   registerDlqCommand(program);
   registerTokenCommand(program);
+  registerAuditCommand(program);
   return program;
 }
 

@@ -105,7 +105,8 @@ export interface AuditRecord {
   readonly reasons?: readonly string[];
   /**
    * Patients whose data the request touched, when the caller knows more than request.patientId
-   * (e.g. the patient of a withheld resource). The audit trail adds the patients of what was returned.
+   * (e.g. the patient of a withheld resource). When given it must name every patient whose data was
+   * returned or withheld; when absent the audit trail finds the patients of what was returned.
    */
   readonly patientIds?: readonly string[];
 }

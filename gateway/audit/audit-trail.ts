@@ -2,17 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { Interaction, type AuditHook, type AuditRecord } from '../access/hooks';
-import { isTransientSqlError, type SqlClient, type SqlEngine } from '../store/engine';
+import { EngineKind, isTransientSqlError, type SqlClient, type SqlEngine } from '../store/engine';
 import { baseReference, buildAuditEvent, entryFromOperation, entryFromRecord, type AuditEntry, type OperationRecord } from './audit-event';
-import { appendToChain, lockChainHead, writeCheckpoint, type AppendedEntry, type ChainHead, type Checkpoint } from './chain';
+import { appendIfHeadIs, appendToChain, lockChainHead, readChainHead, signCheckpoint, writeCheckpoint, type AppendedEntry, type ChainHead, type Checkpoint } from './chain';
 import type { CheckpointSigner } from './signing';
 
 /**
  * The audit trail as the read path's AuditHook. `record()` resolves only once the entry is
  * committed, so the response leaves after its audit. Group commit: entries wait in a small queue
  * and one writer per process flushes them; while a transaction is in flight the entries that
- * arrive meanwhile wait and go together in the next one. Across processes the chain-head row
- * lock (chain.ts) orders the transactions, so one PostgreSQL holds one linear chain.
+ * arrive meanwhile wait and go together in the next one. A batch is one statement (chain.ts
+ * appendIfHeadIs): it inserts the entries and moves the head row only if the head is still the one
+ * this process last saw; if another process appended meanwhile it re-reads the head and relinks the
+ * batch (after OPTIMISTIC_ATTEMPTS it takes the head row lock instead), so one PostgreSQL holds one
+ * linear chain whatever the number of API processes.
  *
  * Signed checkpoints: a transaction that takes the chain `checkpointEvery` entries past the last
  * checkpoint signs one in the same transaction; a timer signs one when `checkpointIntervalMs` has
@@ -41,11 +44,15 @@ interface Pending {
 }
 
 const TRANSIENT_RETRIES = 3;
+/** Optimistic appends tried before falling back to the head row lock. */
+const OPTIMISTIC_ATTEMPTS = 20;
 
 export class AuditTrail implements AuditHook {
   private readonly queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The chain head as this process last left it; undefined after a conflict or error, then read again. */
+  private knownHead: ChainHead | undefined;
   private readonly clock: () => Date;
   readonly checkpointEvery: number;
   readonly checkpointIntervalMs: number;
@@ -106,13 +113,36 @@ export class AuditTrail implements AuditHook {
   private async commitBatch(batch: readonly Pending[]): Promise<AppendedEntry[]> {
     const patients = await this.patientsOfReturned(batch);
     const events = batch.map((p) => buildAuditEvent(this.entryOf(p, patients), this.options.node));
+    let transient = 0;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.options.engine.transaction((tx) => this.appendLocked(tx, events));
+        if (attempt > OPTIMISTIC_ATTEMPTS) {
+          // Guaranteed progress under heavy contention: take the head row lock and append behind it.
+          return await this.options.engine.transaction((tx) => this.appendLocked(tx, events));
+        }
+        const head = this.knownHead ?? (await readChainHead(this.options.engine));
+        const append = (db: SqlClient): ReturnType<typeof appendIfHeadIs> => appendIfHeadIs(db, head, events, (seq, hash) => this.checkpointFor(head, seq, hash));
+        // PostgreSQL: one autocommit statement. PGlite makes a commit durable (WAL fsync) at the end of
+        // a transaction or after a statement it recognises as a write, and a WITH … statement is not one.
+        const done = this.options.engine.kind === EngineKind.PGLITE ? await this.options.engine.transaction(append) : await append(this.options.engine);
+        if (done) {
+          this.knownHead = done.head;
+          return done.appended;
+        }
+        // Another process appended since: read the head again and rebuild the links.
+        this.knownHead = undefined;
       } catch (err) {
-        if (!isTransientSqlError(err) || attempt >= TRANSIENT_RETRIES) throw err;
+        this.knownHead = undefined;
+        if (!isTransientSqlError(err) || ++transient >= TRANSIENT_RETRIES) throw err;
       }
     }
+  }
+
+  /** The checkpoint to sign with an append that takes the chain to (seq, hash), when one is due by count. */
+  private async checkpointFor(head: ChainHead, seq: number, hash: string): Promise<Checkpoint | undefined> {
+    const signer = this.options.signer;
+    if (!signer || seq - head.checkpointSeq < this.checkpointEvery) return undefined;
+    return signCheckpoint(signer, seq, hash, this.options.node, this.clock());
   }
 
   private entryOf(p: Pending, patients: ReadonlyMap<string, readonly string[]>): AuditEntry {
@@ -126,14 +156,16 @@ export class AuditTrail implements AuditHook {
   /**
    * The patients whose data each returned resource is (the store's patient compartment), in one
    * query for the batch: a search of Observations names no patient in the request, but its entry
-   * must, or the person's access report would miss it. $everything of a patient needs no lookup.
+   * must, or the person's access report would miss it. $everything of a patient needs no lookup,
+   * nor a record whose caller gave `patientIds` (which must then name every patient returned).
    */
   private async patientsOfReturned(batch: readonly Pending[]): Promise<Map<string, readonly string[]>> {
     const refs = new Set<string>();
     for (const p of batch) {
       if (p.input.kind !== 'record') continue;
-      const { request, returned } = p.input.record;
-      if (request.interaction === Interaction.EVERYTHING && request.patientId) continue;
+      const { request, returned, patientIds } = p.input.record;
+      // The caller named the patients (the access hook knows them), or $everything of a patient.
+      if (patientIds !== undefined || (request.interaction === Interaction.EVERYTHING && request.patientId)) continue;
       for (const ref of returned) refs.add(baseReference(ref));
     }
     const map = new Map<string, readonly string[]>();
@@ -154,6 +186,7 @@ export class AuditTrail implements AuditHook {
   }
 
   private async appendLocked(tx: SqlClient, events: readonly AuditEvent[]): Promise<AppendedEntry[]> {
+    // The group-commit writer's cached head is stale after this; it re-reads on its next conflict.
     const head = await lockChainHead(tx);
     const { head: after, appended } = await appendToChain(tx, head, events);
     const signer = this.options.signer;

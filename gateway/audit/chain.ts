@@ -56,8 +56,15 @@ export async function readChainHead(db: SqlClient): Promise<ChainHead> {
   return headOf(result.rows[0]);
 }
 
-/** Appends events after the locked head, in one INSERT, and moves the head. Call inside a transaction holding lockChainHead. */
-export async function appendToChain(tx: SqlClient, head: ChainHead, events: readonly AuditEvent[]): Promise<{ head: ChainHead; appended: AppendedEntry[] }> {
+interface ChainRows {
+  readonly params: unknown[][];
+  readonly appended: AppendedEntry[];
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** The rows that continue the chain from `head` with `events`: each entry's seq, links and hash. */
+function chainRows(head: ChainHead, events: readonly AuditEvent[]): ChainRows {
   const cols = { seq: [] as string[], id: [] as string[], recorded: [] as string[], requestId: [] as (string | null)[], userId: [] as string[], organisation: [] as (string | null)[], role: [] as (string | null)[], purpose: [] as (string | null)[], interaction: [] as string[], outcome: [] as string[], patients: [] as string[], event: [] as string[], prev: [] as string[], hash: [] as string[] };
   const appended: AppendedEntry[] = [];
   let seq = head.seq;
@@ -83,16 +90,68 @@ export async function appendToChain(tx: SqlClient, head: ChainHead, events: read
     appended.push({ seq, id: c.id, hash });
     prev = hash;
   }
-  if (events.length === 0) return { head, appended };
-  await tx.query(
-    `INSERT INTO audit_event (seq, id, recorded, request_id, user_id, organisation, role, purpose, interaction, outcome, patient_ids, event, prev_hash, hash)
+  return {
+    params: [cols.seq, cols.id, cols.recorded, cols.requestId, cols.userId, cols.organisation, cols.role, cols.purpose, cols.interaction, cols.outcome, cols.patients, cols.event, cols.prev, cols.hash],
+    appended,
+    seq,
+    hash: prev,
+  };
+}
+
+const INSERT_ENTRIES = `INSERT INTO audit_event (seq, id, recorded, request_id, user_id, organisation, role, purpose, interaction, outcome, patient_ids, event, prev_hash, hash)
      SELECT s::bigint, i::uuid, r::timestamptz, q, u, o, ro, pu, it, oc, p::text[], e::jsonb, ph, h
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
-         AS x(s, i, r, q, u, o, ro, pu, it, oc, p, e, ph, h)`,
-    [cols.seq, cols.id, cols.recorded, cols.requestId, cols.userId, cols.organisation, cols.role, cols.purpose, cols.interaction, cols.outcome, cols.patients, cols.event, cols.prev, cols.hash],
+         AS x(s, i, r, q, u, o, ro, pu, it, oc, p, e, ph, h)`;
+
+/** Appends events after the locked head, in one INSERT, and moves the head. Call inside a transaction holding lockChainHead. */
+export async function appendToChain(tx: SqlClient, head: ChainHead, events: readonly AuditEvent[]): Promise<{ head: ChainHead; appended: AppendedEntry[] }> {
+  if (events.length === 0) return { head, appended: [] };
+  const rows = chainRows(head, events);
+  await tx.query(INSERT_ENTRIES, rows.params);
+  await tx.query('UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1', [rows.seq, rows.hash]);
+  return { head: { ...head, seq: rows.seq, hash: rows.hash }, appended: rows.appended };
+}
+
+/**
+ * Appends events after `head` in ONE statement (one round trip, atomic on its own), if and only if
+ * the head is still `head`: the UPDATE of the head row only matches that seq and hash, and the
+ * inserts happen only if it did. Under READ COMMITTED a concurrent appender's UPDATE makes this one
+ * wait for its commit and then match nothing, so two processes can never both extend the same
+ * head. Returns undefined when the head had moved (the caller re-reads it and tries again).
+ * `checkpoint(seq, hash)` is asked before the statement whether to sign one at the new head.
+ */
+export async function appendIfHeadIs(
+  db: SqlClient,
+  head: ChainHead,
+  events: readonly AuditEvent[],
+  checkpoint: (seq: number, hash: string) => Promise<Checkpoint | undefined>,
+): Promise<{ head: ChainHead; appended: AppendedEntry[]; checkpoint?: Checkpoint } | undefined> {
+  const rows = chainRows(head, events);
+  const signed = await checkpoint(rows.seq, rows.hash);
+  const result = await db.query<{ moved: number }>(
+    `WITH moved AS (
+       UPDATE audit_chain_head SET seq = $15, hash = $16,
+              checkpoint_seq = CASE WHEN $19::text IS NULL THEN checkpoint_seq ELSE $15 END,
+              checkpoint_at = CASE WHEN $19::text IS NULL THEN checkpoint_at ELSE $20::timestamptz END
+        WHERE id = 1 AND seq = $17 AND hash = $18
+       RETURNING seq),
+     entries AS (${INSERT_ENTRIES} WHERE EXISTS (SELECT 1 FROM moved) RETURNING 1),
+     signed AS (
+       INSERT INTO audit_checkpoint (seq, hash, created, kid, jws)
+       SELECT $15, $16, $20::timestamptz, $21, $19 WHERE $19::text IS NOT NULL AND EXISTS (SELECT 1 FROM moved)
+       RETURNING 1)
+     SELECT (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM entries)::int AS entries, (SELECT count(*) FROM signed)::int AS signed`,
+    [...rows.params, rows.seq, rows.hash, head.seq, head.hash, signed?.jws ?? null, signed?.time ?? null, signed?.kid ?? null],
   );
-  await tx.query('UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1', [seq, prev]);
-  return { head: { ...head, seq, hash: prev }, appended };
+  if ((result.rows[0]?.moved ?? 0) === 0) return undefined;
+  const after: ChainHead = signed ? { seq: rows.seq, hash: rows.hash, checkpointSeq: rows.seq, checkpointAt: new Date(signed.time) } : { ...head, seq: rows.seq, hash: rows.hash };
+  return { head: after, appended: rows.appended, ...(signed ? { checkpoint: signed } : {}) };
+}
+
+/** Signs a checkpoint of (seq, hash) without storing it (appendIfHeadIs stores it with the entries). */
+export async function signCheckpoint(signer: CheckpointSigner, seq: number, hash: string, node: string, now: Date): Promise<Checkpoint> {
+  const payload: CheckpointPayload = { seq, hash, time: now.toISOString(), node };
+  return { ...payload, kid: signer.kid, jws: await signer.sign(payload) };
 }
 
 export interface Checkpoint extends CheckpointPayload {

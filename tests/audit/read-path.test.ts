@@ -4,6 +4,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../gateway/app';
 import { AuditTrail } from '../../gateway/audit/audit-trail';
+import { Interaction, PurposeOfUse } from '../../gateway/access/hooks';
 import { auditColumns, returnedOf } from '../../gateway/audit/audit-event';
 import { demoNhsNumber } from '../../gateway/demo/demo-data';
 import { Metrics } from '../../gateway/metrics';
@@ -69,6 +70,18 @@ describe('audit of the FHIR read path', () => {
     expect(auditColumns(event as AuditEvent).patientIds).toEqual(['pat-1', 'pat-2']);
     expect([...returnedOf(event as AuditEvent)].sort()).toEqual(['Observation/obs-1', 'Observation/obs-2', 'Observation/obs-3']);
     expect(auditColumns(event as AuditEvent).interaction).toBe('search-type');
+  });
+
+  test('patients named by the caller are taken as given, without the lookup', async () => {
+    await trail.record({
+      request: { requestId: 'given', requester: { userId: 'u1', purposeOfUse: PurposeOfUse.TREAT }, interaction: Interaction.SEARCH, resourceType: 'Observation' },
+      outcome: 'permit',
+      returned: ['Observation/obs-3'],
+      withheld: 1,
+      patientIds: ['pat-2', 'pat-withheld'],
+    });
+    const [event] = await entries();
+    expect(auditColumns(event as AuditEvent).patientIds).toEqual(['pat-2', 'pat-withheld']);
   });
 
   test('a read of something that is not there is audited as not-found', async () => {

@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { AuditTrail } from '../../gateway/audit/audit-trail';
 import { exportCheckpoints, parseCheckpointFile } from '../../gateway/audit/checkpoint-file';
 import { CheckpointKeySet, generateSigningKeyPem, signerFromPem, type CheckpointSigner } from '../../gateway/audit/signing';
@@ -15,9 +16,11 @@ export function verifySuite(open: () => Promise<Store>): void {
   let signer: CheckpointSigner;
   let keys: CheckpointKeySet;
   let ids: Map<number, string>;
+  let keyPem: string;
 
   beforeAll(async () => {
-    signer = await signerFromPem(generateSigningKeyPem());
+    keyPem = generateSigningKeyPem();
+    signer = await signerFromPem(keyPem);
     keys = await CheckpointKeySet.from({ signers: [signer] });
     store = await open();
   });
@@ -106,6 +109,25 @@ export function verifySuite(open: () => Promise<Store>): void {
       reason: `checkpoints.json checkpoints[0] (seq 10): entry 10 (id ${String(ids.get(10))}) does not have the signed hash; the chain was rewritten somewhere in entries 1-10`,
     });
     expect(withFile.problems.map((p) => p.seq)).toEqual([10, 20]);
+  });
+
+  test('after a key rotation, checkpoints of the old key verify with its public key in the set, and name their key', async () => {
+        // The trail so far was signed with `signer`; rotate to a new key for the next entries.
+    const next = await signerFromPem(generateSigningKeyPem());
+    const trail = new AuditTrail({ engine: store.engine, node: 'test-node', signer: next, checkpointEvery: 10 });
+    for (let n = 26; n <= 35; n++) await trail.record(readRecord(n));
+    await trail.close();
+    const kids = (await store.engine.query<{ seq: string; kid: string }>('SELECT seq, kid FROM audit_checkpoint ORDER BY seq')).rows.map((r) => [Number(r.seq), r.kid]);
+    expect(kids).toEqual([
+      [10, signer.kid],
+      [20, signer.kid],
+      [30, next.kid],
+    ]);
+    const previousPublicPem = createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'pem' }).toString();
+    const rotated = await CheckpointKeySet.from({ signers: [next], publicPems: [previousPublicPem] });
+    expect(await verifyAuditTrail(store.engine, rotated)).toEqual({ ok: true, entries: 35, headSeq: 35, checkpoints: 3, exportedCheckpoints: 0, problems: [] });
+    const newOnly = await verifyAuditTrail(store.engine, await CheckpointKeySet.from({ signers: [next] }));
+    expect(newOnly.problems.map((p) => p.seq)).toEqual([10, 20]);
   });
 
   test('a checkpoint signed by a key outside the verifying set is refused', async () => {
