@@ -1,5 +1,5 @@
 import type { Condition, Encounter, Organization, Resource } from '@medplum/fhirtypes';
-import { securityLabels } from '../mappings/security/labels';
+import { NOPAT_CODING, securityLabels } from '../mappings/security/labels';
 import { objectionConsent, sharingConsent } from './consent-builders';
 import { BASELINE_RULES, decideAccess, decideResource } from './decide';
 import { isRedacted } from './redact';
@@ -184,6 +184,11 @@ describe('decideResource', () => {
     expect(d.latestEncounterIds).toEqual(['e1', 'e2', 'e3', 'e4', 'e5', 'e7']);
     expect(decideResource(d, enc(6))).toEqual({ withheld: 'not-latest-encounter' });
     expect(shown(d, enc(7, 'in-progress'))?.id).toBe('e7');
+  });
+
+  it('GP Connect\'s NOPAT label restricts no clinician', () => {
+    const d = decideAccess(input('hospital_clinician', [registeredHere()]), now);
+    expect(shown(d, { ...condition, meta: { source: GP_SOURCE, security: [NOPAT_CODING] } })?.id).toBe('c1');
   });
 
   it('very restricted data shown raises a very-restricted alert', () => {

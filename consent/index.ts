@@ -6,3 +6,7 @@ export { BASELINE_CATEGORIES, categoriesOf, contentDependentTypes, loadCategoryT
 export { activeGrants, findRelationships, grantExpiry, periodIsCurrent, recordRelationships, referenceKey } from './relationship';
 export * from './consent-shape';
 export { consentFromExtractRow, objectionConsent, sharingConsent, type ExtractConsentRow, type SharingFields } from './consent-builders';
+export { describeDecisionMaker, readPersonDecisions, ruleAppliesTo, type PersonDecisions, type SharingRule } from './consents';
+export { isVeryRestricted, withheldLabelKeys, withheldSensitivities, type LabelGrant } from './labels';
+export { isRedacted, redact, REDACTED_CODING } from './redact';
+export { latestEncounterIds } from './latest-encounters';
