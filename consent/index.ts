@@ -10,3 +10,4 @@ export { describeDecisionMaker, readPersonDecisions, ruleAppliesTo, type PersonD
 export { isVeryRestricted, withheldLabelKeys, withheldSensitivities, type LabelGrant } from './labels';
 export { isRedacted, redact, REDACTED_CODING } from './redact';
 export { latestEncounterIds } from './latest-encounters';
+export { roleCapabilities, scopeOf, type DecisionScope, type RoleCapabilities } from './scope';
