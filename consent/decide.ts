@@ -64,7 +64,8 @@ class Ledger {
   constructor(readonly role: string | undefined) {}
 
   deny(reason: string, extra: Partial<AccessDecision> = {}): AccessDecision {
-    return { ...DENIED, role: this.role, relationships: this.relationships, reasons: [...this.reasons, `denied: ${reason}`], alerts: this.alerts, ...extra };
+    // Alerts are about access given: a denied request is in the audit trail, not in the privacy officer's queue.
+    return { ...DENIED, role: this.role, relationships: this.relationships, reasons: [...this.reasons, `denied: ${reason}`], alerts: [], ...extra };
   }
 
   validUntil(): string | undefined {
