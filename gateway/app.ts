@@ -5,6 +5,8 @@ import { noAudit, permitAll, PurposeOfUse, type AccessHook, type AuditHook, type
 import { SecureReader } from './access/secure-reader';
 import { adminRouter } from './api/admin-router';
 import { fhirRouter, outcomeErrorHandler } from './api/fhir-router';
+import type { FhirIntake } from './fhir-intake/intake';
+import { fhirIntakeRouter, type SystemOf } from './fhir-intake/router';
 import { hl7Router } from './hl7v2/hl7-router';
 import type { Hl7Intake } from './hl7v2/intake';
 import { samePersonIds } from './identity/resolver';
@@ -22,6 +24,8 @@ export interface AppOptions {
   adminToken?: string;
   /** The hospital feed's intake, for POST /hl7v2. */
   hl7Intake?: Hl7Intake;
+  /** FHIR R4 intake (POST /intake/fhir) and who the sending system is (system authentication). */
+  fhirIntake?: { intake: FhirIntake; systemOf: SystemOf; requireSystem?: express.RequestHandler };
 }
 
 /** Until authentication lands every caller is the same anonymous reader, treated as direct care. */
@@ -77,6 +81,7 @@ export function createApp(options: AppOptions): Express {
 
   app.use('/admin', adminRouter({ store, adminToken: options.adminToken }));
   if (options.hl7Intake) app.use('/hl7v2', hl7Router(options.hl7Intake, store.engine, 1024 * 1024));
+  if (options.fhirIntake) app.use('/intake/fhir', fhirIntakeRouter(options.fhirIntake.intake, { ...options.fhirIntake, maxBytes: 20 * 1024 * 1024 }));
 
   app.get('/', (_req, res) => {
     res.type('html').send(

@@ -4,6 +4,8 @@ import { createApp } from './app';
 import type { Config } from './config';
 import { demoResources } from './demo/demo-data';
 import { loadFhirDefinitions } from './fhir/definitions';
+import { FHIR_INBOX_KIND, FhirIntake } from './fhir-intake/intake';
+import { developmentSystemOf } from './fhir-intake/router';
 import { loadPdsConfig, PdsClient } from './identity/pds-client';
 import { startBackgroundTrace } from './identity/pds-trace';
 import { startHl7Feed } from './hl7v2/feed';
@@ -55,6 +57,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     ? startBackgroundTrace(store, new PdsClient({ baseUrl: pds.baseUrl, accessToken: pds.accessToken }), { intervalMs: pds.traceIntervalMs, logger })
     : undefined;
   const metrics = new Metrics();
+  const fhirIntake = new FhirIntake({ store, logger });
   const feed = await startHl7Feed({
     store,
     logger,
@@ -63,10 +66,11 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     listenMllp: role === Role.ALL || role === Role.MLLP,
     mllpPort: config.mllpPort,
     runWorkers: role === Role.ALL || role === Role.WORKER,
+    otherHandlers: { [FHIR_INBOX_KIND]: fhirIntake.handler() },
   });
   let server: Server | undefined;
   if (role === Role.ALL || role === Role.API) {
-    const app = createApp({ store, logger, metrics, publicBaseUrl: config.publicBaseUrl, adminToken: config.adminToken, hl7Intake: feed.intake });
+    const app = createApp({ store, logger, metrics, publicBaseUrl: config.publicBaseUrl, adminToken: config.adminToken, hl7Intake: feed.intake, fhirIntake: { intake: fhirIntake, systemOf: developmentSystemOf(config.production) } });
     const listening = app.listen(config.port);
     server = listening;
     await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,75 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import { HttpOutcomeError } from '../api/errors';
+import type { FhirIntake, SendingSystem } from './intake';
+
+/**
+ * POST /intake/fhir: a FHIR R4 Bundle (transaction, collection or document) from a sending system,
+ * as `application/fhir+json` (or `application/json`). GET /intake/fhir/status/{id}: how an
+ * accepted Bundle went (the transaction-response once applied, 202 while waiting).
+ *
+ * Who is sending comes from system authentication (JWT, being built separately): the router takes
+ * `systemOf(req)` and a `requireSystem` middleware. Until that lands, `developmentSystemOf` reads
+ * the `X-CareBridge-System` header (and optional `X-CareBridge-Source` URI), and only outside
+ * production: with NODE_ENV=production and no authentication every request is refused (401).
+ */
+
+export const FHIR_JSON_TYPES = ['application/fhir+json', 'application/json'];
+export const SYSTEM_HEADER = 'x-carebridge-system';
+export const SOURCE_HEADER = 'x-carebridge-source';
+
+export type SystemOf = (req: Request) => SendingSystem | undefined;
+
+const SYSTEM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Development only: the sending system named by a header. The source URI is the
+ * X-CareBridge-Source header when it is an absolute URI, else `urn:carebridge:system:<name>`.
+ * Returns a function that never identifies anyone in production.
+ */
+export function developmentSystemOf(production: boolean): SystemOf {
+  return (req) => {
+    if (production) return undefined;
+    const system = req.get(SYSTEM_HEADER);
+    if (!system || !SYSTEM_NAME.test(system)) return undefined;
+    const source = req.get(SOURCE_HEADER);
+    const sourceUri = source && /^(https?|urn):[^\s]+$/.test(source) ? source : `urn:carebridge:system:${system}`;
+    return { system, sourceUri };
+  };
+}
+
+/** Refuses (401) a request that names no sending system. */
+export function requireSystemFrom(systemOf: SystemOf): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const system = systemOf(req);
+    if (!system) {
+      next(new HttpOutcomeError(401, 'login', 'The sending system is not identified: authenticate as a system'));
+      return;
+    }
+    res.locals['sendingSystem'] = system;
+    next();
+  };
+}
+
+export function fhirIntakeRouter(intake: FhirIntake, options: { systemOf: SystemOf; requireSystem?: RequestHandler; maxBytes: number }): Router {
+  const router = express.Router();
+  const requireSystem = options.requireSystem ?? requireSystemFrom(options.systemOf);
+  const send = (res: Response, answer: Awaited<ReturnType<FhirIntake['receive']>>): void => {
+    if (answer.statusLocation) res.setHeader('Content-Location', answer.statusLocation);
+    res.status(answer.status).type('application/fhir+json').send(JSON.stringify(answer.body));
+  };
+  router.post('/', requireSystem, express.raw({ type: () => true, limit: options.maxBytes }), async (req, res) => {
+    if (!req.is(FHIR_JSON_TYPES)) throw new HttpOutcomeError(415, 'not-supported', `Send the Bundle as ${FHIR_JSON_TYPES.join(' or ')}`);
+    const system = (res.locals['sendingSystem'] as SendingSystem | undefined) ?? options.systemOf(req);
+    if (!system) throw new HttpOutcomeError(401, 'login', 'The sending system is not identified: authenticate as a system');
+    const body: unknown = req.body;
+    if (!Buffer.isBuffer(body) || body.length === 0) throw new HttpOutcomeError(400, 'required', 'The request body must hold one FHIR Bundle');
+    send(res, await intake.receive(body, system));
+  });
+  router.get('/status/:id', requireSystem, async (req, res) => {
+    const id = String(req.params['id'] ?? '');
+    if (!/^\d{1,18}$/.test(id)) throw new HttpOutcomeError(404, 'not-found', 'No such FHIR bundle');
+    const system = (res.locals['sendingSystem'] as SendingSystem | undefined) ?? options.systemOf(req);
+    send(res, await intake.answerFor(id, system?.sourceUri ?? ''));
+  });
+  return router;
+}
