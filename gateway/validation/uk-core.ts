@@ -1,6 +1,7 @@
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { Bundle, CodeSystem, OperationOutcomeIssue, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../fhir/definitions';
+import { baseCodeBindingIssues } from './base-bindings';
 import { compileProfile, validateAgainstProfile, type CompiledProfile, type ProfileSource } from './profile-validator';
 import { Terminology } from './terminology';
 import ukCorePackage from './uk-core-r4-2.0.0.json';
@@ -93,15 +94,21 @@ export function validateUkCore(resource: Resource): OperationOutcomeIssue[] {
   return issues;
 }
 
-/** The R4 base validation as a list of issues (medplum throws when any is an error). */
+/**
+ * The R4 base validation as a list of issues: @medplum/core's validateResource (structure,
+ * cardinality, types, invariants; it throws when any issue is an error) and the required bindings
+ * of `code` elements, which it does not check (base-bindings.ts).
+ */
 export function validateR4(resource: Resource): OperationOutcomeIssue[] {
   loadFhirDefinitions();
+  let issues: OperationOutcomeIssue[];
   try {
-    return validateResource(resource);
+    issues = validateResource(resource);
   } catch (err) {
-    if (err instanceof OperationOutcomeError) return err.outcome.issue;
-    throw err;
+    if (!(err instanceof OperationOutcomeError)) throw err;
+    issues = err.outcome.issue;
   }
+  return [...issues, ...baseCodeBindingIssues(resource)];
 }
 
 /** R4 base, then every claimed UK Core profile. */

@@ -120,3 +120,16 @@ test('a resource that is not valid R4 is refused on the base rules before any pr
   const found = errors(validateIncoming(patient));
   expect(found.map(([p]) => p).sort()).toEqual(['Patient.birthDate', 'Patient.gender']);
 });
+
+test("the R4 base's required bindings on codes are checked (which @medplum/core's validator leaves out)", () => {
+  const allergy = example('UKCore-AllergyIntolerance-Amoxicillin-Example');
+  expect(errors(validateIncoming(allergy))).toEqual([]);
+  allergy.criticality = 'very';
+  allergy.reaction[0].severity = 'dreadful';
+  allergy.contained = [{ resourceType: 'Patient', gender: 'other-ish' }];
+  expect(errors(validateIncoming(allergy)).sort(([a], [b]) => a.localeCompare(b))).toEqual([
+    ['AllergyIntolerance.contained[0].gender', "'other-ish' is not in the value set http://hl7.org/fhir/ValueSet/administrative-gender (required binding)"],
+    ['AllergyIntolerance.criticality', "'very' is not in the value set http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality (required binding)"],
+    ['AllergyIntolerance.reaction[0].severity', "'dreadful' is not in the value set http://hl7.org/fhir/ValueSet/reaction-event-severity (required binding)"],
+  ]);
+});
