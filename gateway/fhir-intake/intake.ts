@@ -9,7 +9,7 @@ import type { Store } from '../store/store';
 import type { Sensitivity } from '../../mappings/security/labels';
 import { AcceptedBundleType } from './bundle-shape';
 import { documentResources } from './document';
-import { prepareBundle, storedCandidates, type PrepareResult } from './prepare';
+import { prepareBundle, storedCandidates, type PreparedBundle, type PrepareResult } from './prepare';
 import { bundleProvenance } from './provenance';
 
 /**
@@ -118,16 +118,24 @@ export class FhirIntake {
     this.sensitivitiesOf = options.sensitivitiesOf ?? noCodeSensitivities;
   }
 
-  /** The inbox handler (for the workers): prepares the stored Bundle again and writes it. */
-  handler(): InboxHandler {
+  /**
+   * The inbox handler (for the workers): prepares the stored Bundle again and writes it. In the
+   * request that received it, the Bundle was just prepared: `alreadyPrepared` spares doing it twice.
+   */
+  handler(alreadyPrepared?: { inboxId: string; prepared: PreparedBundle }): InboxHandler {
     return async (item, store) => {
       const entry = await inboxEntry(store.engine, item.id);
       const accepted = (entry?.outcome ?? {}) as { system?: string; receivedAt?: string };
-      const parsed = parseJson(item.content);
-      if (!parsed.ok) throw new PermanentInputError(parsed.issue.details?.text ?? 'not JSON');
-      const result = await prepare(store.engine, parsed.body, item.source, this.sensitivitiesOf);
-      if (!result.ok) throw new PermanentInputError(result.issues.map((i) => `${i.expression?.join(',') ?? ''}: ${i.details?.text ?? ''}`).join('; '));
-      const prepared = result.prepared;
+      let prepared: PreparedBundle;
+      if (alreadyPrepared?.inboxId === item.id) {
+        prepared = alreadyPrepared.prepared;
+      } else {
+        const parsed = parseJson(item.content);
+        if (!parsed.ok) throw new PermanentInputError(parsed.issue.details?.text ?? 'not JSON');
+        const result = await prepare(store.engine, parsed.body, item.source, this.sensitivitiesOf);
+        if (!result.ok) throw new PermanentInputError(result.issues.map((i) => `${i.expression?.join(',') ?? ''}: ${i.details?.text ?? ''}`).join('; '));
+        prepared = result.prepared;
+      }
       const document = prepared.type === AcceptedBundleType.DOCUMENT ? documentResources(prepared, item.source) : undefined;
       const toWrite: Resource[] = [...prepared.resources, ...(document ? [document.bundle, document.documentReference] : [])];
       const { written } = await ingestResources(store, toWrite, {
@@ -148,9 +156,6 @@ export class FhirIntake {
     };
   }
 
-  private handlers(): Record<string, InboxHandler> {
-    return { [FHIR_INBOX_KIND]: this.handler() };
-  }
 
   async receive(raw: Buffer, system: SendingSystem): Promise<IntakeAnswer> {
     const { store, logger } = this.options;
@@ -178,7 +183,7 @@ export class FhirIntake {
     }
     const inboxId = accepted.item.id;
     if (accepted.accepted === 'new') {
-      const processed = await processInboxItem(store, inboxId, this.handlers(), { logger });
+      const processed = await processInboxItem(store, inboxId, { [FHIR_INBOX_KIND]: this.handler({ inboxId, prepared: result.prepared }) }, { logger });
       logger.info({ system: system.system, inboxId, processed, entries: result.prepared.entries.length }, 'FHIR bundle received');
     }
     return this.answerFor(inboxId);
