@@ -21,7 +21,7 @@
  * Knobs for a quick run (defaults are the published configuration): BENCH_PATIENTS (10000; five
  * resources each), BENCH_BATCH (500, both write benchmarks), BENCH_LOOKUPS (5000),
  * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_ONLY (`store`: store and API
- * only; `identity`: identity only).
+ * only; `identity`: identity only; `fhir`: FHIR intake only), BENCH_FHIR_DOCUMENTS (300).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -30,6 +30,7 @@ import { loadFhirDefinitions } from '../gateway/fhir/definitions';
 import { Store } from '../gateway/store/store';
 import { benchApi, type ApiPlan, type ApiResults } from './api-bench';
 import { pgliteStores, postgresStores, type BenchStores } from './bench-stores';
+import { benchFhirIntake } from './fhir-intake-bench';
 import { benchIdentity, identityBreakdownTable, identityTable, type IdentityResults } from './identity-bench';
 import { identityDataset } from './identity-data';
 import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type ResourceKey } from './lookup-paths';
@@ -53,10 +54,13 @@ const LOOKUPS = intFromEnv('BENCH_LOOKUPS', 5_000);
 const API_SECONDS = intFromEnv('BENCH_API_SECONDS', 15);
 const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && ONLY !== 'store' && ONLY !== 'identity') throw new Error(`BENCH_ONLY is 'store' or 'identity', not '${ONLY}'`);
-const RUN_STORE = ONLY !== 'identity';
-const RUN_IDENTITY = ONLY !== 'store';
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY'].every((name) => !process.env[name]);
+if (ONLY !== undefined && ONLY !== 'store' && ONLY !== 'identity' && ONLY !== 'fhir') throw new Error(`BENCH_ONLY is 'store', 'identity' or 'fhir', not '${ONLY}'`);
+const RUN_STORE = ONLY === undefined || ONLY === 'store';
+const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
+/** FHIR intake (bench/fhir-intake-bench.ts): BENCH_FHIR_DOCUMENTS eDischarge documents (300). */
+const RUN_FHIR = ONLY === undefined || ONLY === 'fhir';
+const FHIR_DOCUMENTS = intFromEnv('BENCH_FHIR_DOCUMENTS', 300);
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_FHIR_DOCUMENTS'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -236,6 +240,8 @@ async function main(): Promise<void> {
 
   const store = RUN_STORE ? await runStoreBenchmarks(runDir, postgres, runStarted) : undefined;
   const identity = RUN_IDENTITY ? await runIdentityBenchmark(postgres, runStarted) : undefined;
+  const fhirIntake = [];
+  if (RUN_FHIR) for (const stores of [pgliteStores(runDir.path), ...(typeof postgres === 'string' ? [] : [postgresStores(postgres.url)])]) fhirIntake.push(await benchFhirIntake(stores, FHIR_DOCUMENTS).finally(() => stores.dispose()));
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -253,6 +259,7 @@ async function main(): Promise<void> {
     console.log('\nWhere upsert + resolution spends its time (every statement timed; shares are of the bare upsert\'s time, so the resolve rows add up to the overhead):');
     console.log(identityBreakdownTable(identity));
   }
+  if (fhirIntake.length > 0) console.log(`\nFHIR intake: ${rate(FHIR_DOCUMENTS)} eDischarge documents through POST /intake/fhir's path (validation, inbox, upsert, identity) against the bare store.upsert of the same resources:\n${fhirIntake.map((f) => f.table).join('\n')}`);
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
   const json = {
@@ -282,6 +289,7 @@ async function main(): Promise<void> {
       api: r.api,
       rowsWritten: r.rows,
     })),
+    ...(fhirIntake.length > 0 ? { fhirIntake: fhirIntake.map((f) => f.result) } : {}),
     ...(identity ? { identity: typeof identity === 'string' ? { skipped: identity } : { engine: 'postgres', ...identity } } : {}),
     notes: [
       `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
