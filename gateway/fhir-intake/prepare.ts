@@ -106,8 +106,8 @@ function forEachReference(value: unknown, path: string, visit: (holder: Record<s
   if (typeof value !== 'object' || value === null) return;
   const obj = value as Record<string, unknown>;
   if (typeof obj['reference'] === 'string') visit(obj, obj['reference'], `${path}.reference`);
+  // Contained resources included: their '#' references stay, their references to entries are rewritten.
   for (const [key, child] of Object.entries(obj)) {
-    if (key === 'contained') continue; // contained resources refer to their container by '#'
     if (typeof child === 'object' && child !== null) forEachReference(child, `${path}.${key}`, visit);
   }
 }
