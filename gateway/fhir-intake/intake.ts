@@ -32,6 +32,8 @@ import { bundleProvenance } from './provenance';
  */
 
 export const FHIR_INBOX_KIND = 'fhir-bundle';
+/** How long the receiving request keeps the workers off a row it is applying itself. */
+const CLAIM_SECONDS = 120;
 
 /** A sending system: its name and the source URI everything it sends is attributed to. */
 export interface SendingSystem {
@@ -183,6 +185,9 @@ export class FhirIntake {
     }
     const inboxId = accepted.item.id;
     if (accepted.accepted === 'new') {
+      // This request applies the row now: keep the workers' poll (which takes due rows) off it
+      // meanwhile. If this process dies first, the row falls due later and a worker applies it.
+      await store.engine.query(`UPDATE inbox SET not_before = now() + interval '${String(CLAIM_SECONDS)} seconds' WHERE id = $1::bigint AND status = 'pending'`, [inboxId]);
       const processed = await processInboxItem(store, inboxId, { [FHIR_INBOX_KIND]: this.handler({ inboxId, prepared: result.prepared }) }, { logger });
       logger.info({ system: system.system, inboxId, processed, entries: result.prepared.entries.length }, 'FHIR bundle received');
     }
