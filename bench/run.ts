@@ -21,7 +21,7 @@
  * Knobs for a quick run (defaults are the published configuration): BENCH_PATIENTS (10000; five
  * resources each), BENCH_BATCH (500, both write benchmarks), BENCH_LOOKUPS (5000),
  * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_ONLY (`store`: store and API
- * only; `identity`: identity only).
+ * only; `identity`: identity only; `fhir`: FHIR intake only), BENCH_FHIR_DOCUMENTS (300).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -31,6 +31,7 @@ import { Store } from '../gateway/store/store';
 import { benchApi, type ApiPlan, type ApiResults } from './api-bench';
 import { auditTable, benchAudit, type AuditBenchResult } from './audit-bench';
 import { pgliteStores, postgresStores, type BenchStores } from './bench-stores';
+import { benchFhirIntake } from './fhir-intake-bench';
 import { benchIdentity, identityBreakdownTable, identityTable, type IdentityResults } from './identity-bench';
 import { identityDataset } from './identity-data';
 import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type ResourceKey } from './lookup-paths';
@@ -54,12 +55,15 @@ const LOOKUPS = intFromEnv('BENCH_LOOKUPS', 5_000);
 const API_SECONDS = intFromEnv('BENCH_API_SECONDS', 15);
 const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && ONLY !== 'store' && ONLY !== 'identity' && ONLY !== 'audit') throw new Error(`BENCH_ONLY is 'store', 'identity' or 'audit', not '${ONLY}'`);
+if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit' or 'fhir', not '${ONLY}'`);
 const RUN_STORE = ONLY === undefined || ONLY === 'store';
 const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
 /** The audit trail's cost on reads (bench/audit-bench.ts), on PostgreSQL: BENCH_AUDIT_SECONDS (20). */
 const RUN_AUDIT = ONLY === undefined || ONLY === 'audit';
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS'].every((name) => !process.env[name]);
+/** FHIR intake (bench/fhir-intake-bench.ts): BENCH_FHIR_DOCUMENTS eDischarge documents (300). */
+const RUN_FHIR = ONLY === undefined || ONLY === 'fhir';
+const FHIR_DOCUMENTS = intFromEnv('BENCH_FHIR_DOCUMENTS', 300);
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -240,6 +244,8 @@ async function main(): Promise<void> {
   const store = RUN_STORE ? await runStoreBenchmarks(runDir, postgres, runStarted) : undefined;
   const identity = RUN_IDENTITY ? await runIdentityBenchmark(postgres, runStarted) : undefined;
   const audit = RUN_AUDIT && typeof postgres !== 'string' ? await runAuditBenchmark(postgres.url) : undefined;
+  const fhirIntake = [];
+  if (RUN_FHIR) for (const stores of [pgliteStores(runDir.path), ...(typeof postgres === 'string' ? [] : [postgresStores(postgres.url)])]) fhirIntake.push(await benchFhirIntake(stores, FHIR_DOCUMENTS).finally(() => stores.dispose()));
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -258,6 +264,7 @@ async function main(): Promise<void> {
     console.log(identityBreakdownTable(identity));
   }
   if (audit) console.log(`\nAudit trail on PostgreSQL: ${rate(audit.resources)} resources, ${String(audit.concurrency)} reads in flight, audited and unaudited rounds alternating.\n${auditTable(audit)}`);
+  if (fhirIntake.length > 0) console.log(`\nFHIR intake: ${rate(FHIR_DOCUMENTS)} eDischarge documents through POST /intake/fhir's path (validation, inbox, upsert, identity) against the bare store.upsert of the same resources:\n${fhirIntake.map((f) => f.table).join('\n')}`);
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
   const json = {
@@ -287,6 +294,7 @@ async function main(): Promise<void> {
       api: r.api,
       rowsWritten: r.rows,
     })),
+    ...(fhirIntake.length > 0 ? { fhirIntake: fhirIntake.map((f) => f.result) } : {}),
     ...(identity ? { identity: typeof identity === 'string' ? { skipped: identity } : { engine: 'postgres', ...identity } } : {}),
     ...(audit ? { audit: { engine: 'postgres', ...audit } } : {}),
     notes: [

@@ -11,6 +11,8 @@ import { auditRouter } from './audit/audit-router';
 import { authenticate, CareRole, identityOf, IntakeKind, requesterOf, requirePerson, requireRole, requireSystem, type Authenticator } from './auth';
 import { viewerRouter } from './viewer/viewer-router';
 import { fhirRouter, outcomeErrorHandler } from './api/fhir-router';
+import type { FhirIntake } from './fhir-intake/intake';
+import { fhirIntakeRouter, type SystemOf } from './fhir-intake/router';
 import { hl7Router } from './hl7v2/hl7-router';
 import type { Hl7Intake } from './hl7v2/intake';
 import { samePersonIds } from './identity/resolver';
@@ -32,6 +34,8 @@ export interface AppOptions {
   accessComponents?: AccessComponents;
   /** Secure cookies and HSTS for the viewer (production, behind TLS). */
   secureCookies?: boolean;
+  /** FHIR R4 intake (POST /intake/fhir) and who the sending system is (system authentication). */
+  fhirIntake?: { intake: FhirIntake; systemOf: SystemOf; requireSystem?: express.RequestHandler };
 }
 
 /** GET /fhir/metadata is public, as on every FHIR server: it describes the API, not anyone's data. */
@@ -110,6 +114,10 @@ export function createApp(options: AppOptions): Express {
     const hl7Admin = requireRole(CareRole.ADMIN);
     // POST /hl7v2 is intake (systems allowed to send HL7v2); GET /hl7v2/status is for the integration team (admin).
     app.use('/hl7v2', authenticated, (req, res, next) => (req.method === 'POST' ? hl7Sender : hl7Admin)(req, res, next), hl7Router(options.hl7Intake, store.engine, 1024 * 1024));
+  }
+  if (options.fhirIntake) {
+    // POST /intake/fhir: systems whose directory entry allows FHIR bundles, as themselves (their source URI).
+    app.use('/intake/fhir', authenticated, requireSystem(IntakeKind.FHIR_BUNDLE), fhirIntakeRouter(options.fhirIntake.intake, { ...options.fhirIntake, maxBytes: 20 * 1024 * 1024 }));
   }
 
   const components = options.accessComponents;

@@ -6,6 +6,9 @@ import { Authenticator, loadAuthConfig } from './auth';
 import type { Config } from './config';
 import { demoResources } from './demo/demo-data';
 import { loadFhirDefinitions } from './fhir/definitions';
+import { FHIR_INBOX_KIND, FhirIntake } from './fhir-intake/intake';
+import type { SystemOf } from './fhir-intake/router';
+import { identityOf } from './auth';
 import { loadPdsConfig, PdsClient } from './identity/pds-client';
 import { startBackgroundTrace } from './identity/pds-trace';
 import { startHl7Feed } from './hl7v2/feed';
@@ -32,6 +35,12 @@ export async function loadDemoDataIfEmpty(store: Store): Promise<number> {
   const result = await ingestResources(store, demoResources());
   return result.written.filter((w) => w.changed).length;
 }
+
+/** The sending system of an intake request: the verified system token's directory entry. */
+const systemOfToken: SystemOf = (req) => {
+  const identity = req.res ? identityOf(req.res) : undefined;
+  return identity?.kind === 'system' ? { system: identity.system.name, sourceUri: identity.system.sourceUri } : undefined;
+};
 
 /** Starts the roles of one process: the API (HTTP), the MLLP listener, the ingest workers, or all of them. */
 export async function startGateway(config: Config, role: Role = Role.ALL, logger: Logger = createLogger(config.logLevel)): Promise<RunningGateway> {
@@ -60,6 +69,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     ? startBackgroundTrace(store, new PdsClient({ baseUrl: pds.baseUrl, accessToken: pds.accessToken }), { intervalMs: pds.traceIntervalMs, logger })
     : undefined;
   const metrics = new Metrics();
+  const fhirIntake = new FhirIntake({ store, logger });
   const feed = await startHl7Feed({
     store,
     logger,
@@ -68,6 +78,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     listenMllp: role === Role.ALL || role === Role.MLLP,
     mllpPort: config.mllpPort,
     runWorkers: role === Role.ALL || role === Role.WORKER,
+    otherHandlers: { [FHIR_INBOX_KIND]: fhirIntake.handler() },
   });
   let server: Server | undefined;
   let accessComponents: AccessComponents | undefined;
@@ -84,6 +95,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
       audit: accessComponents.audit,
       accessComponents,
       secureCookies: config.production,
+      fhirIntake: { intake: fhirIntake, systemOf: systemOfToken },
     });
     const listening = app.listen(config.port);
     server = listening;

@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { MllpServer } from '../../adapters/hl7v2/mllp-server';
 import type { Logger } from '../logger';
-import { processInboxItem } from '../ingest/inbox-processor';
+import { processInboxItem, type InboxHandler } from '../ingest/inbox-processor';
 import { BullMqInboxQueue } from '../queue/bullmq-queue';
 import { InProcessInboxQueue } from '../queue/in-process-queue';
 import type { InboxQueue } from '../queue/inbox-queue';
@@ -35,10 +35,12 @@ export async function startHl7Feed(options: {
   listenMllp: boolean;
   mllpPort: number;
   runWorkers: boolean;
+  /** Handlers of other intakes' inbox kinds (FHIR bundles, GP records), applied by the same workers. */
+  otherHandlers?: Readonly<Record<string, InboxHandler>>;
 }): Promise<Hl7Feed> {
   const { store, logger } = options;
   const senders = loadSenderDirectory();
-  const handlers = { [HL7_INBOX_KIND]: hl7InboxHandler(senders) };
+  const handlers = { ...options.otherHandlers, [HL7_INBOX_KIND]: hl7InboxHandler(senders) };
   const apply = (id: string): Promise<unknown> => processInboxItem(store, id, handlers, { logger });
   let queue: InboxQueue;
   if (options.redisUrl) {

@@ -131,7 +131,7 @@ describe('directory files', () => {
     ]);
     expect(directory.organisations.every((o) => o.phone !== undefined)).toBe(true);
     expect(directory.systems.map((s) => [s.name, s.intake])).toEqual([
-      ['demo-trust-pas', ['hl7v2', 'subscription']], ['demo-council-carefirst', ['social-care-extract']], ['demo-gp-system', ['gp-connect', 'fhir-bundle']],
+      ['demo-trust-pas', ['hl7v2', 'subscription']], ['demo-council-carefirst', ['social-care-extract']], ['demo-gp-system', ['gp-connect', 'fhir-bundle']], ['demo-care-home-records', ['fhir-bundle']],
     ]);
     expect(directory.team(`${COUNCIL_TEAM}|T-HD`)?.organisation.id).toBe(COUNCIL);
   });
