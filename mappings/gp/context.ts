@@ -1,7 +1,7 @@
 import type { Coding, Extension, Meta, Reference, Resource } from '@medplum/fhirtypes';
 import { resourceId } from '../ids';
 import { CONFIDENTIALITY_SYSTEM, securityLabels, stricter, type Confidentiality, type Sensitivity } from '../security/labels';
-import { GpIssueList } from './issues';
+import { type GpIssueList } from './issues';
 import type { Stu3Meta, Stu3Resource } from './stu3';
 
 /**

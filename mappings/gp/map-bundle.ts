@@ -110,11 +110,15 @@ function keyOf(r: S.Stu3Resource, nhsNumber: string): string | undefined {
       return coding ? `code|${coding.system ?? ''}|${coding.code ?? ''}` : undefined;
     }
     case 'List': {
-      const area = areaOfList(r as S.Stu3List);
+      const area = areaOfList(r);
       return area ? `area|${area}|${(r as S.Stu3List).title ?? ''}` : identifierKey(r);
     }
-    default:
-      return identifierKey(r);
+    default: {
+      // Clinical items: the supplier's record identifier, scoped to the patient as well, so a
+      // supplier that reused an identifier across patients could never merge two people's data.
+      const key = identifierKey(r);
+      return key ? `${nhsNumber}|${key}` : undefined;
+    }
   }
 }
 
@@ -129,8 +133,6 @@ function shapeErrors(issues: GpIssueList, e: Entry): void {
     const value = (e.resource as unknown as Record<string, unknown>)[element];
     if (value !== undefined && typeof value !== 'string') issues.error('structure', `${e.path}.${element}`, `${element} must be an STU3 code (a string); this looks like an R4 CodeableConcept`);
   }
-  const subjectElement = e.resource.resourceType === 'AllergyIntolerance' || e.resource.resourceType === 'Immunization' ? 'patient' : undefined;
-  if (subjectElement && (e.resource as unknown as Record<string, unknown>)[subjectElement] === undefined) issues.error('required', `${e.path}.${subjectElement}`, `${e.resource.resourceType}.${subjectElement} is required (STU3 1..1)`);
 }
 
 /** Where the record stands: the latest List.date, else the bundle's meta.lastUpdated. */
@@ -222,7 +224,7 @@ export function mapGpBundle(input: unknown, context: GpMappingContext): GpMappin
       return;
     }
     if (!R4_TYPE[e.resource.resourceType]) {
-      issues.warning('not-supported', `${path}`, `${e.resource.resourceType} is not part of the structured record mapping; skipped`);
+      issues.warning('not-supported', path, `${e.resource.resourceType} is not part of the structured record mapping; skipped`);
       return;
     }
     if (typeof e.resource.id !== 'string' || !/^[A-Za-z0-9\-.]{1,64}$/.test(e.resource.id)) {
@@ -285,7 +287,7 @@ export function mapGpBundle(input: unknown, context: GpMappingContext): GpMappin
   const patientTarget = index.get(`Patient/${stu3Patient.id ?? ''}`) as IndexedTarget;
   const scope: GpScope = { source, ods, issues, index, patient: patientTarget };
   const practiceTarget = index.get(practiceKey ?? '') as IndexedTarget;
-  const practice = practiceReference(practiceTarget.id, ods, (practiceEntry?.resource as S.Stu3Organization | undefined)?.name);
+  const practice = practiceReference(practiceTarget.id, ods, (practiceEntry.resource as S.Stu3Organization).name);
 
   // Medications' codes label the statements and requests that use them (an antiretroviral says HIV).
   const medicationConcepts = new Map<string, CodeableConcept | undefined>();
@@ -301,61 +303,61 @@ export function mapGpBundle(input: unknown, context: GpMappingContext): GpMappin
     const at = e.path;
     switch (r.resourceType) {
       case 'Patient':
-        resources.push(mapPatient(scope, r as S.Stu3Patient, at, practice));
+        resources.push(mapPatient(scope, r, at, practice));
         break;
       case 'Organization':
-        resources.push(mapOrganization(scope, r as S.Stu3Organization, at, target.id));
+        resources.push(mapOrganization(scope, r, at, target.id));
         break;
       case 'Practitioner':
-        resources.push(mapPractitioner(scope, r as S.Stu3Practitioner, at, target.id));
+        resources.push(mapPractitioner(scope, r, at, target.id));
         break;
       case 'PractitionerRole':
-        resources.push(mapPractitionerRole(scope, r as S.Stu3PractitionerRole, at, target.id));
+        resources.push(mapPractitionerRole(scope, r, at, target.id));
         break;
       case 'Location':
-        resources.push(mapLocation(scope, r as S.Stu3Location, at, target.id));
+        resources.push(mapLocation(scope, r, at, target.id));
         break;
       case 'AllergyIntolerance':
-        resources.push(mapAllergyIntolerance(scope, r as S.Stu3AllergyIntolerance, at, target.id));
+        resources.push(mapAllergyIntolerance(scope, r, at, target.id));
         break;
       case 'Medication':
-        resources.push(mapMedication(scope, r as S.Stu3Medication, at, target.id));
+        resources.push(mapMedication(scope, r, at, target.id));
         break;
       case 'MedicationStatement':
-        resources.push(mapMedicationStatement(scope, r as S.Stu3MedicationStatement, at, target.id, medicationOf((r as S.Stu3MedicationStatement).medicationReference)));
+        resources.push(mapMedicationStatement(scope, r, at, target.id, medicationOf((r as S.Stu3MedicationStatement).medicationReference)));
         break;
       case 'MedicationRequest':
-        resources.push(mapMedicationRequest(scope, r as S.Stu3MedicationRequest, at, target.id, medicationOf((r as S.Stu3MedicationRequest).medicationReference)));
+        resources.push(mapMedicationRequest(scope, r, at, target.id, medicationOf((r as S.Stu3MedicationRequest).medicationReference)));
         break;
       case 'Condition':
-        resources.push(mapCondition(scope, r as S.Stu3Condition, at, target.id));
+        resources.push(mapCondition(scope, r, at, target.id));
         break;
       case 'Immunization':
-        resources.push(mapImmunization(scope, r as S.Stu3Immunization, at, target.id));
+        resources.push(mapImmunization(scope, r, at, target.id));
         break;
       case 'Observation':
-        resources.push(mapObservation(scope, r as S.Stu3Observation, at, target.id));
+        resources.push(mapObservation(scope, r, at, target.id));
         break;
       case 'DiagnosticReport':
-        resources.push(mapDiagnosticReport(scope, r as S.Stu3DiagnosticReport, at, target.id));
+        resources.push(mapDiagnosticReport(scope, r, at, target.id));
         break;
       case 'Specimen':
-        resources.push(mapSpecimen(scope, r as S.Stu3Specimen, at, target.id));
+        resources.push(mapSpecimen(scope, r, at, target.id));
         break;
       case 'Encounter':
-        resources.push(mapEncounter(scope, r as S.Stu3Encounter, at, target.id));
+        resources.push(mapEncounter(scope, r, at, target.id));
         break;
       case 'ReferralRequest':
-        resources.push(mapReferralRequest(scope, r as S.Stu3ReferralRequest, at, target.id));
+        resources.push(mapReferralRequest(scope, r, at, target.id));
         break;
       case 'ProcedureRequest':
-        resources.push(mapProcedureRequest(scope, r as S.Stu3ProcedureRequest, at, target.id));
+        resources.push(mapProcedureRequest(scope, r, at, target.id));
         break;
       case 'DocumentReference':
-        resources.push(mapDocumentReference(scope, r as S.Stu3DocumentReference, at, target.id));
+        resources.push(mapDocumentReference(scope, r, at, target.id));
         break;
       case 'List':
-        resources.push(mapList(scope, r as S.Stu3List, at, target.id));
+        resources.push(mapList(scope, r, at, target.id));
         break;
       default:
         break;

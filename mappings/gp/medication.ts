@@ -29,7 +29,7 @@ export function mapMedication(scope: GpScope, m: Stu3Medication, at: string, id:
         isActive: i.isActive,
         strength: i.amount,
       }),
-    ) as Medication['ingredient'],
+    ),
     batch: batch ? compact({ lotNumber: batch.lotNumber, expirationDate: batch.expirationDate }) : undefined,
   });
 }
