@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express, type Request } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { noAudit, permitAll, PurposeOfUse, type AccessHook, type AuditHook, type Requester } from './access/hooks';
 import { SecureReader } from './access/secure-reader';
 import { adminRouter } from './api/admin-router';
 import { fhirRouter, outcomeErrorHandler } from './api/fhir-router';
+import { gpIntakeRouter } from './gp/gp-router';
+import type { GpIntake } from './gp/intake';
 import { hl7Router } from './hl7v2/hl7-router';
 import type { Hl7Intake } from './hl7v2/intake';
 import { samePersonIds } from './identity/resolver';
@@ -22,6 +24,10 @@ export interface AppOptions {
   adminToken?: string;
   /** The hospital feed's intake, for POST /hl7v2. */
   hl7Intake?: Hl7Intake;
+  /** GP Connect structured records, for POST /intake/gp. */
+  gpIntake?: GpIntake;
+  /** Authenticates a source system on the intake endpoints (default: everyone, until the access work lands). */
+  requireSystem?: RequestHandler;
 }
 
 /** Until authentication lands every caller is the same anonymous reader, treated as direct care. */
@@ -77,6 +83,7 @@ export function createApp(options: AppOptions): Express {
 
   app.use('/admin', adminRouter({ store, adminToken: options.adminToken }));
   if (options.hl7Intake) app.use('/hl7v2', hl7Router(options.hl7Intake, store.engine, 1024 * 1024));
+  if (options.gpIntake) app.use('/intake/gp', gpIntakeRouter(options.gpIntake, options.requireSystem));
 
   app.get('/', (_req, res) => {
     res.type('html').send(

@@ -6,6 +6,8 @@ import { demoResources } from './demo/demo-data';
 import { loadFhirDefinitions } from './fhir/definitions';
 import { loadPdsConfig, PdsClient } from './identity/pds-client';
 import { startBackgroundTrace } from './identity/pds-trace';
+import { GP_INBOX_KIND, gpInboxHandler } from './gp/apply';
+import { GpIntake } from './gp/intake';
 import { startHl7Feed } from './hl7v2/feed';
 import { ingestResources } from './ingest/ingest';
 import { createLogger, type Logger } from './logger';
@@ -63,10 +65,12 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     listenMllp: role === Role.ALL || role === Role.MLLP,
     mllpPort: config.mllpPort,
     runWorkers: role === Role.ALL || role === Role.WORKER,
+    extraHandlers: { [GP_INBOX_KIND]: gpInboxHandler() },
   });
+  const gpIntake = new GpIntake({ store, queue: feed.queue, logger });
   let server: Server | undefined;
   if (role === Role.ALL || role === Role.API) {
-    const app = createApp({ store, logger, metrics, publicBaseUrl: config.publicBaseUrl, adminToken: config.adminToken, hl7Intake: feed.intake });
+    const app = createApp({ store, logger, metrics, publicBaseUrl: config.publicBaseUrl, adminToken: config.adminToken, hl7Intake: feed.intake, gpIntake });
     const listening = app.listen(config.port);
     server = listening;
     await new Promise<void>((resolve, reject) => {

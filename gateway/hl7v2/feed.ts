@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { MllpServer } from '../../adapters/hl7v2/mllp-server';
 import type { Logger } from '../logger';
-import { processInboxItem } from '../ingest/inbox-processor';
+import { processInboxItem, type InboxHandler } from '../ingest/inbox-processor';
 import { BullMqInboxQueue } from '../queue/bullmq-queue';
 import { InProcessInboxQueue } from '../queue/in-process-queue';
 import type { InboxQueue } from '../queue/inbox-queue';
@@ -14,6 +14,8 @@ import { loadSenderDirectory } from './senders';
 export interface Hl7Feed {
   readonly intake: Hl7Intake;
   readonly mllpPort?: number;
+  /** The queue the inbox workers take from (other intakes enqueue their rows here too). */
+  readonly queue: InboxQueue;
   /** Ids waiting for a worker in this process (in-process queue) or in Redis. */
   queueDepth(): Promise<number>;
   close(): Promise<void>;
@@ -35,10 +37,12 @@ export async function startHl7Feed(options: {
   listenMllp: boolean;
   mllpPort: number;
   runWorkers: boolean;
+  /** Handlers for other inbox kinds the same workers apply (GP Connect bundles). */
+  extraHandlers?: Readonly<Record<string, InboxHandler>>;
 }): Promise<Hl7Feed> {
   const { store, logger } = options;
   const senders = loadSenderDirectory();
-  const handlers = { [HL7_INBOX_KIND]: hl7InboxHandler(senders) };
+  const handlers = { ...options.extraHandlers, [HL7_INBOX_KIND]: hl7InboxHandler(senders) };
   const apply = (id: string): Promise<unknown> => processInboxItem(store, id, handlers, { logger });
   let queue: InboxQueue;
   if (options.redisUrl) {
@@ -67,6 +71,7 @@ export async function startHl7Feed(options: {
   return {
     intake,
     mllpPort,
+    queue,
     queueDepth: () => queue.depth(),
     async close(): Promise<void> {
       await mllp?.close();

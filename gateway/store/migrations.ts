@@ -194,6 +194,22 @@ ALTER TABLE inbox ADD COLUMN not_before timestamptz;
 ALTER TABLE inbox ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()
 `,
   },
+  {
+    version: 6,
+    name: 'GP Connect: each practice\'s view of each patient\'s record (as-of time, items per clinical area)',
+    sql: `
+CREATE TABLE gp_record_state (
+  source text NOT NULL,
+  nhs_number text NOT NULL,
+  patient_id text NOT NULL,
+  as_of timestamptz NOT NULL,
+  areas jsonb NOT NULL,
+  inbox_id bigint,
+  applied_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (source, nhs_number)
+)
+`,
+  },
 ];
 
 /** An arbitrary constant shared by every CareBridge process: the advisory lock key for migrations. */
