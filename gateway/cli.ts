@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerDlqCommand } from './cli/dlq-command';
+import { registerGpCommand } from './cli/gp-command';
 import { registerIdentityCommand } from './cli/identity-command';
 import { registerPdsCommand } from './cli/pds-command';
 import { withStore } from './cli/open-store';
@@ -69,6 +70,7 @@ export function buildCli(): Command {
   registerIdentityCommand(program);
   registerPdsCommand(program);
   registerDlqCommand(program);
+  registerGpCommand(program);
   return program;
 }
 

@@ -30,7 +30,8 @@ export const INTAKE_STATUS_SYSTEM = 'https://carebridge.nhs.uk/fhir/CodeSystem/i
 export class GpIntake {
   constructor(private readonly options: { store: Store; queue: InboxQueue; logger: Logger; now?: () => Date }) {}
 
-  async receive(content: Buffer): Promise<GpReceiveOutcome> {
+  /** `expectedOds`: the practice the bundle must come from (the pull client's provider; an authenticated sender's ODS code). */
+  async receive(content: Buffer, options: { expectedOds?: string } = {}): Promise<GpReceiveOutcome> {
     const receivedAt = (this.options.now?.() ?? new Date()).toISOString();
     const parsed = parseGpBundle(content);
     if (!parsed.ok) return { status: GpReceiveStatus.BAD_REQUEST, outcome: toOperationOutcome([{ severity: 'error', code: 'structure', expression: 'Bundle', text: parsed.error }]) };
@@ -40,6 +41,9 @@ export class GpIntake {
       const notABundle = result.issues.some((i) => i.severity === 'error' && i.expression === 'Bundle' && i.code === 'structure');
       this.options.logger.info({ errors: result.issues.filter((i) => i.severity === 'error').length }, 'GP Connect bundle refused');
       return { status: notABundle ? GpReceiveStatus.BAD_REQUEST : GpReceiveStatus.UNPROCESSABLE, outcome: toOperationOutcome(result.issues) };
+    }
+    if (options.expectedOds && result.ods?.toUpperCase() !== options.expectedOds.toUpperCase()) {
+      return { status: GpReceiveStatus.UNPROCESSABLE, outcome: toOperationOutcome([{ severity: 'error', code: 'business-rule', expression: 'Bundle.entry', text: `The record's registered practice is not ${options.expectedOds}` }]) };
     }
     const accepted = await acceptIntoInbox(this.options.store.engine, { source: result.source, kind: GP_INBOX_KIND, dedupKey: key, content, outcome: { receivedAt } });
     const issues = result.issues.filter((i) => i.severity !== 'information');
