@@ -20,8 +20,8 @@
  *
  * Knobs for a quick run (defaults are the published configuration): BENCH_PATIENTS (10000; five
  * resources each), BENCH_BATCH (500, both write benchmarks), BENCH_LOOKUPS (5000),
- * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_ONLY (`store`: store and API
- * only; `identity`: identity only).
+ * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_GP_RECORDS (200), BENCH_ONLY
+ * (`store`: store and API only; `identity`: identity only; `gp`: GP Connect import only).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -30,6 +30,7 @@ import { loadFhirDefinitions } from '../gateway/fhir/definitions';
 import { Store } from '../gateway/store/store';
 import { benchApi, type ApiPlan, type ApiResults } from './api-bench';
 import { pgliteStores, postgresStores, type BenchStores } from './bench-stores';
+import { benchGp, gpTable, type GpBenchResults } from './gp-bench';
 import { benchIdentity, identityBreakdownTable, identityTable, type IdentityResults } from './identity-bench';
 import { identityDataset } from './identity-data';
 import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type ResourceKey } from './lookup-paths';
@@ -52,11 +53,13 @@ const BATCH_SIZE = intFromEnv('BENCH_BATCH', 500);
 const LOOKUPS = intFromEnv('BENCH_LOOKUPS', 5_000);
 const API_SECONDS = intFromEnv('BENCH_API_SECONDS', 15);
 const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
+const GP_RECORDS = intFromEnv('BENCH_GP_RECORDS', 200);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && ONLY !== 'store' && ONLY !== 'identity') throw new Error(`BENCH_ONLY is 'store' or 'identity', not '${ONLY}'`);
-const RUN_STORE = ONLY !== 'identity';
-const RUN_IDENTITY = ONLY !== 'store';
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY'].every((name) => !process.env[name]);
+if (ONLY !== undefined && ONLY !== 'store' && ONLY !== 'identity' && ONLY !== 'gp') throw new Error(`BENCH_ONLY is 'store', 'identity' or 'gp', not '${ONLY}'`);
+const RUN_STORE = ONLY === undefined || ONLY === 'store';
+const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
+const RUN_GP = ONLY === undefined || ONLY === 'gp';
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_GP_RECORDS', 'BENCH_ONLY'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -236,6 +239,7 @@ async function main(): Promise<void> {
 
   const store = RUN_STORE ? await runStoreBenchmarks(runDir, postgres, runStarted) : undefined;
   const identity = RUN_IDENTITY ? await runIdentityBenchmark(postgres, runStarted) : undefined;
+  const gp = RUN_GP ? await runGpBenchmark(postgres) : undefined;
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -252,6 +256,10 @@ async function main(): Promise<void> {
     console.log(identityTable(identity));
     console.log('\nWhere upsert + resolution spends its time (every statement timed; shares are of the bare upsert\'s time, so the resolve rows add up to the overhead):');
     console.log(identityBreakdownTable(identity));
+  }
+  if (gp && typeof gp !== 'string') {
+    console.log(`\nGP Connect import on PostgreSQL: ${rate(gp.records)} synthetic structured records of ${rate(gp.resourcesPerRecord)} resources, the import path against the bare store.upsert of the same resources, taking turns record by record, each into its own fresh schema.`);
+    console.log(gpTable(gp));
   }
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
@@ -283,6 +291,7 @@ async function main(): Promise<void> {
       rowsWritten: r.rows,
     })),
     ...(identity ? { identity: typeof identity === 'string' ? { skipped: identity } : { engine: 'postgres', ...identity } } : {}),
+    ...(gp ? { gp: typeof gp === 'string' ? { skipped: gp } : { engine: 'postgres', ...gp } } : {}),
     notes: [
       `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
       'Store writes: store.upsert and the ceiling alternate batch by batch into two fresh stores; the ceiling is one multi-row INSERT per table per batch with every row computed before timing.',
@@ -366,6 +375,19 @@ async function runIdentityBenchmark(postgres: Postgres | string, runStarted: Dat
   cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
   try {
     return await benchIdentity(stores, dataset, BATCH_SIZE, now, IDENTITY_OVERHEAD_GOAL, log);
+  } finally {
+    await stores.dispose();
+  }
+}
+
+/** GP Connect import against the bare upsert, on PostgreSQL; the reason when skipped. */
+async function runGpBenchmark(postgres: Postgres | string): Promise<GpBenchResults | string> {
+  if (typeof postgres === 'string') return `no PostgreSQL: ${postgres}`;
+  const log = (message: string): void => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  [postgres] ${message}`);
+  const stores = postgresStores(postgres.url);
+  cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
+  try {
+    return await benchGp(stores, GP_RECORDS, log);
   } finally {
     await stores.dispose();
   }
