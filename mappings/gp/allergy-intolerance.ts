@@ -38,6 +38,8 @@ export function mapAllergyIntolerance(scope: GpScope, a: Stu3AllergyIntolerance,
   const endParts = (end?.extension ?? []).flatMap((e): Extension[] =>
     e.url === 'endDate' && e.valueDateTime ? [{ url: 'endDate', valueDateTime: e.valueDateTime }] : e.url === 'reasonEnded' && e.valueString ? [{ url: 'reasonEnded', valueString: e.valueString }] : [],
   );
+  // CareConnect and UK Core both require the allergen code.
+  if (!a.code) scope.issues.error('required', `${at}.code`, 'AllergyIntolerance without a code (required by CareConnect and UK Core)');
   const encounter = extensionOf(a.extension, STU3_EXT.ENCOUNTER);
   const categories = (a.category ?? []).map((c) => pick(CATEGORIES, c)).filter((c): c is (typeof CATEGORIES)[number] => c !== undefined);
   return compact<AllergyIntolerance & { id: string }>({

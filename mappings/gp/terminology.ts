@@ -25,6 +25,7 @@ export const SYSTEM_RENAMES: Readonly<Record<string, string>> = {
   'https://fhir.nhs.uk/STU3/CodeSystem/CareConnect-PrescribingAgency-1': 'https://fhir.hl7.org.uk/CodeSystem/UKCore-MedicationPrescribingAgency',
   'https://fhir.nhs.uk/STU3/CodeSystem/CareConnect-ListEmptyReasonCode-1': 'https://fhir.hl7.org.uk/CodeSystem/UKCore-ListEmptyReasonCode',
   'https://fhir.nhs.uk/STU3/CodeSystem/CareConnect-ListWarningCode-1': 'https://fhir.hl7.org.uk/CodeSystem/UKCore-ListWarningCode',
+  'https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-HumanLanguage-1': 'https://fhir.hl7.org.uk/CodeSystem/UKCore-HumanLanguage',
 };
 
 /** `http://hl7.org/fhir/v2/0203` → `http://terminology.hl7.org/CodeSystem/v2-0203`, the same for v3. */
