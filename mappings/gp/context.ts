@@ -1,4 +1,4 @@
-import type { Coding, Extension, Meta, Reference, Resource } from '@medplum/fhirtypes';
+import type { Coding, Extension, Identifier, Meta, Reference, Resource } from '@medplum/fhirtypes';
 import { resourceId } from '../ids';
 import { CONFIDENTIALITY_SYSTEM, securityLabels, stricter, type Confidentiality, type Sensitivity } from '../security/labels';
 import { type GpIssueList } from './issues';
@@ -22,6 +22,12 @@ export interface IndexedTarget {
   readonly id: string;
   /** Where the STU3 resource sits in the bundle. */
   readonly path: string;
+  /**
+   * For Organizations (ODS code) and Practitioners (the practice's worker id: SDS user id, else
+   * the logical id): carried beside every reference to it, the reference contract of
+   * mappings/identifiers.ts, so access decisions need not resolve references.
+   */
+  readonly identifier?: Identifier;
 }
 
 export interface GpScope {
@@ -102,7 +108,8 @@ export function mapReference(scope: GpScope, ref: Reference | undefined, express
     scope.issues.error('invalid', `${expression}.reference`, `Reference to a ${target.resourceType}, where only ${allowed.join(' or ')} may be referenced`);
     return undefined;
   }
-  return { reference: `${target.resourceType}/${target.id}`, ...identifier, ...display };
+  const contract = !ref.identifier && target.identifier ? { identifier: target.identifier } : identifier;
+  return { reference: `${target.resourceType}/${target.id}`, ...contract, ...display };
 }
 
 export function mapReferences(scope: GpScope, refs: readonly Reference[] | undefined, expression: string, allowed?: readonly string[]): MappedReference[] | undefined {

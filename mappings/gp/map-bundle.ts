@@ -1,5 +1,5 @@
 import type { CodeableConcept, List, MedicationRequest, Provenance, Reference, Resource } from '@medplum/fhirtypes';
-import { ODS_ORGANIZATION_SYSTEM } from '../identifiers';
+import { ODS_ORGANIZATION_SYSTEM, sourceWorkerSystem } from '../identifiers';
 import { isValidNhsNumber, NHS_NUMBER_SYSTEM, normaliseNhsNumber } from '../identity/nhs-number';
 import { mapAllergyIntolerance } from './allergy-intolerance';
 import { mapCondition } from './condition';
@@ -120,6 +120,19 @@ function keyOf(r: S.Stu3Resource, nhsNumber: string): string | undefined {
       return key ? `${nhsNumber}|${key}` : undefined;
     }
   }
+}
+
+/** The identifier references to this resource carry (reference contract, mappings/identifiers.ts). */
+function contractIdentifier(r: S.Stu3Resource, source: string): { identifier?: { system: string; value: string } } {
+  if (r.resourceType === 'Organization') {
+    const ods = r.identifier?.find((i) => i.system === ODS_ORGANIZATION_SYSTEM)?.value;
+    return ods ? { identifier: { system: ODS_ORGANIZATION_SYSTEM, value: ods } } : {};
+  }
+  if (r.resourceType === 'Practitioner') {
+    const worker = r.identifier?.find((i) => i.system === SDS_USER_ID)?.value ?? r.id;
+    return worker ? { identifier: { system: sourceWorkerSystem(source), value: worker } } : {};
+  }
+  return {};
 }
 
 /** STU3 codes sent as R4 CodeableConcepts are the surest sign of an R4 resource in an STU3 bundle. */
@@ -282,7 +295,7 @@ export function mapGpBundle(input: unknown, context: GpMappingContext): GpMappin
       key = `id|${e.resource.resourceType}|${e.resource.id ?? ''}`;
     }
     usedKeys.set(`${type}|${key}`, usedKeys.get(`${type}|${key}`) ?? e.path);
-    index.set(`${e.resource.resourceType}/${e.resource.id ?? ''}`, { resourceType: type, id: idFor(source, type, key), path: e.path });
+    index.set(`${e.resource.resourceType}/${e.resource.id ?? ''}`, { resourceType: type, id: idFor(source, type, key), path: e.path, ...contractIdentifier(e.resource, source) });
   }
   const patientTarget = index.get(`Patient/${stu3Patient.id ?? ''}`) as IndexedTarget;
   const scope: GpScope = { source, ods, issues, index, patient: patientTarget };

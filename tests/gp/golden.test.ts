@@ -94,6 +94,22 @@ describe.each(cases)('%s', (name) => {
     }
   });
 
+  test('every reference to an Organization or a Practitioner carries its ODS code or worker id (the reference contract)', () => {
+    const refs: { reference: string; identifier?: { system?: string } }[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        const o = v as Record<string, unknown>;
+        if (typeof o['reference'] === 'string' && /^(Organization|Practitioner)\//.test(o['reference'])) refs.push(o as (typeof refs)[number]);
+        Object.values(o).forEach(walk);
+      }
+    };
+    walk(result.resources);
+    for (const ref of refs) {
+      expect([ref.reference.split('/')[0], ref.identifier?.system]).toEqual(ref.reference.startsWith('Organization/') ? ['Organization', 'https://fhir.nhs.uk/Id/ods-organization-code'] : ['Practitioner', `${result.source ?? ''}/worker`]);
+    }
+  });
+
   test('issue texts carry no patient data', () => {
     const values = patientValues(input);
     for (const issue of result.issues) for (const v of values) expect(issue.text).not.toContain(v);
