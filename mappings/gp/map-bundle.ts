@@ -1,6 +1,7 @@
 import type { CodeableConcept, List, MedicationRequest, Provenance, Reference, Resource } from '@medplum/fhirtypes';
 import { ODS_ORGANIZATION_SYSTEM, sourceWorkerSystem } from '../identifiers';
 import { isValidNhsNumber, NHS_NUMBER_SYSTEM, normaliseNhsNumber } from '../identity/nhs-number';
+import { CONFIDENTIALITY_SYSTEM, readLabels, securityLabels, SENSITIVITY_CODING, stricter, type Confidentiality, type Sensitivity } from '../security/labels';
 import { mapAllergyIntolerance } from './allergy-intolerance';
 import { mapCondition } from './condition';
 import { gpSourceUri, idFor, referenceKey, type GpScope, type IndexedTarget } from './context';
@@ -160,6 +161,38 @@ function asOfOf(bundle: S.Stu3Bundle, entries: readonly Entry[]): string | undef
 }
 
 const refOf = (r: Resource & { id: string }): string => `${r.resourceType}/${r.id}`;
+
+/**
+ * A consultation's structure lists (consultation, topic, category: the Lists with an encounter)
+ * carry clinicians' free-text titles, which can name what the entries are about; they take the
+ * labels of everything under them, so a topic titled after a sensitive problem is withheld with it.
+ */
+function labelConsultationLists(resources: (Resource & { id: string })[]): void {
+  const byRef = new Map(resources.map((r) => [refOf(r), r]));
+  const labelsUnder = (ref: string, seen: Set<string>): { level: Confidentiality; sensitivities: Sensitivity[] } => {
+    const r = byRef.get(ref);
+    if (!r || seen.has(ref)) return { level: 'N', sensitivities: [] };
+    seen.add(ref);
+    const own = readLabels(r.meta);
+    let level = own.confidentiality;
+    const sensitivities = new Set(own.sensitivities);
+    if (r.resourceType === 'List') {
+      for (const e of r.entry ?? []) {
+        const under = labelsUnder(e.item.reference ?? '', seen);
+        level = stricter(level, under.level);
+        for (const x of under.sensitivities) sensitivities.add(x);
+      }
+    }
+    return { level, sensitivities: [...sensitivities] };
+  };
+  for (const r of resources) {
+    if (r.resourceType !== 'List' || !r.encounter) continue;
+    const { level, sensitivities } = labelsUnder(refOf(r), new Set());
+    const ours = new Set([CONFIDENTIALITY_SYSTEM, ...Object.values(SENSITIVITY_CODING).map((c) => `${c.system ?? ''}|${c.code ?? ''}`)]);
+    const keep = (r.meta?.security ?? []).filter((c) => !ours.has(c.system ?? '') && !ours.has(`${c.system ?? ''}|${c.code ?? ''}`));
+    r.meta = { ...r.meta, security: securityLabels(sensitivities, level, keep) };
+  }
+}
 
 /** The items an area's list speaks for: its entries, and what hangs off them (plans and issues, results, consultation contents). */
 function areaItems(entries: readonly string[], byRef: ReadonlyMap<string, Resource & { id: string }>, all: readonly (Resource & { id: string })[]): string[] {
@@ -377,6 +410,7 @@ export function mapGpBundle(input: unknown, context: GpMappingContext): GpMappin
     }
   }
   if (issues.hasErrors()) return { ...refuse(), source, ods, nhsNumber };
+  labelConsultationLists(resources);
 
   // What each area's lists speak for, and which lists warn that items were withheld.
   const byRef = new Map(resources.map((r) => [refOf(r), r]));
