@@ -8,6 +8,7 @@ import { gpSourceUri, idFor, referenceKey, type GpScope, type IndexedTarget } fr
 import { mapDiagnosticReport } from './diagnostic-report';
 import { mapDocumentReference } from './document-reference';
 import { mapEncounter } from './encounter';
+import { reportUnmappedElements } from './elements';
 import { GPC_BUNDLE_PROFILE, STU3_EXT } from './extensions';
 import { mapImmunization } from './immunization';
 import { GpIssueList, type GpIssue } from './issues';
@@ -347,6 +348,7 @@ export function mapGpBundle(input: unknown, context: GpMappingContext): GpMappin
     const target = index.get(`${e.resource.resourceType}/${e.resource.id ?? ''}`) as IndexedTarget;
     const r = e.resource;
     const at = e.path;
+    reportUnmappedElements(issues, r, at);
     switch (r.resourceType) {
       case 'Patient':
         resources.push(mapPatient(scope, r, at, practice));

@@ -51,7 +51,9 @@ export function mapMedicationRequest(scope: GpScope, r: Stu3MedicationRequest, a
   if (!intent) scope.issues.error(r.intent ? 'code-invalid' : 'required', `${at}.intent`, 'intent missing or not in the STU3 value set (GP Connect uses plan and order)');
   const repeat = repeatInformation(extensionOf(r.extension, STU3_EXT.REPEAT_INFORMATION));
   const type = extensionOf(r.extension, STU3_EXT.PRESCRIPTION_TYPE)?.valueCodeableConcept;
-  const statusReason = extensionOf(r.extension, STU3_EXT.MEDICATION_STATUS_REASON)?.extension?.find((e) => e.url === 'statusReason')?.valueCodeableConcept;
+  const statusExtension = extensionOf(r.extension, STU3_EXT.MEDICATION_STATUS_REASON);
+  const statusReason = statusExtension?.extension?.find((e) => e.url === 'statusReason')?.valueCodeableConcept;
+  if (statusExtension?.extension?.some((e) => e.url === 'statusChangeDate')) scope.issues.information('informational', `${at}.extension`, 'The status change date has no R4 or UK Core element; left out');
   const extension: Extension[] = [...(repeat.extension ? [repeat.extension] : []), ...(type ? [{ url: UKCORE_EXT.PRESCRIPTION_TYPE, valueCodeableConcept: r4CodeableConcept(type) }] : [])];
   if (r.requester?.onBehalfOf) scope.issues.information('informational', `${at}.requester.onBehalfOf`, 'requester.onBehalfOf has no R4 element; the agent is kept as requester');
   if (!r.medicationReference && !r.medicationCodeableConcept) scope.issues.error('required', `${at}.medication[x]`, 'MedicationRequest names no medication');
