@@ -1,6 +1,6 @@
 import type { CodeableConcept, List, MedicationRequest, Provenance, Reference, Resource } from '@medplum/fhirtypes';
 import { ODS_ORGANIZATION_SYSTEM, sourceWorkerSystem } from '../identifiers';
-import { isValidNhsNumber, NHS_NUMBER_SYSTEM, normaliseNhsNumber } from '../identity/nhs-number';
+import { isValidNhsNumber, normaliseNhsNumber } from '../identity/nhs-number';
 import { CONFIDENTIALITY_SYSTEM, readLabels, securityLabels, SENSITIVITY_CODING, stricter, type Confidentiality, type Sensitivity } from '../security/labels';
 import { mapAllergyIntolerance } from './allergy-intolerance';
 import { mapCondition } from './condition';
@@ -448,4 +448,3 @@ export function mapGpBundle(input: unknown, context: GpMappingContext): GpMappin
   };
 }
 
-export { NHS_NUMBER_SYSTEM };
