@@ -20,8 +20,8 @@
  *
  * Knobs for a quick run (defaults are the published configuration): BENCH_PATIENTS (10000; five
  * resources each), BENCH_BATCH (500, both write benchmarks), BENCH_LOOKUPS (5000),
- * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_ONLY (`store`: store and API
- * only; `identity`: identity only; `fhir`: FHIR intake only), BENCH_FHIR_DOCUMENTS (300).
+ * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_GP_RECORDS (200), BENCH_ONLY
+ * (`store`, `identity`, `audit`, `fhir`, `gp`: that part only), BENCH_FHIR_DOCUMENTS (300).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -32,6 +32,7 @@ import { benchApi, type ApiPlan, type ApiResults } from './api-bench';
 import { auditTable, benchAudit, type AuditBenchResult } from './audit-bench';
 import { pgliteStores, postgresStores, type BenchStores } from './bench-stores';
 import { benchFhirIntake } from './fhir-intake-bench';
+import { benchGp, gpTable, type GpBenchResults } from './gp-bench';
 import { benchIdentity, identityBreakdownTable, identityTable, type IdentityResults } from './identity-bench';
 import { identityDataset } from './identity-data';
 import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type ResourceKey } from './lookup-paths';
@@ -54,8 +55,9 @@ const BATCH_SIZE = intFromEnv('BENCH_BATCH', 500);
 const LOOKUPS = intFromEnv('BENCH_LOOKUPS', 5_000);
 const API_SECONDS = intFromEnv('BENCH_API_SECONDS', 15);
 const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
+const GP_RECORDS = intFromEnv('BENCH_GP_RECORDS', 200);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit' or 'fhir', not '${ONLY}'`);
+if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir' or 'gp', not '${ONLY}'`);
 const RUN_STORE = ONLY === undefined || ONLY === 'store';
 const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
 /** The audit trail's cost on reads (bench/audit-bench.ts), on PostgreSQL: BENCH_AUDIT_SECONDS (20). */
@@ -63,7 +65,8 @@ const RUN_AUDIT = ONLY === undefined || ONLY === 'audit';
 /** FHIR intake (bench/fhir-intake-bench.ts): BENCH_FHIR_DOCUMENTS eDischarge documents (300). */
 const RUN_FHIR = ONLY === undefined || ONLY === 'fhir';
 const FHIR_DOCUMENTS = intFromEnv('BENCH_FHIR_DOCUMENTS', 300);
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS'].every((name) => !process.env[name]);
+const RUN_GP = ONLY === undefined || ONLY === 'gp';
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -246,6 +249,7 @@ async function main(): Promise<void> {
   const audit = RUN_AUDIT && typeof postgres !== 'string' ? await runAuditBenchmark(postgres.url) : undefined;
   const fhirIntake = [];
   if (RUN_FHIR) for (const stores of [pgliteStores(runDir.path), ...(typeof postgres === 'string' ? [] : [postgresStores(postgres.url)])]) fhirIntake.push(await benchFhirIntake(stores, FHIR_DOCUMENTS).finally(() => stores.dispose()));
+  const gp = RUN_GP ? await runGpBenchmark(postgres) : undefined;
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -265,6 +269,10 @@ async function main(): Promise<void> {
   }
   if (audit) console.log(`\nAudit trail on PostgreSQL: ${rate(audit.resources)} resources, ${String(audit.concurrency)} reads in flight, audited and unaudited rounds alternating.\n${auditTable(audit)}`);
   if (fhirIntake.length > 0) console.log(`\nFHIR intake: ${rate(FHIR_DOCUMENTS)} eDischarge documents through POST /intake/fhir's path (validation, inbox, upsert, identity) against the bare store.upsert of the same resources:\n${fhirIntake.map((f) => f.table).join('\n')}`);
+  if (gp && typeof gp !== 'string') {
+    console.log(`\nGP Connect import on PostgreSQL: ${rate(gp.records)} synthetic structured records of ${rate(gp.resourcesPerRecord)} resources, the import path against the bare store.upsert of the same resources, taking turns record by record, each into its own fresh schema.`);
+    console.log(gpTable(gp));
+  }
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
   const json = {
@@ -297,6 +305,7 @@ async function main(): Promise<void> {
     ...(fhirIntake.length > 0 ? { fhirIntake: fhirIntake.map((f) => f.result) } : {}),
     ...(identity ? { identity: typeof identity === 'string' ? { skipped: identity } : { engine: 'postgres', ...identity } } : {}),
     ...(audit ? { audit: { engine: 'postgres', ...audit } } : {}),
+    ...(gp ? { gp: typeof gp === 'string' ? { skipped: gp } : { engine: 'postgres', ...gp } } : {}),
     notes: [
       `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
       'Store writes: store.upsert and the ceiling alternate batch by batch into two fresh stores; the ceiling is one multi-row INSERT per table per batch with every row computed before timing.',
@@ -390,6 +399,19 @@ async function runAuditBenchmark(url: string): Promise<AuditBenchResult> {
   cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
   try {
     return await benchAudit(stores, { patients: Math.min(PATIENTS, 2_000), seconds: intFromEnv('BENCH_AUDIT_SECONDS', 20), concurrency: CONNECTIONS, log: (m) => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  [postgres] ${m}`) });
+  } finally {
+    await stores.dispose();
+  }
+}
+
+/** GP Connect import against the bare upsert, on PostgreSQL; the reason when skipped. */
+async function runGpBenchmark(postgres: Postgres | string): Promise<GpBenchResults | string> {
+  if (typeof postgres === 'string') return `no PostgreSQL: ${postgres}`;
+  const log = (message: string): void => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  [postgres] ${message}`);
+  const stores = postgresStores(postgres.url);
+  cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
+  try {
+    return await benchGp(stores, GP_RECORDS, log);
   } finally {
     await stores.dispose();
   }

@@ -13,6 +13,8 @@ import { viewerRouter } from './viewer/viewer-router';
 import { fhirRouter, outcomeErrorHandler } from './api/fhir-router';
 import type { FhirIntake } from './fhir-intake/intake';
 import { fhirIntakeRouter, type SystemOf } from './fhir-intake/router';
+import { gpIntakeRouter } from './gp/gp-router';
+import type { GpIntake } from './gp/intake';
 import { hl7Router } from './hl7v2/hl7-router';
 import type { Hl7Intake } from './hl7v2/intake';
 import { samePersonIds } from './identity/resolver';
@@ -36,6 +38,8 @@ export interface AppOptions {
   secureCookies?: boolean;
   /** FHIR R4 intake (POST /intake/fhir) and who the sending system is (system authentication). */
   fhirIntake?: { intake: FhirIntake; systemOf: SystemOf; requireSystem?: express.RequestHandler };
+  /** GP Connect structured records, for POST /intake/gp. */
+  gpIntake?: GpIntake;
 }
 
 /** GET /fhir/metadata is public, as on every FHIR server: it describes the API, not anyone's data. */
@@ -118,6 +122,10 @@ export function createApp(options: AppOptions): Express {
   if (options.fhirIntake) {
     // POST /intake/fhir: systems whose directory entry allows FHIR bundles, as themselves (their source URI).
     app.use('/intake/fhir', authenticated, requireSystem(IntakeKind.FHIR_BUNDLE), fhirIntakeRouter(options.fhirIntake.intake, { ...options.fhirIntake, maxBytes: 20 * 1024 * 1024 }));
+  }
+  if (options.gpIntake) {
+    // POST /intake/gp: systems whose directory entry allows GP Connect records.
+    app.use('/intake/gp', authenticated, gpIntakeRouter(options.gpIntake, requireSystem(IntakeKind.GP_CONNECT)));
   }
 
   const components = options.accessComponents;

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerAuditCommand } from './cli/audit-command';
 import { registerDlqCommand } from './cli/dlq-command';
+import { registerGpCommand } from './cli/gp-command';
 import { registerIdentityCommand } from './cli/identity-command';
 import { registerPdsCommand } from './cli/pds-command';
 import { registerTokenCommand } from './cli/token-command';
@@ -73,6 +74,7 @@ export function buildCli(): Command {
   registerDlqCommand(program);
   registerTokenCommand(program);
   registerAuditCommand(program);
+  registerGpCommand(program);
   return program;
 }
 

@@ -11,6 +11,8 @@ import type { SystemOf } from './fhir-intake/router';
 import { identityOf } from './auth';
 import { loadPdsConfig, PdsClient } from './identity/pds-client';
 import { startBackgroundTrace } from './identity/pds-trace';
+import { GP_INBOX_KIND, gpInboxHandler } from './gp/apply';
+import { GpIntake } from './gp/intake';
 import { startHl7Feed } from './hl7v2/feed';
 import { ingestResources } from './ingest/ingest';
 import { createLogger, type Logger } from './logger';
@@ -78,8 +80,9 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     listenMllp: role === Role.ALL || role === Role.MLLP,
     mllpPort: config.mllpPort,
     runWorkers: role === Role.ALL || role === Role.WORKER,
-    otherHandlers: { [FHIR_INBOX_KIND]: fhirIntake.handler() },
+    otherHandlers: { [FHIR_INBOX_KIND]: fhirIntake.handler(), [GP_INBOX_KIND]: gpInboxHandler() },
   });
+  const gpIntake = new GpIntake({ store, queue: feed.queue, logger });
   let server: Server | undefined;
   let accessComponents: AccessComponents | undefined;
   if (auth) {
@@ -96,6 +99,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
       accessComponents,
       secureCookies: config.production,
       fhirIntake: { intake: fhirIntake, systemOf: systemOfToken },
+      gpIntake,
     });
     const listening = app.listen(config.port);
     server = listening;

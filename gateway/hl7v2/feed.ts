@@ -14,6 +14,8 @@ import { loadSenderDirectory } from './senders';
 export interface Hl7Feed {
   readonly intake: Hl7Intake;
   readonly mllpPort?: number;
+  /** The queue the inbox workers take from (other intakes enqueue their rows here too). */
+  readonly queue: InboxQueue;
   /** Ids waiting for a worker in this process (in-process queue) or in Redis. */
   queueDepth(): Promise<number>;
   close(): Promise<void>;
@@ -69,6 +71,7 @@ export async function startHl7Feed(options: {
   return {
     intake,
     mllpPort,
+    queue,
     queueDepth: () => queue.depth(),
     async close(): Promise<void> {
       await mllp?.close();

@@ -197,6 +197,22 @@ ALTER TABLE inbox ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()
   },
   { version: 4, name: 'audit trail: hash-chained AuditEvents, signed checkpoints, alerts', sql: AUDIT_SCHEMA_SQL },
   {
+    version: 6,
+    name: 'GP Connect: each practice\'s view of each patient\'s record (as-of time, items per clinical area)',
+    sql: `
+CREATE TABLE gp_record_state (
+  source text NOT NULL,
+  nhs_number text NOT NULL,
+  patient_id text NOT NULL,
+  as_of timestamptz NOT NULL,
+  areas jsonb NOT NULL,
+  inbox_id bigint,
+  applied_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (source, nhs_number)
+)
+`,
+  },
+  {
     version: 10,
     name: 'access grants (permission to view, self-claimed relationships, break-glass); source systems and the organisation holding their data',
     sql: `
