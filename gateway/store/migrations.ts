@@ -1,3 +1,4 @@
+import { NOTIFY_MIGRATION } from '../notify/schema';
 import type { SqlEngine } from './engine';
 
 /**
@@ -194,6 +195,7 @@ ALTER TABLE inbox ADD COLUMN not_before timestamptz;
 ALTER TABLE inbox ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()
 `,
   },
+  NOTIFY_MIGRATION,
 ];
 
 /** An arbitrary constant shared by every CareBridge process: the advisory lock key for migrations. */
