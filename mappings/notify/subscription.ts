@@ -71,6 +71,7 @@ export function readSubscription(resource: unknown, options: { allowHttp: boolea
   if (!topic) problem('Subscription.criteria', 'criteria must be the canonical URL of one of our subscription topics (GET /notify/topics lists them)');
 
   let recipient: string | undefined;
+  let recipientGiven = false;
   const cancelledEvents: CancelledEvent[] = [];
   for (const ext of extensionValue(s._criteria?.extension, FILTER_CRITERIA_EXTENSION)) {
     const filter = typeof ext.valueString === 'string' ? parseFilter(ext.valueString) : undefined;
@@ -80,6 +81,7 @@ export function readSubscription(resource: unknown, options: { allowHttp: boolea
     }
     switch (filter.name) {
       case TopicFilter.RECIPIENT:
+        recipientGiven = true;
         if (recipient !== undefined) problem('Subscription.criteria.extension', 'give one recipient per subscription');
         else if (!/^[^|\s]+\|[^|\s]+$/.test(filter.value)) problem('Subscription.criteria.extension', 'recipient must be system|value (an ODS code, council code, CQC location or team identifier)');
         else recipient = filter.value;
@@ -99,7 +101,7 @@ export function readSubscription(resource: unknown, options: { allowHttp: boolea
         problem('Subscription.criteria.extension', `unknown filter '${filter.name}': the topics take recipient (and event for cancellations)`);
     }
   }
-  if (recipient === undefined && !problems.some((p) => p.text.includes('recipient'))) {
+  if (!recipientGiven) {
     problem('Subscription.criteria.extension', 'a recipient filter is required (backport-filter-criteria recipient=system|value): subscriptions are for one organisation or team');
   }
 
