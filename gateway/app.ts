@@ -9,6 +9,7 @@ import { hl7Router } from './hl7v2/hl7-router';
 import type { Hl7Intake } from './hl7v2/intake';
 import { samePersonIds } from './identity/resolver';
 import type { Metrics } from './metrics';
+import { mountNotifications, type NotifyHttpOptions } from './notify/http';
 import type { Store } from './store/store';
 
 export interface AppOptions {
@@ -22,6 +23,8 @@ export interface AppOptions {
   adminToken?: string;
   /** The hospital feed's intake, for POST /hl7v2. */
   hl7Intake?: Hl7Intake;
+  /** Notifications: /fhir/Subscription, /worklist, /notify (gateway/notify/http.ts). */
+  notify?: NotifyHttpOptions;
 }
 
 /** Until authentication lands every caller is the same anonymous reader, treated as direct care. */
@@ -63,6 +66,8 @@ export function createApp(options: AppOptions): Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  // Before /fhir: Subscription is the one FHIR write a system may make, and the /fhir router refuses writes.
+  if (options.notify) mountNotifications(app, store.engine, options.notify);
   const reader = new SecureReader(store.engine, options.access ?? permitAll, options.audit ?? noAudit);
   app.use(
     '/fhir',

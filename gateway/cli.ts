@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerDlqCommand } from './cli/dlq-command';
 import { registerIdentityCommand } from './cli/identity-command';
+import { registerNotifyCommand } from './cli/notify-command';
 import { registerPdsCommand } from './cli/pds-command';
 import { withStore } from './cli/open-store';
 import { loadConfig } from './config';
@@ -69,6 +70,7 @@ export function buildCli(): Command {
   registerIdentityCommand(program);
   registerPdsCommand(program);
   registerDlqCommand(program);
+  registerNotifyCommand(program);
   return program;
 }
 

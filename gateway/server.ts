@@ -10,6 +10,8 @@ import { startHl7Feed } from './hl7v2/feed';
 import { ingestResources } from './ingest/ingest';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
+import { createMailer, mailerConfigFromEnv } from './notify/email';
+import { startNotifications } from './notify/service';
 import { EngineKind } from './store/engine';
 import { Store } from './store/store';
 
@@ -64,9 +66,29 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     mllpPort: config.mllpPort,
     runWorkers: role === Role.ALL || role === Role.WORKER,
   });
+  // Notifications: the dispatcher and delivery workers run where ingest runs; every role serves the routes.
+  const mailerConfig = mailerConfigFromEnv();
+  const notifyWorkers = role === Role.ALL || role === Role.WORKER;
+  const notify = startNotifications({
+    store,
+    logger,
+    registry: metrics.registry,
+    redisUrl: config.redisUrl,
+    runWorkers: notifyWorkers,
+    publicBaseUrl: config.publicBaseUrl ?? `http://localhost:${String(config.port)}`,
+    mailer: mailerConfig && notifyWorkers ? createMailer(mailerConfig) : undefined,
+  });
   let server: Server | undefined;
   if (role === Role.ALL || role === Role.API) {
-    const app = createApp({ store, logger, metrics, publicBaseUrl: config.publicBaseUrl, adminToken: config.adminToken, hl7Intake: feed.intake });
+    const app = createApp({
+      store,
+      logger,
+      metrics,
+      publicBaseUrl: config.publicBaseUrl,
+      adminToken: config.adminToken,
+      hl7Intake: feed.intake,
+      notify: { allowHttp: !config.production, emailEnabled: mailerConfig !== undefined, publicBaseUrl: config.publicBaseUrl },
+    });
     const listening = app.listen(config.port);
     server = listening;
     await new Promise<void>((resolve, reject) => {
@@ -88,6 +110,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
         await new Promise<void>((resolve) => s.close(() => resolve()));
       }
       await feed.close();
+      await notify.close();
       clearInterval(analyzeTimer);
       await stopPdsTrace?.();
       await store.close();
