@@ -20,8 +20,9 @@
  *
  * Knobs for a quick run (defaults are the published configuration): BENCH_PATIENTS (10000; five
  * resources each), BENCH_BATCH (500, both write benchmarks), BENCH_LOOKUPS (5000),
- * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_ONLY (`store`: store and API
- * only; `identity`: identity only).
+ * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_NOTIFY_EVENTS (10000),
+ * BENCH_NOTIFY_SUBSCRIPTIONS (1000), BENCH_NOTIFY_STEADY_RATE (250 events/s), BENCH_ONLY (`store`: store and API only; `identity`: identity
+ * only; `notify`: notifications only).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -34,6 +35,7 @@ import { benchIdentity, identityBreakdownTable, identityTable, type IdentityResu
 import { identityDataset } from './identity-data';
 import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type ResourceKey } from './lookup-paths';
 import { machineInfo, type MachineInfo } from './machine';
+import { benchNotify, notifyTable, type NotifyBenchResults } from './notify-bench';
 import { findPostgresBin, startThrowawayPostgres } from './postgres-server';
 import { createRunDir, watchRunDir, type RunDir } from './run-dir';
 import { assertSameRows, type TableDigest } from './same-rows';
@@ -53,10 +55,14 @@ const LOOKUPS = intFromEnv('BENCH_LOOKUPS', 5_000);
 const API_SECONDS = intFromEnv('BENCH_API_SECONDS', 15);
 const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && ONLY !== 'store' && ONLY !== 'identity') throw new Error(`BENCH_ONLY is 'store' or 'identity', not '${ONLY}'`);
-const RUN_STORE = ONLY !== 'identity';
-const RUN_IDENTITY = ONLY !== 'store';
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY'].every((name) => !process.env[name]);
+if (ONLY !== undefined && ONLY !== 'store' && ONLY !== 'identity' && ONLY !== 'notify') throw new Error(`BENCH_ONLY is 'store', 'identity' or 'notify', not '${ONLY}'`);
+const RUN_STORE = ONLY === undefined || ONLY === 'store';
+const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
+const RUN_NOTIFY = ONLY === undefined || ONLY === 'notify';
+const NOTIFY_EVENTS = intFromEnv('BENCH_NOTIFY_EVENTS', 10_000);
+const NOTIFY_SUBSCRIPTIONS = intFromEnv('BENCH_NOTIFY_SUBSCRIPTIONS', 1_000);
+const NOTIFY_STEADY_RATE = intFromEnv('BENCH_NOTIFY_STEADY_RATE', 250);
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -236,6 +242,7 @@ async function main(): Promise<void> {
 
   const store = RUN_STORE ? await runStoreBenchmarks(runDir, postgres, runStarted) : undefined;
   const identity = RUN_IDENTITY ? await runIdentityBenchmark(postgres, runStarted) : undefined;
+  const notify = RUN_NOTIFY ? await runNotifyBenchmark(runDir, postgres) : undefined;
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -252,6 +259,10 @@ async function main(): Promise<void> {
     console.log(identityTable(identity));
     console.log('\nWhere upsert + resolution spends its time (every statement timed; shares are of the bare upsert\'s time, so the resolve rows add up to the overhead):');
     console.log(identityBreakdownTable(identity));
+  }
+  if (notify) {
+    console.log(`\nNotifications on ${notify.engine}: a burst of ${rate(notify.events)} events written to the outbox in ${(notify.burstWriteMs / 1000).toFixed(1)} s, ${rate(notify.subscriptions)} subscriptions, delivered by the real dispatcher and in-process workers to an HTTP receiver on 127.0.0.1 (same process, same cores).`);
+    console.log(notifyTable(notify, machine.cores));
   }
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
@@ -282,6 +293,7 @@ async function main(): Promise<void> {
       api: r.api,
       rowsWritten: r.rows,
     })),
+    ...(notify ? { notify } : {}),
     ...(identity ? { identity: typeof identity === 'string' ? { skipped: identity } : { engine: 'postgres', ...identity } } : {}),
     notes: [
       `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
@@ -366,6 +378,18 @@ async function runIdentityBenchmark(postgres: Postgres | string, runStarted: Dat
   cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
   try {
     return await benchIdentity(stores, dataset, BATCH_SIZE, now, IDENTITY_OVERHEAD_GOAL, log);
+  } finally {
+    await stores.dispose();
+  }
+}
+
+/** Notifications on PostgreSQL when there is one, else on PGlite (file-backed). */
+async function runNotifyBenchmark(runDir: RunDir, postgres: Postgres | string): Promise<NotifyBenchResults> {
+  const stores = typeof postgres === 'string' ? pgliteStores(runDir.path) : postgresStores(postgres.url);
+  const log = (message: string): void => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  [${stores.engine}] ${message}`);
+  cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
+  try {
+    return await benchNotify(stores, { events: NOTIFY_EVENTS, subscriptions: NOTIFY_SUBSCRIPTIONS, concurrency: 16, steadyRate: NOTIFY_STEADY_RATE, steadyEvents: Math.min(NOTIFY_EVENTS, NOTIFY_STEADY_RATE * 10) }, log);
   } finally {
     await stores.dispose();
   }

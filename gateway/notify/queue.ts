@@ -16,7 +16,7 @@ export interface DeliveryQueue {
 
 export type BatchProcessor = (ids: readonly string[]) => Promise<BatchResult>;
 
-const BATCH = 64;
+const BATCH = 128;
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];

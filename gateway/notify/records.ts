@@ -76,8 +76,13 @@ export async function loadBatchRecords(db: SqlClient, events: readonly { patient
     resources.set(key(r), r);
   };
   for (const r of await loadByKeys(db, [...allIds.map((id) => `Patient/${id}`), ...encounterIds.map((id) => `Encounter/${id}`)])) add(r);
+  // Through the reference index (CareTeam.subject, EpisodeOfCare.patient): an index lookup per
+  // person, where an overlap test on patient_ids would scan every care team in the region.
   const teams = await db.query<{ content: string; patient_ids: string[] }>(
-    `SELECT content::text AS content, patient_ids FROM resource WHERE resource_type IN ('CareTeam', 'EpisodeOfCare') AND patient_ids && $1::text[]`,
+    `SELECT r.content::text AS content, r.patient_ids FROM resource r
+      WHERE (r.resource_type, r.id) IN (
+        SELECT DISTINCT x.resource_type, x.resource_id FROM sp_reference x
+         WHERE x.target_type = 'Patient' AND x.target_id = ANY($1::text[]) AND x.resource_type IN ('CareTeam', 'EpisodeOfCare') AND x.code IN ('subject', 'patient'))`,
     [allIds],
   );
   for (const row of teams.rows) {

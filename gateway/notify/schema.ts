@@ -90,8 +90,7 @@ CREATE TABLE notify_delivery (
   UNIQUE (subscription_id, outbox_id)
 );
 CREATE INDEX notify_delivery_lane_idx ON notify_delivery (lane, outbox_id) WHERE status IN ('pending', 'retry', 'sending');
-CREATE INDEX notify_delivery_due_idx ON notify_delivery (next_attempt_at) WHERE status IN ('pending', 'retry', 'sending');
-CREATE INDEX notify_delivery_status_idx ON notify_delivery (status, id);
+CREATE INDEX notify_delivery_dead_idx ON notify_delivery (id) WHERE status = 'dead';
 CREATE INDEX notify_delivery_outbox_idx ON notify_delivery (outbox_id)
 `,
 };

@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store';
 import { relationshipAndNoRestrictedLabel, type NotificationAccessCheck } from './access';
-import { DEFAULT_RETRY, DeliveryWorker, overdueDeliveries, type RetryPolicy } from './delivery';
+import { DEFAULT_RETRY, DeliveryWorker, overdueDeliveries, type DeliveryTiming, type RetryPolicy } from './delivery';
 import { dispatchOutbox } from './dispatcher';
 import type { Mailer } from './email';
 import { NotifyMetrics } from './metrics';
@@ -34,6 +34,8 @@ export interface NotifyServiceOptions {
 
 export interface NotifyService {
   readonly metrics: NotifyMetrics;
+  /** Cumulative time per phase in this process (dispatch; claim, send, record of deliveries). */
+  timing(): DeliveryTiming & { dispatchMs: number };
   /** Reads the outbox now (the feed may call this after applying an event). */
   wake(): void;
   /** Dispatches everything in the outbox now; resolves with how many events it dispatched. */
@@ -74,10 +76,13 @@ export function startNotifications(options: NotifyServiceOptions): NotifyService
   let again = false;
   const readAgain = (): boolean => again;
   let closed = false;
+  let dispatchMs = 0;
   const dispatchAll = async (): Promise<number> => {
     let total = 0;
     for (;;) {
+      const started = process.hrtime.bigint();
       const result = await dispatchOutbox(store.engine, { access });
+      dispatchMs += Number(process.hrtime.bigint() - started) / 1e6;
       total += result.events;
       if (result.deliveryIds.length > 0) await queue?.enqueue(result.deliveryIds);
       if (result.events === 0 || closed) return total;
@@ -120,6 +125,7 @@ export function startNotifications(options: NotifyServiceOptions): NotifyService
 
   return {
     metrics,
+    timing: () => ({ ...worker.timing, dispatchMs }),
     wake: () => void dispatch(),
     dispatchNow: dispatch,
     settled: async () => {
