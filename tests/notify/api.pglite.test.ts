@@ -4,6 +4,8 @@ import { Registry } from 'prom-client';
 import request from 'supertest';
 import type { Requester } from '../../gateway/access/hooks';
 import { outcomeErrorHandler } from '../../gateway/api/fhir-router';
+import { createApp } from '../../gateway/app';
+import { Metrics } from '../../gateway/metrics';
 import { loadFhirDefinitions } from '../../gateway/fhir/definitions';
 import { createLogger } from '../../gateway/logger';
 import { subscriptionRouter } from '../../gateway/notify/router';
@@ -88,6 +90,15 @@ describe('subscriptions API', () => {
     expect((await request(app).delete(`/fhir/Subscription/${mine.id ?? ''}`)).status).toBe(204);
     expect((await request(app).get(`/fhir/Subscription/${mine.id ?? ''}`)).status).toBe(404);
     expect((await request(app).put(`/fhir/Subscription/${mine.id ?? ''}`)).status).toBe(405);
+  });
+
+  test('on the gateway app the Subscription routes come before the read-only /fhir router, and refuse until a requester is wired', async () => {
+    const app = createApp({ store, logger: createLogger('silent'), metrics: new Metrics(false), notify: { allowHttp: false, emailEnabled: false } });
+    const res = await request(app).post('/fhir/Subscription').set('Content-Type', 'application/fhir+json').send(JSON.stringify(subscriptionBody('admission', 'https://gp.example/hook')));
+    expect([res.status, (res.body as OperationOutcome).issue[0]?.code]).toEqual([401, 'login']);
+    expect((await request(app).post('/fhir/Patient').send('{}')).status).toBe(405);
+    const bare = createApp({ store, logger: createLogger('silent'), metrics: new Metrics(false) });
+    expect((await request(bare).post('/fhir/Subscription').send('{}')).status).toBe(405);
   });
 
   test('the topic list is public and names every topic', async () => {
