@@ -90,7 +90,8 @@ export function notifyApp(store: Store, requester: () => Requester | undefined, 
   return app;
 }
 
-export function subscriptionBody(topic: string, endpoint: string, recipient = PRACTICE_ID, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** A subscription as a system would POST it; the timeout is generous so a loaded test machine does not cause retries. */
+export function subscriptionBody(topic: string, endpoint: string, recipient = PRACTICE_ID, extra: Record<string, unknown> = {}, timeoutSeconds = 10): Record<string, unknown> {
   return {
     resourceType: 'Subscription',
     status: 'requested',
@@ -102,7 +103,7 @@ export function subscriptionBody(topic: string, endpoint: string, recipient = PR
       endpoint,
       payload: 'application/fhir+json',
       _payload: { extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content', valueCode: 'id-only' }] },
-      extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-timeout', valueUnsignedInt: 1 }],
+      extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-timeout', valueUnsignedInt: timeoutSeconds }],
     },
     ...extra,
   };
