@@ -106,14 +106,18 @@ export async function loadBatchRecords(db: SqlClient, events: readonly { patient
   };
 
   const contexts = new Map<string, PersonContext>();
-  const teamList = [...resources.values()].filter((r) => r.resourceType === 'CareTeam' || r.resourceType === 'EpisodeOfCare');
+  // Care teams and episodes by the patient ids they name, so each person finds theirs without a scan.
+  const teamsOf = new Map<string, Resource[]>();
+  for (const r of resources.values()) {
+    if (r.resourceType !== 'CareTeam' && r.resourceType !== 'EpisodeOfCare') continue;
+    for (const id of patientIdsOf.get(key(r)) ?? []) teamsOf.set(id, [...(teamsOf.get(id) ?? []), r]);
+  }
   return {
     person: (patientId: string): PersonContext => {
       const person = personOf.get(patientId) ?? { key: patientId, ids: [patientId] };
       const cached = contexts.get(person.key);
       if (cached) return cached;
-      const ids = new Set(person.ids);
-      const mine = teamList.filter((t) => (patientIdsOf.get(key(t)) ?? []).some((id) => ids.has(id)));
+      const mine = [...new Set(person.ids.flatMap((id) => teamsOf.get(id) ?? []))];
       const context: PersonContext = {
         personKey: person.key,
         patientIds: person.ids,
