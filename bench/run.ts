@@ -21,7 +21,7 @@
  * Knobs for a quick run (defaults are the published configuration): BENCH_PATIENTS (10000; five
  * resources each), BENCH_BATCH (500, both write benchmarks), BENCH_LOOKUPS (5000),
  * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_NOTIFY_EVENTS (10000),
- * BENCH_NOTIFY_SUBSCRIPTIONS (1000), BENCH_NOTIFY_STEADY_RATE (250 events/s), BENCH_ONLY (`store`: store and API only; `identity`: identity
+ * BENCH_NOTIFY_SUBSCRIPTIONS (1000), BENCH_NOTIFY_STEADY_RATE (1000 events/s, i.e. 2,000 deliveries/s), BENCH_ONLY (`store`: store and API only; `identity`: identity
  * only; `notify`: notifications only).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -61,7 +61,7 @@ const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
 const RUN_NOTIFY = ONLY === undefined || ONLY === 'notify';
 const NOTIFY_EVENTS = intFromEnv('BENCH_NOTIFY_EVENTS', 10_000);
 const NOTIFY_SUBSCRIPTIONS = intFromEnv('BENCH_NOTIFY_SUBSCRIPTIONS', 1_000);
-const NOTIFY_STEADY_RATE = intFromEnv('BENCH_NOTIFY_STEADY_RATE', 250);
+const NOTIFY_STEADY_RATE = intFromEnv('BENCH_NOTIFY_STEADY_RATE', 1_000);
 const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
