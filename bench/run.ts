@@ -20,8 +20,9 @@
  *
  * Knobs for a quick run (defaults are the published configuration): BENCH_PATIENTS (10000; five
  * resources each), BENCH_BATCH (500, both write benchmarks), BENCH_LOOKUPS (5000),
- * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_GP_RECORDS (200), BENCH_ONLY
- * (`store`, `identity`, `audit`, `fhir`, `gp`: that part only), BENCH_FHIR_DOCUMENTS (300).
+ * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_GP_RECORDS (200), BENCH_FHIR_DOCUMENTS (300),
+ * BENCH_NOTIFY_EVENTS (10000), BENCH_NOTIFY_SUBSCRIPTIONS (1000), BENCH_NOTIFY_STEADY_RATE (1000 events/s),
+ * BENCH_ONLY (`store`, `identity`, `audit`, `fhir`, `gp`, `notify`: that part only).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -37,6 +38,7 @@ import { benchIdentity, identityBreakdownTable, identityTable, type IdentityResu
 import { identityDataset } from './identity-data';
 import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type ResourceKey } from './lookup-paths';
 import { machineInfo, type MachineInfo } from './machine';
+import { benchNotify, notifyTable, type NotifyBenchResults } from './notify-bench';
 import { findPostgresBin, startThrowawayPostgres } from './postgres-server';
 import { createRunDir, watchRunDir, type RunDir } from './run-dir';
 import { assertSameRows, type TableDigest } from './same-rows';
@@ -57,7 +59,7 @@ const API_SECONDS = intFromEnv('BENCH_API_SECONDS', 15);
 const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
 const GP_RECORDS = intFromEnv('BENCH_GP_RECORDS', 200);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir' or 'gp', not '${ONLY}'`);
+if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp', 'notify'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir', 'gp' or 'notify', not '${ONLY}'`);
 const RUN_STORE = ONLY === undefined || ONLY === 'store';
 const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
 /** The audit trail's cost on reads (bench/audit-bench.ts), on PostgreSQL: BENCH_AUDIT_SECONDS (20). */
@@ -66,7 +68,11 @@ const RUN_AUDIT = ONLY === undefined || ONLY === 'audit';
 const RUN_FHIR = ONLY === undefined || ONLY === 'fhir';
 const FHIR_DOCUMENTS = intFromEnv('BENCH_FHIR_DOCUMENTS', 300);
 const RUN_GP = ONLY === undefined || ONLY === 'gp';
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS'].every((name) => !process.env[name]);
+const RUN_NOTIFY = ONLY === undefined || ONLY === 'notify';
+const NOTIFY_EVENTS = intFromEnv('BENCH_NOTIFY_EVENTS', 10_000);
+const NOTIFY_SUBSCRIPTIONS = intFromEnv('BENCH_NOTIFY_SUBSCRIPTIONS', 1_000);
+const NOTIFY_STEADY_RATE = intFromEnv('BENCH_NOTIFY_STEADY_RATE', 1_000);
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -250,6 +256,7 @@ async function main(): Promise<void> {
   const fhirIntake = [];
   if (RUN_FHIR) for (const stores of [pgliteStores(runDir.path), ...(typeof postgres === 'string' ? [] : [postgresStores(postgres.url)])]) fhirIntake.push(await benchFhirIntake(stores, FHIR_DOCUMENTS).finally(() => stores.dispose()));
   const gp = RUN_GP ? await runGpBenchmark(postgres) : undefined;
+  const notify = RUN_NOTIFY ? await runNotifyBenchmark(runDir, postgres) : undefined;
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -272,6 +279,10 @@ async function main(): Promise<void> {
   if (gp && typeof gp !== 'string') {
     console.log(`\nGP Connect import on PostgreSQL: ${rate(gp.records)} synthetic structured records of ${rate(gp.resourcesPerRecord)} resources, the import path against the bare store.upsert of the same resources, taking turns record by record, each into its own fresh schema.`);
     console.log(gpTable(gp));
+  }
+  if (notify) {
+    console.log(`\nNotifications on ${notify.engine}: a burst of ${rate(notify.events)} events written to the outbox in ${(notify.burstWriteMs / 1000).toFixed(1)} s, ${rate(notify.subscriptions)} subscriptions, delivered by the real dispatcher and in-process workers to an HTTP receiver on 127.0.0.1 (same process, same cores).`);
+    console.log(notifyTable(notify, machine.cores));
   }
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
@@ -303,6 +314,7 @@ async function main(): Promise<void> {
       rowsWritten: r.rows,
     })),
     ...(fhirIntake.length > 0 ? { fhirIntake: fhirIntake.map((f) => f.result) } : {}),
+    ...(notify ? { notify } : {}),
     ...(identity ? { identity: typeof identity === 'string' ? { skipped: identity } : { engine: 'postgres', ...identity } } : {}),
     ...(audit ? { audit: { engine: 'postgres', ...audit } } : {}),
     ...(gp ? { gp: typeof gp === 'string' ? { skipped: gp } : { engine: 'postgres', ...gp } } : {}),
@@ -412,6 +424,18 @@ async function runGpBenchmark(postgres: Postgres | string): Promise<GpBenchResul
   cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
   try {
     return await benchGp(stores, GP_RECORDS, log);
+  } finally {
+    await stores.dispose();
+  }
+}
+
+/** Notifications on PostgreSQL when there is one, else on PGlite (file-backed). */
+async function runNotifyBenchmark(runDir: RunDir, postgres: Postgres | string): Promise<NotifyBenchResults> {
+  const stores = typeof postgres === 'string' ? pgliteStores(runDir.path) : postgresStores(postgres.url);
+  const log = (message: string): void => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  [${stores.engine}] ${message}`);
+  cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
+  try {
+    return await benchNotify(stores, { events: NOTIFY_EVENTS, subscriptions: NOTIFY_SUBSCRIPTIONS, concurrency: 16, steadyRate: NOTIFY_STEADY_RATE, steadyEvents: Math.min(NOTIFY_EVENTS, NOTIFY_STEADY_RATE * 10) }, log);
   } finally {
     await stores.dispose();
   }

@@ -19,6 +19,7 @@ import { hl7Router } from './hl7v2/hl7-router';
 import type { Hl7Intake } from './hl7v2/intake';
 import { samePersonIds } from './identity/resolver';
 import type { Metrics } from './metrics';
+import { mountNotifications, type NotifyHttpOptions } from './notify/http';
 import type { Store } from './store/store';
 
 export interface AppOptions {
@@ -40,6 +41,8 @@ export interface AppOptions {
   fhirIntake?: { intake: FhirIntake; systemOf: SystemOf; requireSystem?: express.RequestHandler };
   /** GP Connect structured records, for POST /intake/gp. */
   gpIntake?: GpIntake;
+  /** Notifications: /fhir/Subscription, /worklist, /notify (gateway/notify/http.ts). */
+  notify?: NotifyHttpOptions;
 }
 
 /** GET /fhir/metadata is public, as on every FHIR server: it describes the API, not anyone's data. */
@@ -92,6 +95,15 @@ export function createApp(options: AppOptions): Express {
 
   // Everything below needs a verified token: people read /fhir, admins use /admin, systems post to intake.
   const authenticated = authenticate(options.auth, logger);
+  // Before /fhir: Subscription is the one FHIR write a system may make, and the /fhir router refuses writes.
+  if (options.notify) {
+    // The notification routes take the verified token's requester (a system for subscriptions, a person for the worklist).
+    const tokenRequester = async (req: Request): Promise<Requester | undefined> => {
+      const outcome = await options.auth.authenticate(req.get('authorization'));
+      return outcome.status === 'authenticated' ? outcome.identity.requester : undefined;
+    };
+    mountNotifications(app, store.engine, { requester: tokenRequester, ...options.notify });
+  }
   const reader = new SecureReader(store.engine, options.access ?? permitAll, options.audit ?? noAudit);
   app.use(
     '/fhir',

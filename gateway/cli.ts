@@ -3,6 +3,7 @@ import { registerAuditCommand } from './cli/audit-command';
 import { registerDlqCommand } from './cli/dlq-command';
 import { registerGpCommand } from './cli/gp-command';
 import { registerIdentityCommand } from './cli/identity-command';
+import { registerNotifyCommand } from './cli/notify-command';
 import { registerPdsCommand } from './cli/pds-command';
 import { registerTokenCommand } from './cli/token-command';
 import { withStore } from './cli/open-store';
@@ -75,6 +76,7 @@ export function buildCli(): Command {
   registerTokenCommand(program);
   registerAuditCommand(program);
   registerGpCommand(program);
+  registerNotifyCommand(program);
   return program;
 }
 

@@ -17,6 +17,8 @@ import { startHl7Feed } from './hl7v2/feed';
 import { ingestResources } from './ingest/ingest';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
+import { createMailer, mailerConfigFromEnv } from './notify/email';
+import { startNotifications } from './notify/service';
 import { EngineKind } from './store/engine';
 import { Store } from './store/store';
 
@@ -82,6 +84,18 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     runWorkers: role === Role.ALL || role === Role.WORKER,
     otherHandlers: { [FHIR_INBOX_KIND]: fhirIntake.handler(), [GP_INBOX_KIND]: gpInboxHandler() },
   });
+  // Notifications: the dispatcher and delivery workers run where ingest runs; every role serves the routes.
+  const mailerConfig = mailerConfigFromEnv();
+  const notifyWorkers = role === Role.ALL || role === Role.WORKER;
+  const notify = startNotifications({
+    store,
+    logger,
+    registry: metrics.registry,
+    redisUrl: config.redisUrl,
+    runWorkers: notifyWorkers,
+    publicBaseUrl: config.publicBaseUrl ?? `http://localhost:${String(config.port)}`,
+    mailer: mailerConfig && notifyWorkers ? createMailer(mailerConfig) : undefined,
+  });
   const gpIntake = new GpIntake({ store, queue: feed.queue, logger });
   let server: Server | undefined;
   let accessComponents: AccessComponents | undefined;
@@ -100,6 +114,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
       secureCookies: config.production,
       fhirIntake: { intake: fhirIntake, systemOf: systemOfToken },
       gpIntake,
+      notify: { allowHttp: !config.production, emailEnabled: mailerConfig !== undefined, publicBaseUrl: config.publicBaseUrl },
     });
     const listening = app.listen(config.port);
     server = listening;
@@ -123,6 +138,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
       }
       await feed.close();
       await accessComponents?.close();
+      await notify.close();
       clearInterval(analyzeTimer);
       await stopPdsTrace?.();
       await store.close();

@@ -1,4 +1,5 @@
 import { AUDIT_SCHEMA_SQL } from '../audit/audit-schema';
+import { NOTIFY_MIGRATION } from '../notify/schema';
 import type { SqlEngine } from './engine';
 
 /**
@@ -244,6 +245,7 @@ CREATE TABLE source_system (
 )
 `,
   },
+  NOTIFY_MIGRATION,
   {
     version: 12,
     name: 'viewer sessions',

@@ -1,0 +1,75 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { Request } from 'express';
+import type { Recipient } from '../../mappings/notify/recipients';
+import type { Topic } from '../../mappings/notify/topics';
+import type { Requester } from '../access/hooks';
+
+/**
+ * The seams the access-control work fills in. Every default refuses rather than opens: no
+ * requester means 401, and a notification goes only to parties the record names, about events
+ * whose resources carry no restricted label.
+ */
+
+/** An event as the access check sees it. */
+export interface NotifyEventView {
+  readonly outboxId: string;
+  readonly kind: string;
+  readonly topic: Topic | undefined;
+  readonly patientId: string | undefined;
+  readonly encounterId: string | undefined;
+  /** Who the record says is responsible for the person (resolved recipients). */
+  readonly recipients: readonly Recipient[];
+  /** The event's own resources (the Encounter, the Patient it names), labels and all. */
+  readonly resources: readonly Resource[];
+  /** Any of them labelled restricted or very restricted. */
+  readonly restricted: boolean;
+}
+
+/** May this recipient (`system|value` of an organisation or team) be told about this event? */
+export type NotificationAccessCheck = (event: NotifyEventView, recipient: string) => boolean;
+
+/** Default: a legitimate relationship by the record (a resolved recipient) and nothing restricted. */
+export const relationshipAndNoRestrictedLabel: NotificationAccessCheck = (event, recipient) => !event.restricted && event.recipients.some((r) => r.id === recipient);
+
+/** Who is asking, from a verified token (gateway/auth); undefined answers 401. */
+export type RequesterResolver = (req: Request) => Requester | undefined | Promise<Requester | undefined>;
+
+/** Until authentication is wired, nobody is anyone. */
+export const nobody: RequesterResolver = () => undefined;
+
+/** May this requester create, read or delete subscriptions for this recipient? */
+export type SubscriptionPermission = (requester: Requester, recipient: string) => boolean;
+
+/** Default: systems only, for their own organisation (or a team the token names). */
+export const ownOrganisationSystemsOnly: SubscriptionPermission = (requester, recipient) =>
+  requester.system !== undefined && (requester.organisation === recipient || (requester.teams ?? []).includes(recipient));
+
+export const WorklistScope = { ORGANISATION: 'org', TEAM: 'team', CASELOAD: 'worker' } as const;
+export type WorklistScope = (typeof WorklistScope)[keyof typeof WorklistScope];
+
+/** May this requester see (and acknowledge) the worklist of this organisation, team or caseload? */
+export type WorklistPermission = (requester: Requester, scope: WorklistScope, party: string) => boolean;
+
+/** Default: your own organisation, one of your teams, your own caseload. */
+export const ownPartiesOnly: WorklistPermission = (requester, scope, party) => {
+  switch (scope) {
+    case WorklistScope.ORGANISATION:
+      return requester.organisation === party;
+    case WorklistScope.TEAM:
+      return (requester.teams ?? []).includes(party);
+    case WorklistScope.CASELOAD:
+      return requester.workerId === party;
+  }
+};
+
+/** An acknowledgement, for the audit trail the access-control work keeps. */
+export interface AcknowledgementRecord {
+  readonly requester: Requester;
+  readonly itemId: string;
+  readonly recipient: string;
+  readonly patientId: string | undefined;
+  readonly at: string;
+}
+
+export type AcknowledgementAudit = (record: AcknowledgementRecord) => Promise<void>;
+export const noAcknowledgementAudit: AcknowledgementAudit = () => Promise.resolve();

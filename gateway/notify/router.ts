@@ -1,0 +1,231 @@
+import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
+import express, { type Request, type Response, type Router } from 'express';
+import { NotificationType, subscriptionStatus } from '../../mappings/notify/notification';
+import { ChannelType, readSubscription } from '../../mappings/notify/subscription';
+import { ALL_TOPICS, TOPIC_DESCRIPTIONS, topicCanonical } from '../../mappings/notify/topics';
+import { ODS_ORGANIZATION_SYSTEM, qualifiedId } from '../../mappings/identifiers';
+import type { Requester } from '../access/hooks';
+import { HttpOutcomeError } from '../api/errors';
+import type { SqlClient } from '../store/engine';
+import {
+  nobody,
+  noAcknowledgementAudit,
+  ownOrganisationSystemsOnly,
+  ownPartiesOnly,
+  WorklistScope,
+  type AcknowledgementAudit,
+  type RequesterResolver,
+  type SubscriptionPermission,
+  type WorklistPermission,
+} from './access';
+import { dischargeNotices } from './timeliness';
+import { summariseTimeliness } from '../../mappings/notify/timeliness';
+import { createSubscription, deleteSubscription, getSubscription, listSubscriptions, subscriptionBacklog, subscriptionResource, type StoredSubscription } from './subscriptions';
+import { acknowledgeItem, worklist, worklistItem, WorklistView } from './worklist';
+
+/**
+ * HTTP for notifications. Mounted by the lead in app.ts:
+ *   /fhir/Subscription  subscriptionRouter: POST (the one FHIR write a system may make), GET, DELETE, $status
+ *   /worklist           worklistRouter: the views, and acknowledgement of items
+ *   /notify             notifyRouter: the topic list, the timeliness measure
+ * Each takes the requester resolver and permission functions; the defaults refuse.
+ */
+
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+function send(res: Response, status: number, body: unknown): void {
+  res.status(status).type(FHIR_JSON).send(JSON.stringify(body));
+}
+
+async function requireRequester(resolve: RequesterResolver, req: Request): Promise<Requester> {
+  const requester = await resolve(req);
+  if (!requester) throw new HttpOutcomeError(401, 'login', 'Authentication is required');
+  return requester;
+}
+
+function problemsOutcome(problems: readonly { expression: string; text: string }[]): OperationOutcome {
+  return { resourceType: 'OperationOutcome', issue: problems.map((p) => ({ severity: 'error', code: 'invalid', details: { text: p.text }, expression: [p.expression] })) };
+}
+
+export interface SubscriptionRouterOptions {
+  readonly db: SqlClient;
+  readonly requester?: RequesterResolver;
+  readonly permission?: SubscriptionPermission;
+  /** http:// endpoints allowed (development only). */
+  readonly allowHttp: boolean;
+  /** Whether an SMTP relay is configured: e-mail subscriptions are refused without one. */
+  readonly emailEnabled: boolean;
+  readonly publicBaseUrl?: string;
+}
+
+export function subscriptionRouter(options: SubscriptionRouterOptions): Router {
+  const router = express.Router();
+  const resolve = options.requester ?? nobody;
+  const may = options.permission ?? ownOrganisationSystemsOnly;
+  const base = (req: Request): string => `${options.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`}/fhir`;
+  router.use(express.json({ type: ['application/json', 'application/fhir+json'], limit: '64kb' }));
+
+  /** The subscription if it exists and the requester may manage it; 404 otherwise (existence is not disclosed). */
+  const own = async (req: Request, requester: Requester): Promise<StoredSubscription> => {
+    const sub = await getSubscription(options.db, String(req.params['id']));
+    if (!sub || !may(requester, sub.recipient)) throw new HttpOutcomeError(404, 'not-found', 'No such subscription');
+    return sub;
+  };
+
+  router.post('/', async (req, res) => {
+    const requester = await requireRequester(resolve, req);
+    const read = readSubscription(req.body, { allowHttp: options.allowHttp });
+    if (!read.ok) {
+      send(res, 400, problemsOutcome(read.problems));
+      return;
+    }
+    const { terms } = read;
+    if (!may(requester, terms.recipient)) throw new HttpOutcomeError(403, 'forbidden', 'A system may subscribe only for its own organisation');
+    if (terms.channelType === ChannelType.EMAIL && !options.emailEnabled) throw new HttpOutcomeError(400, 'not-supported', 'E-mail notifications are not configured on this server');
+    const created = await createSubscription(options.db, terms, { organisation: requester.organisation ?? terms.recipient, createdBy: requester.system ?? requester.userId });
+    res.setHeader('Location', `${base(req)}/Subscription/${created.id}`);
+    send(res, 201, subscriptionResource(created, { includeSecret: true }));
+  });
+
+  router.get('/', async (req, res) => {
+    const requester = await requireRequester(resolve, req);
+    const mine = (await listSubscriptions(options.db)).filter((s) => may(requester, s.recipient));
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: mine.length,
+      entry: mine.map((s) => ({ fullUrl: `${base(req)}/Subscription/${s.id}`, resource: subscriptionResource(s), search: { mode: 'match' } })),
+    };
+    send(res, 200, bundle);
+  });
+
+  router.get('/:id/\\$status', async (req, res) => {
+    const requester = await requireRequester(resolve, req);
+    const sub = await own(req, requester);
+    const backlog = await subscriptionBacklog(options.db, sub.id);
+    const status = subscriptionStatus({
+      fhirBase: base(req),
+      subscriptionId: sub.id,
+      topic: sub.topic,
+      status: sub.status,
+      type: NotificationType.QUERY_STATUS,
+      eventsSinceSubscriptionStart: sub.eventsSinceStart,
+      events: [],
+      content: sub.content,
+      ...(sub.lastError ? { error: sub.lastError } : {}),
+    });
+    // Beyond the backport's parameters: delivery bookkeeping for the subscriber's operators.
+    status.parameter?.push(
+      { name: 'backlog', valueUnsignedInt: backlog.pending },
+      { name: 'dead-letters', valueUnsignedInt: backlog.dead },
+      ...(sub.lastSuccessAt ? [{ name: 'last-success', valueInstant: sub.lastSuccessAt }] : []),
+      ...(sub.lastErrorAt ? [{ name: 'last-error', valueInstant: sub.lastErrorAt }] : []),
+    );
+    send(res, 200, { resourceType: 'Bundle', type: 'searchset', total: 1, entry: [{ resource: status, search: { mode: 'match' } }] } satisfies Bundle);
+  });
+
+  router.get('/:id', async (req, res) => {
+    const requester = await requireRequester(resolve, req);
+    send(res, 200, subscriptionResource(await own(req, requester)));
+  });
+
+  router.delete('/:id', async (req, res) => {
+    const requester = await requireRequester(resolve, req);
+    const sub = await own(req, requester);
+    await deleteSubscription(options.db, sub.id);
+    res.status(204).end();
+  });
+
+  router.use((req, _res, next) => {
+    next(new HttpOutcomeError(405, 'not-supported', `${req.method} is not supported on Subscription`));
+  });
+  return router;
+}
+
+/** A query parameter given once as text; undefined when absent, empty or repeated. */
+function queryString(req: Request, name: string): string | undefined {
+  const value = req.query[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** `org=A81001` is an ODS code; anything else is given as `system|value`. */
+function party(value: string): string {
+  return value.includes('|') ? value : qualifiedId(ODS_ORGANIZATION_SYSTEM, value);
+}
+
+export interface WorklistRouterOptions {
+  readonly db: SqlClient;
+  readonly requester?: RequesterResolver;
+  readonly permission?: WorklistPermission;
+  readonly audit?: AcknowledgementAudit;
+  readonly now?: () => Date;
+}
+
+export function worklistRouter(options: WorklistRouterOptions): Router {
+  const router = express.Router();
+  const resolve = options.requester ?? nobody;
+  const may = options.permission ?? ownPartiesOnly;
+  const audit = options.audit ?? noAcknowledgementAudit;
+  const now = options.now ?? ((): Date => new Date());
+
+  router.get('/', async (req, res) => {
+    const requester = await requireRequester(resolve, req);
+    const view = queryString(req, 'view') ?? '';
+    if (!(Object.values(WorklistView) as string[]).includes(view)) throw new HttpOutcomeError(400, 'invalid', `view must be one of ${Object.values(WorklistView).join(', ')}`, 'view');
+    const given = (Object.values(WorklistScope) as string[]).filter((s) => queryString(req, s));
+    if (given.length !== 1) throw new HttpOutcomeError(400, 'invalid', 'name exactly one of org, team or worker (system|value; org may be a bare ODS code)');
+    const scope = given[0] as WorklistScope;
+    const named = queryString(req, scope) ?? '';
+    const target = scope === WorklistScope.ORGANISATION ? party(named) : named;
+    if (!may(requester, scope, target)) throw new HttpOutcomeError(403, 'forbidden', 'You may see the worklist of your own organisation, teams or caseload only');
+    const items = await worklist(options.db, view as WorklistView, target, now());
+    res.json({ view, [scope]: target, generatedAt: now().toISOString(), count: items.length, items });
+  });
+
+  router.post('/items/:id/acknowledge', async (req, res) => {
+    const requester = await requireRequester(resolve, req);
+    const id = req.params['id'];
+    if (!/^\d{1,18}$/.test(id)) throw new HttpOutcomeError(404, 'not-found', 'No such worklist item');
+    const item = await worklistItem(options.db, id);
+    const allowed = item !== undefined && (Object.values(WorklistScope) as WorklistScope[]).some((scope) => may(requester, scope, item.recipient));
+    if (!item || !allowed) throw new HttpOutcomeError(404, 'not-found', 'No such worklist item');
+    const at = now();
+    const acknowledged = await acknowledgeItem(options.db, id, requester.userId, at);
+    await audit({ requester, itemId: id, recipient: item.recipient, patientId: item.patient?.reference.slice('Patient/'.length), at: at.toISOString() });
+    res.json(acknowledged);
+  });
+  return router;
+}
+
+export interface NotifyRouterOptions {
+  readonly db: SqlClient;
+  readonly requester?: RequesterResolver;
+  /** May this requester see the timeliness measure? Default: operations purpose of use only. */
+  readonly mayViewTimeliness?: (requester: Requester) => boolean;
+}
+
+export function notifyRouter(options: NotifyRouterOptions): Router {
+  const router = express.Router();
+  const resolve = options.requester ?? nobody;
+  const mayView = options.mayViewTimeliness ?? ((r: Requester): boolean => r.purposeOfUse === 'HOPERAT');
+
+  // The topic catalogue is public: canonicals and what raises them, no data.
+  router.get('/topics', (_req, res) => {
+    res.json({ topics: ALL_TOPICS.map((t) => ({ code: t, canonical: topicCanonical(t), description: TOPIC_DESCRIPTIONS[t], filters: t === 'cancellation' ? ['recipient', 'event'] : ['recipient'] })) });
+  });
+
+  router.get('/timeliness', async (req, res) => {
+    const requester = await requireRequester(resolve, req);
+    if (!mayView(requester)) throw new HttpOutcomeError(403, 'forbidden', 'The timeliness measure is for service management (purpose of use HOPERAT)');
+    const toText = queryString(req, 'to');
+    const fromText = queryString(req, 'from');
+    const to = toText === undefined ? new Date() : new Date(toText);
+    const from = fromText === undefined ? new Date(to.getTime() - 30 * 86_400_000) : new Date(fromText);
+    if (Number.isNaN(from.getTime())) throw new HttpOutcomeError(400, 'invalid', 'from must be a date or date-time', 'from');
+    if (Number.isNaN(to.getTime())) throw new HttpOutcomeError(400, 'invalid', 'to must be a date or date-time', 'to');
+    if (from >= to) throw new HttpOutcomeError(400, 'invalid', 'from must be before to', 'from');
+    const discharges = await dischargeNotices(options.db, from, to);
+    res.json({ from: from.toISOString(), to: to.toISOString(), summary: summariseTimeliness(discharges), discharges });
+  });
+  return router;
+}

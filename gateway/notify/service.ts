@@ -1,0 +1,144 @@
+import { Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { Store } from '../store/store';
+import { relationshipAndNoRestrictedLabel, type NotificationAccessCheck } from './access';
+import { DEFAULT_RETRY, DeliveryWorker, overdueDeliveries, type DeliveryTiming, type RetryPolicy } from './delivery';
+import { dispatchOutbox } from './dispatcher';
+import type { Mailer } from './email';
+import { NotifyMetrics } from './metrics';
+import { BullMqDeliveryQueue, InProcessDeliveryQueue, type DeliveryQueue } from './queue';
+
+/**
+ * Notifications in one process: the dispatcher (outbox → deliveries, worklist items) and the
+ * delivery workers, in-process or on BullMQ. API-only processes run neither (runWorkers false)
+ * and only serve the routers.
+ */
+export interface NotifyServiceOptions {
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly registry?: Registry;
+  readonly redisUrl?: string;
+  readonly runWorkers: boolean;
+  /** e.g. https://carebridge.example.nhs.uk (PUBLIC_BASE_URL); references and links are built from it. */
+  readonly publicBaseUrl: string;
+  readonly access?: NotificationAccessCheck;
+  readonly retry?: RetryPolicy;
+  readonly mailer?: Mailer;
+  /** How often the outbox is read (ms). */
+  readonly dispatchIntervalMs?: number;
+  /** How often overdue deliveries are looked for, and how late they must be (ms). */
+  readonly overduePollMs?: number;
+  readonly overdueGraceMs?: number;
+  readonly concurrency?: number;
+}
+
+export interface NotifyService {
+  readonly metrics: NotifyMetrics;
+  /** Cumulative time per phase in this process (dispatch; claim, send, record of deliveries). */
+  timing(): DeliveryTiming & { dispatchMs: number };
+  /** Reads the outbox now (the feed may call this after applying an event). */
+  wake(): void;
+  /** Dispatches everything in the outbox now; resolves with how many events it dispatched. */
+  dispatchNow(): Promise<number>;
+  /** Resolves when in-process delivery has nothing waiting or in flight (tests, benchmarks). */
+  settled(): Promise<void>;
+  queueDepth(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function startNotifications(options: NotifyServiceOptions): NotifyService {
+  const { store, logger } = options;
+  const metrics = new NotifyMetrics(options.registry ?? new Registry(), options.registry ? store.engine : undefined);
+  const worker = new DeliveryWorker({
+    engine: store.engine,
+    logger,
+    retry: options.retry ?? DEFAULT_RETRY,
+    fhirBase: `${options.publicBaseUrl}/fhir`,
+    publicBaseUrl: options.publicBaseUrl,
+    mailer: options.mailer,
+    metrics,
+  });
+  const access = options.access ?? relationshipAndNoRestrictedLabel;
+  let queue: DeliveryQueue | undefined;
+  let inProcess: InProcessDeliveryQueue | undefined;
+  if (options.runWorkers) {
+    if (options.redisUrl) {
+      const bull = new BullMqDeliveryQueue(options.redisUrl, logger);
+      bull.startWorkers((ids) => worker.processBatch(ids), options.concurrency);
+      queue = bull;
+    } else {
+      inProcess = new InProcessDeliveryQueue((ids) => worker.processBatch(ids), logger, options.concurrency);
+      queue = inProcess;
+    }
+  }
+
+  let running: Promise<number> | undefined;
+  let again = false;
+  const readAgain = (): boolean => again;
+  let closed = false;
+  let dispatchMs = 0;
+  const dispatchAll = async (): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const started = process.hrtime.bigint();
+      const result = await dispatchOutbox(store.engine, { access });
+      dispatchMs += Number(process.hrtime.bigint() - started) / 1e6;
+      total += result.events;
+      if (result.deliveryIds.length > 0) await queue?.enqueue(result.deliveryIds);
+      if (result.events === 0 || closed) return total;
+    }
+  };
+  const dispatch = (): Promise<number> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async (): Promise<number> => {
+      let total = 0;
+      try {
+        do {
+          again = false;
+          total += await dispatchAll();
+          // A wake() during the run asks for one more pass.
+        } while (readAgain() && !closed);
+      } catch (err) {
+        logger.error({ err }, 'notification dispatch failed');
+      } finally {
+        running = undefined;
+      }
+      return total;
+    })();
+    return running;
+  };
+  const timers: NodeJS.Timeout[] = [];
+  if (options.runWorkers) {
+    timers.push(setInterval(() => void dispatch(), options.dispatchIntervalMs ?? 100).unref());
+    const grace = options.overdueGraceMs ?? 5_000;
+    timers.push(
+      setInterval(() => {
+        overdueDeliveries(store.engine, grace, 1000)
+          .then((ids) => queue?.enqueue(ids))
+          .catch((err: unknown) => logger.warn({ err }, 'overdue notification poll failed'));
+      }, options.overduePollMs ?? 2_000).unref(),
+    );
+  }
+
+  return {
+    metrics,
+    timing: () => ({ ...worker.timing, dispatchMs }),
+    wake: () => void dispatch(),
+    dispatchNow: dispatch,
+    settled: async () => {
+      while (running) await running;
+      await inProcess?.settled();
+    },
+    queueDepth: () => queue?.depth() ?? Promise.resolve(0),
+    async close(): Promise<void> {
+      closed = true;
+      for (const t of timers) clearInterval(t);
+      while (running) await running;
+      await queue?.close();
+      options.mailer?.close();
+    },
+  };
+}
