@@ -1,4 +1,5 @@
 import type { SqlEngine } from './engine';
+import { SOCIAL_CARE_MIGRATION_SQL } from '../social-care/schema';
 
 /**
  * Versioned schema migrations, applied in order at start. Each runs in its own transaction under
@@ -193,6 +194,11 @@ CREATE TABLE hl7_visit_event (
 ALTER TABLE inbox ADD COLUMN not_before timestamptz;
 ALTER TABLE inbox ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()
 `,
+  },
+  {
+    version: 5,
+    name: 'social care extracts: imports, their uploads and reports, and the rows each source holds',
+    sql: SOCIAL_CARE_MIGRATION_SQL,
   },
 ];
 
