@@ -7,6 +7,7 @@ import { adminRouter } from './api/admin-router';
 import { fhirRouter, outcomeErrorHandler } from './api/fhir-router';
 import { hl7Router } from './hl7v2/hl7-router';
 import type { Hl7Intake } from './hl7v2/intake';
+import { socialCareIntakeRouter, type SocialCareRouterOptions } from './social-care/intake-router';
 import { samePersonIds } from './identity/resolver';
 import type { Metrics } from './metrics';
 import type { Store } from './store/store';
@@ -22,6 +23,8 @@ export interface AppOptions {
   adminToken?: string;
   /** The hospital feed's intake, for POST /hl7v2. */
   hl7Intake?: Hl7Intake;
+  /** Social care intake (POST /intake/social-care): upload limit, system authentication hook, worker wake-up. */
+  socialCare?: Pick<SocialCareRouterOptions, 'maxUploadBytes' | 'requireSystem' | 'onReceived'>;
 }
 
 /** Until authentication lands every caller is the same anonymous reader, treated as direct care. */
@@ -77,6 +80,7 @@ export function createApp(options: AppOptions): Express {
 
   app.use('/admin', adminRouter({ store, adminToken: options.adminToken }));
   if (options.hl7Intake) app.use('/hl7v2', hl7Router(options.hl7Intake, store.engine, 1024 * 1024));
+  app.use('/intake', socialCareIntakeRouter({ db: store.engine, logger, ...options.socialCare }));
 
   app.get('/', (_req, res) => {
     res.type('html').send(

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { registerDlqCommand } from './cli/dlq-command';
 import { registerIdentityCommand } from './cli/identity-command';
 import { registerPdsCommand } from './cli/pds-command';
+import { registerSocialCareCommand } from './cli/social-care-command';
 import { withStore } from './cli/open-store';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
@@ -69,6 +70,7 @@ export function buildCli(): Command {
   registerIdentityCommand(program);
   registerPdsCommand(program);
   registerDlqCommand(program);
+  registerSocialCareCommand(program);
   return program;
 }
 

@@ -10,6 +10,7 @@ import { startHl7Feed } from './hl7v2/feed';
 import { ingestResources } from './ingest/ingest';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
+import { startSocialCareWorker } from './social-care/worker';
 import { EngineKind } from './store/engine';
 import { Store } from './store/store';
 
@@ -64,9 +65,19 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     mllpPort: config.mllpPort,
     runWorkers: role === Role.ALL || role === Role.WORKER,
   });
+  // Social care extracts are imported where ingest runs; uploads wake this process's worker at once.
+  const socialCare = role === Role.ALL || role === Role.WORKER ? startSocialCareWorker(store, logger) : undefined;
   let server: Server | undefined;
   if (role === Role.ALL || role === Role.API) {
-    const app = createApp({ store, logger, metrics, publicBaseUrl: config.publicBaseUrl, adminToken: config.adminToken, hl7Intake: feed.intake });
+    const app = createApp({
+      store,
+      logger,
+      metrics,
+      publicBaseUrl: config.publicBaseUrl,
+      adminToken: config.adminToken,
+      hl7Intake: feed.intake,
+      socialCare: { onReceived: () => void socialCare?.runOnce() },
+    });
     const listening = app.listen(config.port);
     server = listening;
     await new Promise<void>((resolve, reject) => {
@@ -88,6 +99,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
         await new Promise<void>((resolve) => s.close(() => resolve()));
       }
       await feed.close();
+      await socialCare?.close();
       clearInterval(analyzeTimer);
       await stopPdsTrace?.();
       await store.close();

@@ -43,6 +43,8 @@ export interface TableCounts {
   rows: number;
   accepted: number;
   rejected: number;
+  /** Earlier rows of an id that appears again (the last one wins). */
+  duplicates: number;
   deleted: number;
 }
 
@@ -234,7 +236,7 @@ export async function importExtract(store: Store, files: ExtractFiles, options: 
   for (const file of verified.tables) {
     const definition = TABLE_BY_FILE.get(file);
     if (!definition) continue;
-    const counts: TableCounts = { rows: 0, accepted: 0, rejected: 0, deleted: 0 };
+    const counts: TableCounts = { rows: 0, accepted: 0, rejected: 0, duplicates: 0, deleted: 0 };
     tables[file] = counts;
     const deletes: KeptRecord[] = [];
     const input = await files.open(file);
@@ -244,7 +246,8 @@ export async function importExtract(store: Store, files: ExtractFiles, options: 
       const outcome = mapper.row(row);
       writer.addIssues(outcome.issues);
       if (!outcome.record) {
-        counts.rejected++;
+        if (outcome.issues.some((i) => i.code === 'duplicate-row')) counts.duplicates++;
+        else counts.rejected++;
       } else if (outcome.record.deleted) {
         counts.deleted++;
         deletes.push(outcome.record);
