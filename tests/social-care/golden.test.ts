@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OperationOutcomeError, validateResource } from '@medplum/core';
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { ExtractRejectedError } from '../../adapters/social-care/verify';
 import { loadFhirDefinitions } from '../../gateway/fhir/definitions';
 import { mapExtractInMemory } from '../../mappings/social-care/map-extract';
@@ -27,15 +27,17 @@ const cases = readdirSync(FIXTURES)
 const VALIDATOR_FALSE_POSITIVES = [/^RiskAssessment\.prediction\[\d+\]: Constraint ras-2 not met/];
 
 function validationErrors(resource: Resource): string[] {
+  let issues: OperationOutcomeIssue[];
   try {
-    return validateResource(resource)
-      .filter((i) => i.severity === 'error' || i.severity === 'fatal')
-      .filter((i) => !VALIDATOR_FALSE_POSITIVES.some((re) => re.test(`${i.expression?.join(',') ?? ''}: ${i.details?.text ?? ''}`)))
-      .map((i) => `${i.expression?.join(',') ?? ''}: ${i.details?.text ?? ''}`);
+    issues = validateResource(resource);
   } catch (err) {
-    if (err instanceof OperationOutcomeError) return err.outcome.issue.map((i) => `${i.expression?.join(',') ?? ''}: ${i.details?.text ?? ''}`);
-    throw err;
+    if (!(err instanceof OperationOutcomeError)) throw err;
+    issues = err.outcome.issue;
   }
+  return issues
+    .filter((i) => i.severity === 'error' || i.severity === 'fatal')
+    .map((i) => `${i.expression?.join(',') ?? ''}: ${i.details?.text ?? ''}`)
+    .filter((text) => !VALIDATOR_FALSE_POSITIVES.some((re) => re.test(text)));
 }
 
 async function mapCase(name: string): Promise<{ actual: unknown; resources: Resource[] }> {
