@@ -38,7 +38,7 @@ function duration(ms: number): string {
 
 /** Progress to stderr: a redrawn bar on a terminal, a line every few seconds otherwise. */
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (p: ImportProgress) => void {
-  let lastLine = 0;
+  let lastLine = Number.NEGATIVE_INFINITY;
   return (p) => {
     const rate = p.elapsedMs > 0 ? (p.rowsDone / p.elapsedMs) * 1000 : 0;
     const fraction = p.rowsTotal > 0 ? Math.min(1, p.rowsDone / p.rowsTotal) : 0;
