@@ -31,6 +31,7 @@ import { Store } from '../gateway/store/store';
 import { benchApi, type ApiPlan, type ApiResults } from './api-bench';
 import { pgliteStores, postgresStores, type BenchStores } from './bench-stores';
 import { benchIdentity, identityBreakdownTable, identityTable, type IdentityResults } from './identity-bench';
+import { benchSocialCare } from './social-care-bench';
 import { identityDataset } from './identity-data';
 import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type ResourceKey } from './lookup-paths';
 import { machineInfo, type MachineInfo } from './machine';
@@ -53,10 +54,13 @@ const LOOKUPS = intFromEnv('BENCH_LOOKUPS', 5_000);
 const API_SECONDS = intFromEnv('BENCH_API_SECONDS', 15);
 const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && ONLY !== 'store' && ONLY !== 'identity') throw new Error(`BENCH_ONLY is 'store' or 'identity', not '${ONLY}'`);
-const RUN_STORE = ONLY !== 'identity';
-const RUN_IDENTITY = ONLY !== 'store';
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY'].every((name) => !process.env[name]);
+if (ONLY !== undefined && ONLY !== 'store' && ONLY !== 'identity' && ONLY !== 'social-care') throw new Error(`BENCH_ONLY is 'store', 'identity' or 'social-care', not '${ONLY}'`);
+const RUN_STORE = ONLY === undefined || ONLY === 'store';
+const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
+// Social care import (issue 5): BENCH_SOCIAL_CARE_PERSONS persons (100,000: about a million rows).
+const RUN_SOCIAL_CARE = ONLY === undefined || ONLY === 'social-care';
+const SOCIAL_CARE_PERSONS = intFromEnv('BENCH_SOCIAL_CARE_PERSONS', 100_000);
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_SOCIAL_CARE_PERSONS'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -236,6 +240,9 @@ async function main(): Promise<void> {
 
   const store = RUN_STORE ? await runStoreBenchmarks(runDir, postgres, runStarted) : undefined;
   const identity = RUN_IDENTITY ? await runIdentityBenchmark(postgres, runStarted) : undefined;
+  const socialCare = RUN_SOCIAL_CARE
+    ? await benchSocialCare({ persons: SOCIAL_CARE_PERSONS, workDir: runDir.path, engines: [pgliteStores(runDir.path), ...(typeof postgres === 'string' ? [] : [postgresStores(postgres.url)])] })
+    : undefined;
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -252,6 +259,10 @@ async function main(): Promise<void> {
     console.log(identityTable(identity));
     console.log('\nWhere upsert + resolution spends its time (every statement timed; shares are of the bare upsert\'s time, so the resolve rows add up to the overhead):');
     console.log(identityBreakdownTable(identity));
+  }
+  if (socialCare) {
+    console.log(`\nSocial care extract import: ${rate(socialCare.result.persons)} synthetic persons, ${rate(socialCare.result.rows)} rows in nine tables (with the contract's mess), batches of ${socialCare.result.batchSize} resources; the ceiling is a bare parse of the same files in this run.`);
+    console.log(socialCare.table);
   }
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
@@ -283,6 +294,7 @@ async function main(): Promise<void> {
       rowsWritten: r.rows,
     })),
     ...(identity ? { identity: typeof identity === 'string' ? { skipped: identity } : { engine: 'postgres', ...identity } } : {}),
+    ...(socialCare ? { socialCare: socialCare.result } : {}),
     notes: [
       `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
       'Store writes: store.upsert and the ceiling alternate batch by batch into two fresh stores; the ceiling is one multi-row INSERT per table per batch with every row computed before timing.',
