@@ -11,7 +11,7 @@ import { ingestResources } from '../ingest/ingest';
 import type { Logger } from '../logger';
 import type { Store } from '../store/store';
 import { appendIssues, clearIssues, finishImport, ImportStatus, recordExtractIdentity, recordProgress } from './imports';
-import { currentPersonIds, keepRecords, retireRecords, rowsOfPersons, storedRows, unseenCurrentRows, type StoredRow } from './records';
+import { currentPersonIds, currentRowsOfPersons, keepRecords, retireRecords, rowsOfPersons, storedRows, unseenCurrentRows, type StoredRow } from './records';
 
 /**
  * Imports one extract (specs/social-care-extract.md) into the store, streaming:
@@ -274,7 +274,10 @@ export async function importExtract(store: Store, files: ExtractFiles, options: 
     const unknown = deletes.filter((d) => !stored.has(`${d.table}|${d.recordId}`));
     if (unknown.length > 0) await keepRecords(db, context.source, importId, unknown);
     const rows = deletes.map((d) => stored.get(`${d.table}|${d.recordId}`) ?? { table: d.table, recordId: d.recordId, personId: d.personId, row: d.row, retiredOn: null });
-    await retire(rows.filter((r) => r.retiredOn === null));
+    // A person the source deletes takes their relationships, allocations, services… with them.
+    const people = deletes.filter((d) => d.table === 'persons').map((d) => d.recordId);
+    const dependants = await currentRowsOfPersons(db, context.source, people);
+    await retire([...rows.filter((r) => r.retiredOn === null), ...dependants]);
   }
 
   // 3. A full extract retires what the source no longer sends.

@@ -103,3 +103,13 @@ export async function currentPersonIds(db: SqlClient, source: string): Promise<s
   const result = await db.query<{ record_id: string }>(`SELECT record_id FROM social_care_record WHERE source = $1 AND tbl = 'persons' AND retired_on IS NULL`, [source]);
   return result.rows.map((r) => r.record_id);
 }
+
+/** The current rows of other tables for these people (a delta that deletes a person retires what hangs off them). */
+export async function currentRowsOfPersons(db: SqlClient, source: string, personIds: readonly string[]): Promise<StoredRow[]> {
+  if (personIds.length === 0) return [];
+  const result = await db.query<Row>(
+    `SELECT ${COLUMNS} FROM social_care_record WHERE source = $1 AND person_id = ANY($2::text[]) AND tbl <> 'persons' AND retired_on IS NULL ORDER BY tbl, record_id`,
+    [source, personIds],
+  );
+  return result.rows.map(toStored);
+}

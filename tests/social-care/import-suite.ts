@@ -236,6 +236,17 @@ export function importSuite(openStore: () => Promise<Store>): void {
       expect(flag('AL3')).toBeUndefined();
     });
 
+    test('a delta that deletes a person retires the person and everything recorded about them', async () => {
+      const delta = writeExtract({ 'persons.csv': [person('1', 'Testperson', 'D')] }, { source, type: 'delta', extractedAt: '2026-11-22T02:00:00Z', dir: join(work, 'delta-person-d') });
+      const summary = await runImport(store, delta);
+      expect(summary.tables['persons.csv']).toEqual({ rows: 1, accepted: 0, rejected: 0, duplicates: 0, deleted: 1 });
+      const patient = (await bySource('Patient')).find((p) => personIdOfSource(p, source) === '1');
+      expect(patient?.resourceType === 'Patient' && [patient.active, isRetired(patient), patient.name?.[0]?.family]).toEqual([false, true, 'Testperson']);
+      const pkg = (await bySource('CarePlan')).find((p) => p.resourceType === 'CarePlan' && p.subject.identifier?.value === '1');
+      expect(pkg?.resourceType === 'CarePlan' && [pkg.status, pkg.activity?.map((a) => a.detail?.status)]).toEqual(['revoked', ['stopped', 'stopped']]);
+      expect(await count(store, `SELECT 1 FROM social_care_record WHERE source = $1 AND person_id = '1' AND retired_on IS NULL`, [source])).toBe(0);
+    });
+
     test('a delta row without RECORD_STATUS is rejected and reported', async () => {
       const delta = writeExtract(
         { 'alerts.csv': [{ ALERT_ID: 'AL9', PERSON_ID: '1', ALERT_TYPE: 'FIRE_RISK' }], 'persons.csv': [person('1', 'Testperson', 'U')] },
