@@ -124,13 +124,52 @@ class BatchWriter {
     }
   }
 
+  /**
+   * Starts writing what is collected, after the previous write has finished: one write in flight
+   * while the next batch is parsed and mapped (on PostgreSQL the database works on the other core
+   * meanwhile). A failed write surfaces at the next flush or drain.
+   */
   async flush(): Promise<void> {
-    if (this.resources.length > 0) {
-      const batch = this.resources;
-      this.resources = [];
-      this.keys = new Set();
-      const provenance = extractProvenance(this.context, this.manifestSha256, ++this.batchNo);
-      const result = await ingestResources(this.store, batch, {
+    await this.waitForWrite();
+    const resources = this.resources;
+    const records = this.records;
+    const issues = this.issues;
+    if (resources.length === 0 && records.length === 0 && issues.length === 0) return;
+    this.resources = [];
+    this.keys = new Set();
+    this.records = [];
+    this.issues = [];
+    const firstSeq = this.issueSeq;
+    this.issueSeq += issues.length;
+    const batchNo = resources.length > 0 ? ++this.batchNo : this.batchNo;
+    this.inFlight = this.write(resources, records, issues, firstSeq, batchNo).catch((err: unknown) => {
+      this.failure = err;
+    });
+  }
+
+  /** Everything collected so far is written (before reading kept rows back, and at the end). */
+  async drain(): Promise<void> {
+    await this.flush();
+    await this.waitForWrite();
+  }
+
+  private inFlight: Promise<void> | undefined;
+  private failure: unknown;
+
+  private async waitForWrite(): Promise<void> {
+    if (this.inFlight) await this.inFlight;
+    this.inFlight = undefined;
+    if (this.failure !== undefined) {
+      const err = this.failure;
+      this.failure = undefined;
+      throw err instanceof Error ? err : new Error('the batch write failed');
+    }
+  }
+
+  private async write(resources: WrittenResource[], records: KeptRecord[], issues: SocialCareIssue[], firstSeq: number, batchNo: number): Promise<void> {
+    if (resources.length > 0) {
+      const provenance = extractProvenance(this.context, this.manifestSha256, batchNo);
+      const result = await ingestResources(this.store, resources, {
         provenance: (changed) => (changed.length > 0 ? { ...provenance, target: changed.map((c) => ({ reference: `${c.resourceType}/${c.id}/_history/${c.versionId}` })) } : undefined),
       });
       for (const w of result.written) {
@@ -142,17 +181,8 @@ class BatchWriter {
         }
       }
     }
-    if (this.records.length > 0) {
-      const records = this.records;
-      this.records = [];
-      await keepRecords(this.store.engine, this.context.source, this.importId, records);
-    }
-    if (this.issues.length > 0) {
-      const issues = this.issues;
-      this.issues = [];
-      await appendIssues(this.store.engine, this.importId, this.issueSeq, issues);
-      this.issueSeq += issues.length;
-    }
+    if (records.length > 0) await keepRecords(this.store.engine, this.context.source, this.importId, records);
+    if (issues.length > 0) await appendIssues(this.store.engine, this.importId, firstSeq, issues);
   }
 }
 
@@ -227,7 +257,7 @@ export async function importExtract(store: Store, files: ExtractFiles, options: 
         await writer.addResources(mapped.resources.filter((r) => r.resourceType !== 'Organization' && r.resourceType !== 'Practitioner' && r.resourceType !== 'PractitionerRole'));
       }
     }
-    await writer.flush();
+    await writer.drain();
     await retireRecords(db, context.source, importId, retirement.on, rows.map((r) => ({ table: r.table, recordId: r.recordId })));
     retiredRows += rows.length;
   };
@@ -264,10 +294,10 @@ export async function importExtract(store: Store, files: ExtractFiles, options: 
     if (deletes.length > 0) await applyDeletes(deletes.splice(0));
     report(ImportPhase.ROWS, file, true);
   }
-  await writer.flush();
+  await writer.drain();
 
   async function applyDeletes(deletes: KeptRecord[]): Promise<void> {
-    await writer.flush();
+    await writer.drain();
     const keys = deletes.map((d) => ({ table: d.table, recordId: d.recordId }));
     const stored = new Map((await storedRows(db, context.source, keys)).map((s) => [`${s.table}|${s.recordId}`, s]));
     // A D for a row never sent before is kept too, retired, from what the D row carries.
@@ -307,13 +337,13 @@ export async function importExtract(store: Store, files: ExtractFiles, options: 
       await reportToDb(ImportPhase.AGGREGATE, `${table}.csv`);
     }
   }
-  await writer.flush();
+  await writer.drain();
 
   // 5. Workers, teams, the council and organisations, each once.
   const shared: Resource[] = mapper.sharedResources();
   await writer.addResources(shared as WrittenResource[]);
   writer.addIssues(mapper.sharedNhsIssues);
-  await writer.flush();
+  await writer.drain();
 
   const durationMs = Math.round(now() - started);
   const summary: ImportSummary = {
