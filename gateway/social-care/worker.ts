@@ -47,7 +47,8 @@ export function startSocialCareWorker(store: Store, logger: Logger, options: { p
         await finishImport(store.engine, id, ImportStatus.FAILED, { importId: id, status: 'failed' }, err.message);
         logger.warn({ importId: id }, 'social care upload could not be read');
       } else {
-        const message = isTransientSqlError(err) ? 'database unavailable; will retry' : err instanceof Error ? err.message.slice(0, 500) : 'import failed';
+        // The status endpoint shows last_error: no SQL, stack or data from the extract there; the log has the detail.
+        const message = isTransientSqlError(err) ? 'database unavailable; will retry' : `import failed; will retry (details in the log under import id ${id})`;
         await releaseForRetry(store.engine, id, message).catch(() => undefined);
         logger.error({ err, importId: id }, 'social care import failed; it will be retried');
       }
