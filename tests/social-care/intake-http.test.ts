@@ -127,3 +127,21 @@ test('an upload that is a zip but not an extract fails for good, with the reason
   const status = await request(app).get(`/intake/imports/${id}`);
   expect(status.body).toEqual(expect.objectContaining({ status: 'rejected', lastError: expect.stringContaining('manifest.json is missing') }));
 });
+
+test('an upload whose worker died mid-import (lease run out) is taken over and finished by another worker', async () => {
+  const res = await request(app).post('/intake/social-care').set('Content-Type', 'application/zip').send(zip);
+  expect(res.status).toBe(202);
+  const id = (res.body as { importId: string }).importId;
+  // As a worker killed part-way leaves it: running, its lease expired, attempts used.
+  await store.engine.query(`UPDATE social_care_import SET status = 'running', lease_owner = 'dead-worker', lease_until = now() - interval '1 minute', attempts = 1 WHERE id = $1::bigint`, [id]);
+  const other = startSocialCareWorker(store, createLogger('silent'), { pollMs: 60_000 });
+  try {
+    expect(await other.runOnce()).toBe(id);
+  } finally {
+    await other.close();
+  }
+  const status = await request(app).get(`/intake/imports/${id}`);
+  expect(status.body).toEqual(expect.objectContaining({ status: 'done', attempts: 2 }));
+  // The same extract as the first test's: imported again, nothing changed.
+  expect((status.body as { summary: { resources: { changed: number } } }).summary.resources.changed).toBe(0);
+});
