@@ -7,11 +7,12 @@ import type { PersonRow } from '../../mappings/social-care/allocations';
 import { IssueSeverity, type SocialCareContext, type SocialCareIssue } from '../../mappings/social-care/context';
 import { AGGREGATED_TABLES, ExtractMapper, mapPersonAggregate, mapRow, retirementOf, type KeptRecord, type WrittenResource } from '../../mappings/social-care/extract-mapper';
 import { extractProvenance } from '../../mappings/social-care/provenance';
+import { canonicalJson, sha256Hex } from '../fhir/canonical-json';
 import { ingestResources } from '../ingest/ingest';
 import type { Logger } from '../logger';
 import type { Store } from '../store/store';
 import { appendIssues, clearIssues, finishImport, ImportStatus, recordExtractIdentity, recordProgress } from './imports';
-import { currentPersonIds, currentRowsOfPersons, keepRecords, retireRecords, rowsOfPersons, storedRows, unseenCurrentRows, type StoredRow } from './records';
+import { currentPersonIds, currentResourceHashes, currentRowsOfPersons, keepRecords, retireRecords, rowsOfPersons, storedRows, unseenCurrentRows, type StoredRow } from './records';
 
 /**
  * Imports one extract (specs/social-care-extract.md) into the store, streaming:
@@ -87,7 +88,6 @@ function csvIssue(issue: CsvIssue): SocialCareIssue {
 class BatchWriter {
   private resources: WrittenResource[] = [];
   private keys = new Set<string>();
-  private records: KeptRecord[] = [];
   private issues: SocialCareIssue[] = [];
   private issueSeq = 0;
   private batchNo = 0;
@@ -112,10 +112,17 @@ class BatchWriter {
     if (this.resources.length >= this.batchSize) await this.flush();
   }
 
-  async addRecord(record: KeptRecord): Promise<void> {
-    this.records.push(record);
-    if (this.records.length >= this.batchSize) await this.flush();
+  /** An accepted row and what it mapped to; written only if that differs from what the row last mapped to. */
+  async addRow(record: KeptRecord, resources: readonly WrittenResource[]): Promise<void> {
+    if (resources.some((r) => this.keys.has(`${r.resourceType}/${r.id}`))) await this.flush();
+    for (const r of resources) this.keys.add(`${r.resourceType}/${r.id}`);
+    this.rows.push({ record, resources, hash: resources.length > 0 ? sha256Hex(canonicalJson(resources)) : null });
+    this.rowResources += resources.length;
+    if (this.rows.length >= this.batchSize || this.resources.length + this.rowResources >= this.batchSize) await this.flush();
   }
+
+  private rows: { record: KeptRecord; resources: readonly WrittenResource[]; hash: string | null }[] = [];
+  private rowResources = 0;
 
   addIssues(issues: readonly SocialCareIssue[]): void {
     for (const i of issues) {
@@ -132,17 +139,18 @@ class BatchWriter {
   async flush(): Promise<void> {
     await this.waitForWrite();
     const resources = this.resources;
-    const records = this.records;
+    const rows = this.rows;
     const issues = this.issues;
-    if (resources.length === 0 && records.length === 0 && issues.length === 0) return;
+    if (resources.length === 0 && rows.length === 0 && issues.length === 0) return;
     this.resources = [];
     this.keys = new Set();
-    this.records = [];
+    this.rows = [];
+    this.rowResources = 0;
     this.issues = [];
     const firstSeq = this.issueSeq;
     this.issueSeq += issues.length;
-    const batchNo = resources.length > 0 ? ++this.batchNo : this.batchNo;
-    this.inFlight = this.write(resources, records, issues, firstSeq, batchNo).catch((err: unknown) => {
+    const batchNo = ++this.batchNo;
+    this.inFlight = this.write(resources, rows, issues, firstSeq, batchNo).catch((err: unknown) => {
       this.failure = err;
     });
   }
@@ -166,7 +174,20 @@ class BatchWriter {
     }
   }
 
-  private async write(resources: WrittenResource[], records: KeptRecord[], issues: SocialCareIssue[], firstSeq: number, batchNo: number): Promise<void> {
+  private async write(
+    others: WrittenResource[],
+    rows: readonly { record: KeptRecord; resources: readonly WrittenResource[]; hash: string | null }[],
+    issues: SocialCareIssue[],
+    firstSeq: number,
+    batchNo: number,
+  ): Promise<void> {
+    const resources = [...others];
+    // Rows that map to exactly what they mapped to last time are not written again.
+    const previous = await currentResourceHashes(this.store.engine, this.context.source, rows.filter((r) => r.hash).map((r) => ({ table: r.record.table, recordId: r.record.recordId })));
+    for (const row of rows) {
+      if (row.hash !== null && previous.get(`${row.record.table}|${row.record.recordId}`) === row.hash) this.totals.written += row.resources.length;
+      else resources.push(...row.resources);
+    }
     if (resources.length > 0) {
       const provenance = extractProvenance(this.context, this.manifestSha256, batchNo);
       const result = await ingestResources(this.store, resources, {
@@ -181,7 +202,7 @@ class BatchWriter {
         }
       }
     }
-    if (records.length > 0) await keepRecords(this.store.engine, this.context.source, this.importId, records);
+    if (rows.length > 0) await keepRecords(this.store.engine, this.context.source, this.importId, rows.map((r) => r.record), rows.map((r) => r.hash));
     if (issues.length > 0) await appendIssues(this.store.engine, this.importId, firstSeq, issues);
   }
 }
@@ -283,8 +304,7 @@ export async function importExtract(store: Store, files: ExtractFiles, options: 
         deletes.push(outcome.record);
       } else {
         counts.accepted++;
-        await writer.addResources(outcome.resources);
-        await writer.addRecord(outcome.record);
+        await writer.addRow(outcome.record, outcome.resources);
         if (AGGREGATED_TABLES.has(row.table)) touched.get(row.table)?.add(outcome.record.personId);
       }
       if (deletes.length >= 500) await applyDeletes(deletes.splice(0));

@@ -38,13 +38,14 @@ function toStored(r: Row): StoredRow {
 
 const COLUMNS = 'tbl, record_id, person_id, line, data, retired_on::text AS retired_on';
 
-/** Keeps accepted rows as the source's current rows (this import's). */
-export async function keepRecords(db: SqlClient, source: string, importId: string, records: readonly KeptRecord[]): Promise<void> {
+/** Keeps accepted rows as the source's current rows (this import's), with the hash of what each mapped to. */
+export async function keepRecords(db: SqlClient, source: string, importId: string, records: readonly KeptRecord[], hashes?: readonly (string | null)[]): Promise<void> {
   if (records.length === 0) return;
   await db.query(
-    `INSERT INTO social_care_record (source, tbl, record_id, person_id, line, data, retired_on, last_import)
-     SELECT $1, t, r, p, l, d::jsonb, NULL, $2::bigint FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::text[]) AS x(t, r, p, l, d)
-     ON CONFLICT (source, tbl, record_id) DO UPDATE SET person_id = EXCLUDED.person_id, line = EXCLUDED.line, data = EXCLUDED.data, retired_on = NULL, last_import = EXCLUDED.last_import`,
+    `INSERT INTO social_care_record (source, tbl, record_id, person_id, line, data, resources_hash, retired_on, last_import)
+     SELECT $1, t, r, p, l, d::jsonb, h, NULL, $2::bigint FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[]) AS x(t, r, p, l, d, h)
+     ON CONFLICT (source, tbl, record_id) DO UPDATE SET person_id = EXCLUDED.person_id, line = EXCLUDED.line, data = EXCLUDED.data,
+       resources_hash = EXCLUDED.resources_hash, retired_on = NULL, last_import = EXCLUDED.last_import`,
     [
       source,
       importId,
@@ -53,8 +54,20 @@ export async function keepRecords(db: SqlClient, source: string, importId: strin
       records.map((r) => r.personId),
       records.map((r) => r.row.line),
       records.map((r) => JSON.stringify({ values: r.row.values, columns: r.row.columnNumbers })),
+      records.map((_, i) => hashes?.[i] ?? null),
     ],
   );
+}
+
+/** What each current row last mapped to (by hash), for rows of this batch. */
+export async function currentResourceHashes(db: SqlClient, source: string, keys: readonly { table: SocialCareTable; recordId: string }[]): Promise<Map<string, string>> {
+  if (keys.length === 0) return new Map();
+  const result = await db.query<{ tbl: string; record_id: string; resources_hash: string }>(
+    `SELECT r.tbl, r.record_id, r.resources_hash FROM social_care_record r JOIN unnest($2::text[], $3::text[]) AS k(t, i) ON r.tbl = k.t AND r.record_id = k.i
+      WHERE r.source = $1 AND r.retired_on IS NULL AND r.resources_hash IS NOT NULL`,
+    [source, keys.map((k) => k.table), keys.map((k) => k.recordId)],
+  );
+  return new Map(result.rows.map((r) => [`${r.tbl}|${r.record_id}`, r.resources_hash]));
 }
 
 /** The stored rows for these (table, id) pairs (a delta's D rows), current or retired. */

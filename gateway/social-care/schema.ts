@@ -9,7 +9,9 @@
  * - social_care_import_issue: every rejected or altered row (file, line, column, reason).
  * - social_care_record: each row the source currently holds (or held: retired rows stay), so a
  *   full extract can retire what it no longer contains, a delta can change one service of a care
- *   package, and open cases are built from all of a person's allocations.
+ *   package, and open cases are built from all of a person's allocations. resources_hash is the
+ *   hash of what the row last mapped to, written only after those resources were: a row that maps
+ *   to the same again is not written again (the nightly full extract is mostly unchanged).
  */
 export const SOCIAL_CARE_MIGRATION_SQL = `
 CREATE TABLE social_care_import (
@@ -61,6 +63,7 @@ CREATE TABLE social_care_record (
   person_id text NOT NULL,
   line integer NOT NULL,
   data jsonb NOT NULL,
+  resources_hash text,
   retired_on date,
   last_import bigint NOT NULL,
   PRIMARY KEY (source, tbl, record_id)
