@@ -35,6 +35,7 @@ import { pgliteStores, postgresStores, type BenchStores } from './bench-stores';
 import { benchFhirIntake } from './fhir-intake-bench';
 import { benchGp, gpTable, type GpBenchResults } from './gp-bench';
 import { benchIdentity, identityBreakdownTable, identityTable, type IdentityResults } from './identity-bench';
+import { benchSocialCare } from './social-care-bench';
 import { identityDataset } from './identity-data';
 import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type ResourceKey } from './lookup-paths';
 import { machineInfo, type MachineInfo } from './machine';
@@ -59,7 +60,7 @@ const API_SECONDS = intFromEnv('BENCH_API_SECONDS', 15);
 const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
 const GP_RECORDS = intFromEnv('BENCH_GP_RECORDS', 200);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp', 'notify'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir', 'gp' or 'notify', not '${ONLY}'`);
+if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir', 'gp', 'notify' or 'social-care', not '${ONLY}'`);
 const RUN_STORE = ONLY === undefined || ONLY === 'store';
 const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
 /** The audit trail's cost on reads (bench/audit-bench.ts), on PostgreSQL: BENCH_AUDIT_SECONDS (20). */
@@ -72,7 +73,10 @@ const RUN_NOTIFY = ONLY === undefined || ONLY === 'notify';
 const NOTIFY_EVENTS = intFromEnv('BENCH_NOTIFY_EVENTS', 10_000);
 const NOTIFY_SUBSCRIPTIONS = intFromEnv('BENCH_NOTIFY_SUBSCRIPTIONS', 1_000);
 const NOTIFY_STEADY_RATE = intFromEnv('BENCH_NOTIFY_STEADY_RATE', 1_000);
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE'].every((name) => !process.env[name]);
+// Social care import (issue 5): BENCH_SOCIAL_CARE_PERSONS persons (100,000: about a million rows).
+const RUN_SOCIAL_CARE = ONLY === undefined || ONLY === 'social-care';
+const SOCIAL_CARE_PERSONS = intFromEnv('BENCH_SOCIAL_CARE_PERSONS', 100_000);
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE', 'BENCH_SOCIAL_CARE_PERSONS'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -257,6 +261,9 @@ async function main(): Promise<void> {
   if (RUN_FHIR) for (const stores of [pgliteStores(runDir.path), ...(typeof postgres === 'string' ? [] : [postgresStores(postgres.url)])]) fhirIntake.push(await benchFhirIntake(stores, FHIR_DOCUMENTS).finally(() => stores.dispose()));
   const gp = RUN_GP ? await runGpBenchmark(postgres) : undefined;
   const notify = RUN_NOTIFY ? await runNotifyBenchmark(runDir, postgres) : undefined;
+  const socialCare = RUN_SOCIAL_CARE
+    ? await benchSocialCare({ persons: SOCIAL_CARE_PERSONS, workDir: runDir.path, engines: [pgliteStores(runDir.path), ...(typeof postgres === 'string' ? [] : [postgresStores(postgres.url)])] })
+    : undefined;
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -283,6 +290,10 @@ async function main(): Promise<void> {
   if (notify) {
     console.log(`\nNotifications on ${notify.engine}: a burst of ${rate(notify.events)} events written to the outbox in ${(notify.burstWriteMs / 1000).toFixed(1)} s, ${rate(notify.subscriptions)} subscriptions, delivered by the real dispatcher and in-process workers to an HTTP receiver on 127.0.0.1 (same process, same cores).`);
     console.log(notifyTable(notify, machine.cores));
+  }
+  if (socialCare) {
+    console.log(`\nSocial care extract import: ${rate(socialCare.result.persons)} synthetic persons, ${rate(socialCare.result.rows)} rows in nine tables (with the contract's mess), batches of ${socialCare.result.batchSize} resources; the ceiling is a bare parse of the same files in this run.`);
+    console.log(socialCare.table);
   }
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
@@ -318,6 +329,7 @@ async function main(): Promise<void> {
     ...(identity ? { identity: typeof identity === 'string' ? { skipped: identity } : { engine: 'postgres', ...identity } } : {}),
     ...(audit ? { audit: { engine: 'postgres', ...audit } } : {}),
     ...(gp ? { gp: typeof gp === 'string' ? { skipped: gp } : { engine: 'postgres', ...gp } } : {}),
+    ...(socialCare ? { socialCare: socialCare.result } : {}),
     notes: [
       `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
       'Store writes: store.upsert and the ceiling alternate batch by batch into two fresh stores; the ceiling is one multi-row INSERT per table per batch with every row computed before timing.',

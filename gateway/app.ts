@@ -17,6 +17,7 @@ import { gpIntakeRouter } from './gp/gp-router';
 import type { GpIntake } from './gp/intake';
 import { hl7Router } from './hl7v2/hl7-router';
 import type { Hl7Intake } from './hl7v2/intake';
+import { socialCareIntakeRouter, type SocialCareRouterOptions } from './social-care/intake-router';
 import { samePersonIds } from './identity/resolver';
 import type { Metrics } from './metrics';
 import { mountNotifications, type NotifyHttpOptions } from './notify/http';
@@ -43,6 +44,8 @@ export interface AppOptions {
   gpIntake?: GpIntake;
   /** Notifications: /fhir/Subscription, /worklist, /notify (gateway/notify/http.ts). */
   notify?: NotifyHttpOptions;
+  /** Social care intake (POST /intake/social-care): upload limit, system authentication hook, worker wake-up. */
+  socialCare?: Pick<SocialCareRouterOptions, 'maxUploadBytes' | 'requireSystem' | 'onReceived'>;
 }
 
 /** GET /fhir/metadata is public, as on every FHIR server: it describes the API, not anyone's data. */
@@ -138,6 +141,10 @@ export function createApp(options: AppOptions): Express {
   if (options.gpIntake) {
     // POST /intake/gp: systems whose directory entry allows GP Connect records.
     app.use('/intake/gp', authenticated, gpIntakeRouter(options.gpIntake, requireSystem(IntakeKind.GP_CONNECT)));
+  }
+  if (options.socialCare) {
+    // POST /intake/social-care, GET /intake/imports/{id}: systems whose directory entry allows social care extracts.
+    app.use('/intake', authenticated, socialCareIntakeRouter({ db: store.engine, logger, ...options.socialCare }));
   }
 
   const components = options.accessComponents;

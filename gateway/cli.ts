@@ -6,6 +6,7 @@ import { registerIdentityCommand } from './cli/identity-command';
 import { registerNotifyCommand } from './cli/notify-command';
 import { registerPdsCommand } from './cli/pds-command';
 import { registerTokenCommand } from './cli/token-command';
+import { registerSocialCareCommand } from './cli/social-care-command';
 import { withStore } from './cli/open-store';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
@@ -77,6 +78,7 @@ export function buildCli(): Command {
   registerAuditCommand(program);
   registerGpCommand(program);
   registerNotifyCommand(program);
+  registerSocialCareCommand(program);
   return program;
 }
 

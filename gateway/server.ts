@@ -8,7 +8,7 @@ import { demoResources } from './demo/demo-data';
 import { loadFhirDefinitions } from './fhir/definitions';
 import { FHIR_INBOX_KIND, FhirIntake } from './fhir-intake/intake';
 import type { SystemOf } from './fhir-intake/router';
-import { identityOf } from './auth';
+import { identityOf, IntakeKind, requireSystem } from './auth';
 import { loadPdsConfig, PdsClient } from './identity/pds-client';
 import { startBackgroundTrace } from './identity/pds-trace';
 import { GP_INBOX_KIND, gpInboxHandler } from './gp/apply';
@@ -19,6 +19,7 @@ import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
 import { createMailer, mailerConfigFromEnv } from './notify/email';
 import { startNotifications } from './notify/service';
+import { startSocialCareWorker } from './social-care/worker';
 import { EngineKind } from './store/engine';
 import { Store } from './store/store';
 
@@ -84,6 +85,8 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     runWorkers: role === Role.ALL || role === Role.WORKER,
     otherHandlers: { [FHIR_INBOX_KIND]: fhirIntake.handler(), [GP_INBOX_KIND]: gpInboxHandler() },
   });
+  // Social care extracts are imported where ingest runs; uploads wake this process's worker at once.
+  const socialCare = role === Role.ALL || role === Role.WORKER ? startSocialCareWorker(store, logger) : undefined;
   // Notifications: the dispatcher and delivery workers run where ingest runs; every role serves the routes.
   const mailerConfig = mailerConfigFromEnv();
   const notifyWorkers = role === Role.ALL || role === Role.WORKER;
@@ -115,6 +118,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
       fhirIntake: { intake: fhirIntake, systemOf: systemOfToken },
       gpIntake,
       notify: { allowHttp: !config.production, emailEnabled: mailerConfig !== undefined, publicBaseUrl: config.publicBaseUrl },
+      socialCare: { onReceived: () => void socialCare?.runOnce(), requireSystem: requireSystem(IntakeKind.SOCIAL_CARE_EXTRACT) },
     });
     const listening = app.listen(config.port);
     server = listening;
@@ -139,6 +143,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
       await feed.close();
       await accessComponents?.close();
       await notify.close();
+      await socialCare?.close();
       clearInterval(analyzeTimer);
       await stopPdsTrace?.();
       await store.close();

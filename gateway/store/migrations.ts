@@ -1,6 +1,7 @@
 import { AUDIT_SCHEMA_SQL } from '../audit/audit-schema';
 import { NOTIFY_MIGRATION } from '../notify/schema';
 import type { SqlEngine } from './engine';
+import { SOCIAL_CARE_MIGRATION_SQL } from '../social-care/schema';
 
 /**
  * Versioned schema migrations, applied in order at start. Each runs in its own transaction under
@@ -197,6 +198,11 @@ ALTER TABLE inbox ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()
 `,
   },
   { version: 4, name: 'audit trail: hash-chained AuditEvents, signed checkpoints, alerts', sql: AUDIT_SCHEMA_SQL },
+  {
+    version: 5,
+    name: 'social care extracts: imports, their uploads and reports, and the rows each source holds',
+    sql: SOCIAL_CARE_MIGRATION_SQL,
+  },
   {
     version: 6,
     name: 'GP Connect: each practice\'s view of each patient\'s record (as-of time, items per clinical area)',
