@@ -91,7 +91,8 @@ export function viewerRouter(options: ViewerOptions): Router {
         },
       },
       strictTransportSecurity: options.secureCookies,
-      referrerPolicy: { policy: 'no-referrer' },
+      // same-origin: our own forms carry an Origin (the POST check needs it); nothing leaks to other sites.
+      referrerPolicy: { policy: 'same-origin' },
     }),
   );
   router.use(express.urlencoded({ extended: false, limit: '16kb' }));
