@@ -20,8 +20,9 @@
  *
  * Knobs for a quick run (defaults are the published configuration): BENCH_PATIENTS (10000; five
  * resources each), BENCH_BATCH (500, both write benchmarks), BENCH_LOOKUPS (5000),
- * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_ONLY (`store`: store and API
- * only; `identity`: identity only).
+ * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_MLLP_PATIENTS (2000; three
+ * messages each), BENCH_ONLY (`store`: store and API only; `identity`: identity only; `mllp`: the
+ * hospital feed end to end over MLLP, bench/mllp-bench.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -34,6 +35,7 @@ import { benchIdentity, identityBreakdownTable, identityTable, type IdentityResu
 import { identityDataset } from './identity-data';
 import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type ResourceKey } from './lookup-paths';
 import { machineInfo, type MachineInfo } from './machine';
+import { benchMllp, mllpTable, type MllpResults } from './mllp-bench';
 import { findPostgresBin, startThrowawayPostgres } from './postgres-server';
 import { createRunDir, watchRunDir, type RunDir } from './run-dir';
 import { assertSameRows, type TableDigest } from './same-rows';
@@ -52,11 +54,13 @@ const BATCH_SIZE = intFromEnv('BENCH_BATCH', 500);
 const LOOKUPS = intFromEnv('BENCH_LOOKUPS', 5_000);
 const API_SECONDS = intFromEnv('BENCH_API_SECONDS', 15);
 const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
+const MLLP_PATIENTS = intFromEnv('BENCH_MLLP_PATIENTS', 2_000);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && ONLY !== 'store' && ONLY !== 'identity') throw new Error(`BENCH_ONLY is 'store' or 'identity', not '${ONLY}'`);
-const RUN_STORE = ONLY !== 'identity';
-const RUN_IDENTITY = ONLY !== 'store';
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY'].every((name) => !process.env[name]);
+if (ONLY !== undefined && ONLY !== 'store' && ONLY !== 'identity' && ONLY !== 'mllp') throw new Error(`BENCH_ONLY is 'store', 'identity' or 'mllp', not '${ONLY}'`);
+const RUN_STORE = ONLY === undefined || ONLY === 'store';
+const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
+const RUN_MLLP = ONLY === undefined || ONLY === 'mllp';
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_MLLP_PATIENTS', 'BENCH_ONLY'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -236,6 +240,7 @@ async function main(): Promise<void> {
 
   const store = RUN_STORE ? await runStoreBenchmarks(runDir, postgres, runStarted) : undefined;
   const identity = RUN_IDENTITY ? await runIdentityBenchmark(postgres, runStarted) : undefined;
+  const mllp = RUN_MLLP ? await runMllpBenchmark(runDir, postgres) : undefined;
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -252,6 +257,10 @@ async function main(): Promise<void> {
     console.log(identityTable(identity));
     console.log('\nWhere upsert + resolution spends its time (every statement timed; shares are of the bare upsert\'s time, so the resolve rows add up to the overhead):');
     console.log(identityBreakdownTable(identity));
+  }
+  if (mllp) {
+    console.log(`\nHospital feed end to end over MLLP: ${rate(MLLP_PATIENTS)} patients × 3 messages (A01, A02, A03), each sender waiting for its ACK; applied = every inbox row done and every Encounter finished. Senders, gateway and database share the ${machine.cores} cores.`);
+    console.log(mllpTable(mllp));
   }
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
@@ -283,6 +292,7 @@ async function main(): Promise<void> {
       rowsWritten: r.rows,
     })),
     ...(identity ? { identity: typeof identity === 'string' ? { skipped: identity } : { engine: 'postgres', ...identity } } : {}),
+    ...(mllp ? { mllp } : {}),
     notes: [
       `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
       'Store writes: store.upsert and the ceiling alternate batch by batch into two fresh stores; the ceiling is one multi-row INSERT per table per batch with every row computed before timing.',
@@ -369,6 +379,14 @@ async function runIdentityBenchmark(postgres: Postgres | string, runStarted: Dat
   } finally {
     await stores.dispose();
   }
+}
+
+/** The hospital feed over MLLP, 1 and 8 connections, on PGlite and (when there is one) PostgreSQL. */
+async function runMllpBenchmark(runDir: RunDir, postgres: Postgres | string): Promise<MllpResults> {
+  const log = (message: string): void => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  mllp ${message}`);
+  const engines: (() => BenchStores)[] = [() => pgliteStores(runDir.path)];
+  if (typeof postgres !== 'string') engines.push(() => postgresStores(postgres.url));
+  return benchMllp(engines, MLLP_PATIENTS, [1, 8], log);
 }
 
 main()
