@@ -9,6 +9,7 @@ import type { InboxQueue } from '../queue/inbox-queue';
 import { EngineKind } from '../store/engine';
 import type { Store } from '../store/store';
 import { applicabilityCheck, hl7InboxHandler } from './apply';
+import { ApplicationAckDispatcher, type ApplicationAckOptions } from './application-ack';
 import { hl7BatchHandler } from './apply-batch';
 import { HL7_INBOX_KIND, Hl7Intake } from './intake';
 import { mllpTlsFromEnv, startMllpListener } from './mllp-listener';
@@ -38,6 +39,8 @@ export async function startHl7Feed(options: {
   listenMllp: boolean;
   mllpPort: number;
   runWorkers: boolean;
+  /** Retry and polling settings of the application ACK sender (tests shorten them). */
+  applicationAck?: ApplicationAckOptions;
 }): Promise<Hl7Feed> {
   const { store, logger } = options;
   const senders = loadSenderDirectory();
@@ -64,6 +67,9 @@ export async function startHl7Feed(options: {
     check: applicabilityCheck,
     onOutcome: (o) => messages.inc({ sender: o.sender, ack: o.code, duplicate: String(o.duplicate) }),
   });
+  // Where rows are applied, their enhanced-mode application ACKs are sent from (any number of processes may).
+  const applicationAcks = options.runWorkers ? new ApplicationAckDispatcher(store.engine, senders, logger, options.applicationAck) : undefined;
+  applicationAcks?.start();
   let mllp: MllpServer | undefined;
   let mllpPort: number | undefined;
   if (options.listenMllp) {
@@ -78,6 +84,7 @@ export async function startHl7Feed(options: {
     async close(): Promise<void> {
       await mllp?.close();
       await queue.close();
+      await applicationAcks?.close();
     },
   };
 }

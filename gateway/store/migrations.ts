@@ -194,6 +194,27 @@ ALTER TABLE inbox ADD COLUMN not_before timestamptz;
 ALTER TABLE inbox ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()
 `,
   },
+  {
+    version: 8,
+    name: 'hl7v2 application acknowledgements (enhanced mode MSH-16): a durable outbox',
+    sql: `
+CREATE TABLE hl7_app_ack (
+  inbox_id bigint PRIMARY KEY,
+  sender text NOT NULL,
+  address text NOT NULL,
+  code text NOT NULL,
+  payload bytea NOT NULL,
+  status text NOT NULL DEFAULT 'pending',
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  last_error text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  sent_at timestamptz
+);
+CREATE INDEX hl7_app_ack_due_idx ON hl7_app_ack (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX inbox_app_ack_wanted_idx ON inbox (id) WHERE (outcome ? 'applicationAck')
+`,
+  },
 ];
 
 /** An arbitrary constant shared by every CareBridge process: the advisory lock key for migrations. */
