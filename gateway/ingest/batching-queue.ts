@@ -52,8 +52,10 @@ export class BatchingInboxQueue implements InboxQueue {
     this.running = true;
     try {
       while (this.waiting.length > 0 && !this.closed) {
-        // Arrival order is inbox id order; the poll can add older ids after newer ones.
-        const batch = this.waiting.splice(0, this.options.maxBatch ?? 200).sort((a, b) => Number(a) - Number(b));
+        // Arrival order is inbox id order; the poll can add older ids after newer ones (and
+        // dueInboxIds orders ids as text), so the whole waiting list is put back in id order first.
+        this.waiting.sort((a, b) => Number(a) - Number(b));
+        const batch = this.waiting.splice(0, this.options.maxBatch ?? 200);
         try {
           await this.applyBatch(batch);
         } catch (err) {
