@@ -79,13 +79,20 @@ export async function resolveIdentity(engine: SqlEngine, patientIds: readonly st
 }
 
 /** The same resolution inside a transaction the caller holds (a batch of inbox items applied at once). */
-export async function resolveIdentityInTransaction(tx: SqlClient, patientIds: readonly string[], now: Date = new Date()): Promise<ResolutionResult> {
+export async function resolveIdentityInTransaction(
+  tx: SqlClient,
+  patientIds: readonly string[],
+  now: Date = new Date(),
+  /** Patients the caller wrote in this same transaction, as stored: not read back. */
+  known: ReadonlyMap<string, Patient> = new Map(),
+): Promise<ResolutionResult> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [IDENTITY_LOCK_KEY]);
   const patients = new Map<string, Patient>();
   let frontier = [...new Set(patientIds)];
   let manual: ManualDecision[] = [];
   for (let round = 0; frontier.length > 0 && round < MAX_CLOSURE_ROUNDS; round++) {
-    const loaded = (await loadPatients(tx, frontier)).filter((p) => !isGolden(p));
+    const given = frontier.flatMap((id) => known.get(id) ?? []);
+    const loaded = [...given, ...(await loadPatients(tx, frontier.filter((id) => !known.has(id))))].filter((p) => !isGolden(p));
     for (const p of loaded) patients.set(p.id as string, p);
     const numbers = loaded.map((p) => toSourceRecord(p, new Set()).nhsNumber).filter((n): n is string => n !== undefined);
     const linkedTargets = loaded.flatMap((p) => (p.link ?? []).filter((l) => l.type === 'replaced-by').map((l) => l.other.reference?.replace(/^Patient\//, '') ?? ''));

@@ -1,5 +1,6 @@
-import type { Resource } from '@medplum/fhirtypes';
-import { resolveIdentity, resolveIdentityInTransaction, type ResolutionResult } from '../identity/resolver';
+import type { Patient, Resource } from '@medplum/fhirtypes';
+import { resolveIdentityInTransaction, type ResolutionResult } from '../identity/resolver';
+import { parseStoredResource } from '../store/resource-reader';
 import type { SqlClient } from '../store/engine';
 import { writeResourcesInTransaction, type WrittenResource } from '../store/resource-writer';
 import type { Store } from '../store/store';
@@ -10,18 +11,36 @@ export interface IngestResult {
 }
 
 /**
- * The common tail of every intake: upsert what a mapping produced (with its Provenance), then
- * resolve identity for its source Patients. Adapters and mappings differ per
- * source; this does not.
+ * The common tail of every intake: upsert what a mapping produced (with its Provenance) and
+ * resolve identity for its source Patients, in one transaction (one commit; no crash window
+ * between the write and the resolution). The resolver is handed the Patients just written instead
+ * of reading them back: safe inside the transaction, which holds their write locks until it
+ * commits. Adapters and mappings differ per source; this does not.
  */
 export async function ingestResources(store: Store, resources: readonly Resource[], options: Parameters<Store['upsert']>[1] = {}): Promise<IngestResult> {
-  const written = await store.upsert(resources, options);
-  // Every Patient of the input, changed or not: a retry after a crash (or a transient failure)
-  // between the upsert and the resolution finds the Patient already written, and must still
-  // resolve it. Resolution writes nothing when nothing changed.
-  const patients = written.filter((w) => w.resourceType === 'Patient').map((w) => w.id);
-  if (patients.length === 0) return { written };
-  return { written, identity: await resolveIdentity(store.engine, patients, options.now) };
+  const now = options.now ?? new Date();
+  const byKey = new Map(resources.map((r) => [`${r.resourceType}/${r.id ?? ''}`, r]));
+  return store.engine.transaction(async (tx) => {
+    const written = await writeResourcesInTransaction(tx, resources, now);
+    const provenance = options.provenance?.(written.filter((w) => w.changed));
+    if (provenance) written.push(...(await writeResourcesInTransaction(tx, [provenance], now)));
+    // Every Patient of the input, changed or not: a retry after a transient failure finds the
+    // Patient already written and must still resolve it. Resolution writes nothing when nothing changed.
+    const patients = written.filter((w) => w.resourceType === 'Patient');
+    if (patients.length === 0) return { written };
+    const known = new Map<string, Patient>();
+    for (const w of patients) {
+      const input = byKey.get(`Patient/${w.id}`) as Patient | undefined;
+      // Exactly what the store wrote for a changed Patient (an unchanged one keeps its stored meta: read back).
+      if (w.changed && input) known.set(w.id, asStored(input, w.versionId, now));
+    }
+    return { written, identity: await resolveIdentityInTransaction(tx, patients.map((w) => w.id), now, known) };
+  });
+}
+
+/** A resource as the store keeps it: its JSON with the version and time the store assigned. */
+function asStored(resource: Patient, versionId: string, now: Date): Patient {
+  return parseStoredResource(JSON.stringify({ ...resource, meta: { ...resource.meta, versionId, lastUpdated: now.toISOString() } })) as Patient;
 }
 
 /** One input's share of a batch: its resources and the Provenance to write for what of them changed. */
