@@ -22,7 +22,8 @@
  * resources each), BENCH_BATCH (500, both write benchmarks), BENCH_LOOKUPS (5000),
  * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_GP_RECORDS (200), BENCH_FHIR_DOCUMENTS (300),
  * BENCH_NOTIFY_EVENTS (10000), BENCH_NOTIFY_SUBSCRIPTIONS (1000), BENCH_NOTIFY_STEADY_RATE (1000 events/s),
- * BENCH_ONLY (`store`, `identity`, `audit`, `fhir`, `gp`, `notify`: that part only).
+ * BENCH_MLLP_PATIENTS (2000; three messages each),
+ * BENCH_ONLY (`store`, `identity`, `audit`, `fhir`, `gp`, `notify`, `social-care`, `mllp`: that part only).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -40,6 +41,7 @@ import { identityDataset } from './identity-data';
 import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type ResourceKey } from './lookup-paths';
 import { machineInfo, type MachineInfo } from './machine';
 import { benchNotify, notifyTable, type NotifyBenchResults } from './notify-bench';
+import { benchMllp, mllpTable, type MllpResults } from './mllp-bench';
 import { findPostgresBin, startThrowawayPostgres } from './postgres-server';
 import { createRunDir, watchRunDir, type RunDir } from './run-dir';
 import { assertSameRows, type TableDigest } from './same-rows';
@@ -59,8 +61,9 @@ const LOOKUPS = intFromEnv('BENCH_LOOKUPS', 5_000);
 const API_SECONDS = intFromEnv('BENCH_API_SECONDS', 15);
 const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
 const GP_RECORDS = intFromEnv('BENCH_GP_RECORDS', 200);
+const MLLP_PATIENTS = intFromEnv('BENCH_MLLP_PATIENTS', 2_000);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir', 'gp', 'notify' or 'social-care', not '${ONLY}'`);
+if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care' or 'mllp', not '${ONLY}'`);
 const RUN_STORE = ONLY === undefined || ONLY === 'store';
 const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
 /** The audit trail's cost on reads (bench/audit-bench.ts), on PostgreSQL: BENCH_AUDIT_SECONDS (20). */
@@ -76,7 +79,8 @@ const NOTIFY_STEADY_RATE = intFromEnv('BENCH_NOTIFY_STEADY_RATE', 1_000);
 // Social care import (issue 5): BENCH_SOCIAL_CARE_PERSONS persons (100,000: about a million rows).
 const RUN_SOCIAL_CARE = ONLY === undefined || ONLY === 'social-care';
 const SOCIAL_CARE_PERSONS = intFromEnv('BENCH_SOCIAL_CARE_PERSONS', 100_000);
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE', 'BENCH_SOCIAL_CARE_PERSONS'].every((name) => !process.env[name]);
+const RUN_MLLP = ONLY === undefined || ONLY === 'mllp';
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE', 'BENCH_SOCIAL_CARE_PERSONS', 'BENCH_MLLP_PATIENTS'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -264,6 +268,7 @@ async function main(): Promise<void> {
   const socialCare = RUN_SOCIAL_CARE
     ? await benchSocialCare({ persons: SOCIAL_CARE_PERSONS, workDir: runDir.path, engines: [pgliteStores(runDir.path), ...(typeof postgres === 'string' ? [] : [postgresStores(postgres.url)])] })
     : undefined;
+  const mllp = RUN_MLLP ? await runMllpBenchmark(runDir, postgres) : undefined;
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -294,6 +299,10 @@ async function main(): Promise<void> {
   if (socialCare) {
     console.log(`\nSocial care extract import: ${rate(socialCare.result.persons)} synthetic persons, ${rate(socialCare.result.rows)} rows in nine tables (with the contract's mess), batches of ${socialCare.result.batchSize} resources; the ceiling is a bare parse of the same files in this run.`);
     console.log(socialCare.table);
+  }
+  if (mllp) {
+    console.log(`\nHospital feed end to end over MLLP: ${rate(MLLP_PATIENTS)} patients × 3 messages (A01, A02, A03), each sender waiting for its ACK; applied = every inbox row done and every Encounter finished. Senders, gateway and database share the ${machine.cores} cores.`);
+    console.log(mllpTable(mllp));
   }
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
@@ -330,6 +339,7 @@ async function main(): Promise<void> {
     ...(audit ? { audit: { engine: 'postgres', ...audit } } : {}),
     ...(gp ? { gp: typeof gp === 'string' ? { skipped: gp } : { engine: 'postgres', ...gp } } : {}),
     ...(socialCare ? { socialCare: socialCare.result } : {}),
+    ...(mllp ? { mllp } : {}),
     notes: [
       `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
       'Store writes: store.upsert and the ceiling alternate batch by batch into two fresh stores; the ceiling is one multi-row INSERT per table per batch with every row computed before timing.',
@@ -451,6 +461,14 @@ async function runNotifyBenchmark(runDir: RunDir, postgres: Postgres | string): 
   } finally {
     await stores.dispose();
   }
+}
+
+/** The hospital feed over MLLP, 1 and 8 connections, on PGlite and (when there is one) PostgreSQL. */
+async function runMllpBenchmark(runDir: RunDir, postgres: Postgres | string): Promise<MllpResults> {
+  const log = (message: string): void => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  mllp ${message}`);
+  const engines: (() => BenchStores)[] = [() => pgliteStores(runDir.path)];
+  if (typeof postgres !== 'string') engines.push(() => postgresStores(postgres.url));
+  return benchMllp(engines, MLLP_PATIENTS, [1, 8], log);
 }
 
 main()

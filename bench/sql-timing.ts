@@ -8,8 +8,8 @@ import { msSince } from './stats';
  * hrtime read each side, microseconds against statements of milliseconds). Both paths of a
  * comparison go through it, so both pay the same.
  *
- * A transaction is attributed to a phase by its first statement: the identity resolver's starts
- * with its advisory lock, everything else is the upsert. Per phase it records each statement kind
+ * A transaction's statements are the upsert's until the identity resolver's advisory lock and the
+ * resolution's from it on (ingestResources does both in one transaction). Per phase it records each statement kind
  * (count, ms), the transactions' own overhead (connect, BEGIN, COMMIT: transaction time minus the
  * time inside fn) and the JavaScript inside fn (fn time minus its statements: parsing, the
  * linking rules, building and indexing person-level records, FHIRPath indexing of written rows).
@@ -110,28 +110,54 @@ export function timedEngine(engine: SqlEngine, timings: SqlTimings): SqlEngine {
     kind: engine.kind,
     query: timedClient(engine, timings, () => 'upsert').query,
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-      let phase: Phase | undefined;
-      let fnMs = 0;
+      // A transaction is upsert until the identity lock, resolve from it on (ingestResources runs
+      // both in one transaction); the time before the lock is the upsert's, the rest the resolve's.
+      let phase: Phase = 'upsert';
+      let upsertStatements = 0;
+      let switchedAt: bigint | undefined;
+      let fnEnd: bigint | undefined;
+      let inside: bigint | undefined;
       const started = process.hrtime.bigint();
+      const phaseOf = (sql: string): Phase => {
+        if (phase === 'upsert' && IDENTITY_LOCK.test(sql.trim())) {
+          phase = 'resolve';
+          switchedAt = process.hrtime.bigint();
+        }
+        if (phase === 'upsert') upsertStatements++;
+        return phase;
+      };
       try {
         return await engine.transaction(async (tx) => {
-          const inside = process.hrtime.bigint();
+          inside = process.hrtime.bigint();
           try {
-            return await fn(timedClient(tx, timings, (sql) => (phase ??= IDENTITY_LOCK.test(sql.trim()) ? 'resolve' : 'upsert')));
+            return await fn(timedClient(tx, timings, phaseOf));
           } finally {
-            fnMs = msSince(inside);
+            fnEnd = process.hrtime.bigint();
           }
         });
       } finally {
-        const totals = timings.phases[phase ?? 'upsert'];
-        totals.transactions++;
-        totals.transactionMs += msSince(started);
-        totals.fnMs += fnMs;
+        const ended = process.hrtime.bigint();
+        const ms = (from: bigint, to: bigint): number => Number(to - from) / 1e6;
+        const fnStart = inside ?? started;
+        const fnStop = fnEnd ?? ended;
+        if (switchedAt === undefined) {
+          add(timings.phases.upsert, ms(started, ended), ms(fnStart, fnStop));
+        } else {
+          // Connecting and BEGIN go to the first phase, COMMIT to the last.
+          if (upsertStatements > 0) add(timings.phases.upsert, ms(started, switchedAt), ms(fnStart, switchedAt));
+          add(timings.phases.resolve, ms(upsertStatements > 0 ? switchedAt : started, ended), ms(upsertStatements > 0 ? switchedAt : fnStart, fnStop));
+        }
       }
     },
     exec: (sql) => engine.exec(sql),
     close: () => engine.close(),
   };
+}
+
+function add(totals: PhaseTotals, transactionMs: number, fnMs: number): void {
+  totals.transactions++;
+  totals.transactionMs += transactionMs;
+  totals.fnMs += fnMs;
 }
 
 /**

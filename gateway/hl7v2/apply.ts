@@ -16,7 +16,7 @@ import { mergeWithStored } from './merge-stored';
 import type { Hl7Sender, Hl7SenderDirectory } from './senders';
 
 /** Events the outbox carries for notifications and passports. */
-const OUTBOX_KINDS = new Set<string>([
+export const OUTBOX_KINDS: ReadonlySet<string> = new Set<string>([
   Hl7EventKind.ADMISSION,
   Hl7EventKind.ED_ATTENDANCE,
   Hl7EventKind.TRANSFER,
@@ -42,7 +42,7 @@ export function applicabilityCheck(message: ParsedHl7, sender: Hl7Sender, receiv
     .map((i) => ({ code: i.code, severity: 'E' as const, location: i.location, text: i.text }));
 }
 
-async function loadStored(db: SqlClient, resources: readonly Resource[]): Promise<Map<string, Resource>> {
+export async function loadStored(db: SqlClient, resources: readonly Resource[]): Promise<Map<string, Resource>> {
   if (resources.length === 0) return new Map();
   const rows = await db.query<{ content: string }>(
     `SELECT r.content::text AS content FROM resource r JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON r.resource_type = k.t AND r.id = k.i`,
@@ -62,7 +62,7 @@ async function visitEvents(db: SqlClient, source: string, inboxId: string, visit
   return rows.rows.map((r) => r.event);
 }
 
-const currentLocation = (e: Encounter | undefined): string | undefined => e?.location?.find((l) => l.status === 'active' || !l.period?.end)?.location.reference;
+export const currentLocation = (e: Encounter | undefined): string | undefined => e?.location?.find((l) => l.status === 'active' || !l.period?.end)?.location.reference;
 
 /** After a merge, the folded Encounter follows the surviving Patient (stored facts keep the merged one's reference). */
 async function followMerge(db: SqlClient, encounter: Encounter): Promise<Encounter> {

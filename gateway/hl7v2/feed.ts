@@ -3,10 +3,14 @@ import type { MllpServer } from '../../adapters/hl7v2/mllp-server';
 import type { Logger } from '../logger';
 import { processInboxItem, type InboxHandler } from '../ingest/inbox-processor';
 import { BullMqInboxQueue } from '../queue/bullmq-queue';
-import { InProcessInboxQueue } from '../queue/in-process-queue';
+import { processInboxBatch } from '../ingest/inbox-batch';
+import { BatchingInboxQueue } from '../ingest/batching-queue';
 import type { InboxQueue } from '../queue/inbox-queue';
+import { EngineKind } from '../store/engine';
 import type { Store } from '../store/store';
 import { applicabilityCheck, hl7InboxHandler } from './apply';
+import { ApplicationAckDispatcher, type ApplicationAckOptions } from './application-ack';
+import { hl7BatchHandler } from './apply-batch';
 import { HL7_INBOX_KIND, Hl7Intake } from './intake';
 import { mllpTlsFromEnv, startMllpListener } from './mllp-listener';
 import { loadSenderDirectory } from './senders';
@@ -39,6 +43,8 @@ export async function startHl7Feed(options: {
   runWorkers: boolean;
   /** Handlers of other intakes' inbox kinds (FHIR bundles, GP records), applied by the same workers. */
   otherHandlers?: Readonly<Record<string, InboxHandler>>;
+  /** Retry and polling settings of the application ACK sender (tests shorten them). */
+  applicationAck?: ApplicationAckOptions;
 }): Promise<Hl7Feed> {
   const { store, logger } = options;
   const senders = loadSenderDirectory();
@@ -50,7 +56,11 @@ export async function startHl7Feed(options: {
     if (options.runWorkers) bull.startWorkers(apply);
     queue = bull;
   } else {
-    queue = options.runWorkers ? new InProcessInboxQueue(store, apply, logger) : pollOnlyQueue;
+    // In process, the worker applies what has arrived in batches (one transaction per round; see inbox-batch.ts).
+    const batchHandler = hl7BatchHandler(senders);
+    const applyBatch = (ids: readonly string[]): Promise<unknown> => processInboxBatch(store, ids, HL7_INBOX_KIND, batchHandler, handlers, { logger });
+    // PGlite runs one transaction at a time, so the intake's inbox commits wait for a whole batch: smaller batches there.
+    queue = options.runWorkers ? new BatchingInboxQueue(store, applyBatch, logger, { maxBatch: store.engine.kind === EngineKind.PGLITE ? 16 : 64 }) : pollOnlyQueue;
   }
   const messages = new Counter({ name: 'carebridge_hl7_messages_total', help: 'HL7v2 messages by sender, acknowledgement code and duplicate', labelNames: ['sender', 'ack', 'duplicate'], registers: [options.registry] });
   const intake = new Hl7Intake({
@@ -61,6 +71,9 @@ export async function startHl7Feed(options: {
     check: applicabilityCheck,
     onOutcome: (o) => messages.inc({ sender: o.sender, ack: o.code, duplicate: String(o.duplicate) }),
   });
+  // Where rows are applied, their enhanced-mode application ACKs are sent from (any number of processes may).
+  const applicationAcks = options.runWorkers ? new ApplicationAckDispatcher(store.engine, senders, logger, options.applicationAck) : undefined;
+  applicationAcks?.start();
   let mllp: MllpServer | undefined;
   let mllpPort: number | undefined;
   if (options.listenMllp) {
@@ -76,6 +89,7 @@ export async function startHl7Feed(options: {
     async close(): Promise<void> {
       await mllp?.close();
       await queue.close();
+      await applicationAcks?.close();
     },
   };
 }

@@ -65,6 +65,15 @@ function enhancedMode(original: AckInput['original']): boolean {
   return header.acceptAckType !== '' || header.applicationAckType !== '';
 }
 
+/**
+ * MSH-16 (HL7 table 0155): AL always, ER only after an error, SU only after success, NE never. An
+ * empty MSH-16 in enhanced mode (MSH-15 set) asks for none: we do not guess a return channel.
+ */
+export function applicationAckWanted(msh16: string): 'AL' | 'ER' | 'SU' | undefined {
+  const value = msh16.trim().toUpperCase();
+  return value === 'AL' || value === 'ER' || value === 'SU' ? value : undefined;
+}
+
 /** Original mode answers AA/AE/AR; enhanced mode's accept ACK answers CA/CE/CR. */
 function codeFor(kind: 'accept' | 'error' | 'reject', enhanced: boolean): AckCode {
   if (enhanced) return kind === 'accept' ? 'CA' : kind === 'error' ? 'CE' : 'CR';
@@ -127,6 +136,10 @@ export class Hl7Intake {
     const problems = this.options.check(message, sender, receivedAt);
     const applicable = problems.length === 0;
     const code = codeFor(applicable ? 'accept' : 'error', enhanced);
+    // Enhanced mode: the application ACK follows once the row is applied (or has failed), sent by
+    // the ApplicationAckDispatcher to the sender's receiver. The wish is kept on the row.
+    const applicationAck = enhanced ? applicationAckWanted(message.header.applicationAckType) : undefined;
+    if (applicationAck && !sender.applicationAckAddress) logger.warn({ sender: sender.key }, 'MSH-16 asks for application ACKs but the sender has no applicationAckAddress; none will be sent');
     try {
       const accepted = await acceptIntoInbox(store.engine, {
         source: sender.key,
@@ -134,7 +147,7 @@ export class Hl7Intake {
         dedupKey: message.header.controlId,
         content: payload,
         status: applicable ? InboxStatus.PENDING : InboxStatus.FAILED,
-        outcome: { ack: code, errors: problems, receivedAt: receivedAt.toISOString() },
+        outcome: { ack: code, errors: problems, receivedAt: receivedAt.toISOString(), ...(applicationAck && sender.applicationAckAddress ? { applicationAck } : {}) },
         error: applicable ? undefined : problems.map((p) => `${p.code} ${p.text}`).join('; '),
       });
       if (accepted.accepted === 'conflict') {

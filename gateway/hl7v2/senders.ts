@@ -6,7 +6,8 @@ import { ConfigError } from '../config';
  * What CareBridge knows about each hospital system that sends HL7v2: the source URI its records
  * live under, the time zone of its timestamps without an offset, whether its PAS traces every
  * patient against PDS (so its NHS numbers count as verified when PID-32 is empty), and the
- * processing id (MSH-11) it must send. Data, not code: HL7_SENDERS_FILE names a JSON file
+ * processing id (MSH-11) it must send, and where its application acknowledgements go (enhanced mode,
+ * MSH-16: `applicationAckAddress`, "host:port" of the sender's MLLP receiver). Data, not code: HL7_SENDERS_FILE names a JSON file
  * { "<MSH-4 facility>|<MSH-3 application>": { ... } }; unlisted senders get the defaults.
  */
 export interface Hl7Sender {
@@ -16,6 +17,8 @@ export interface Hl7Sender {
   readonly timeZone: string;
   readonly nhsNumberVerified: boolean;
   readonly processingId: string;
+  /** host:port of the sender's MLLP receiver for application ACKs (enhanced mode); none when unset. */
+  readonly applicationAckAddress?: { readonly host: string; readonly port: number };
 }
 
 export interface Hl7SenderDirectory {
@@ -27,6 +30,7 @@ interface SenderEntry {
   timeZone?: string;
   nhsNumberVerified?: boolean;
   processingId?: string;
+  applicationAckAddress?: string;
 }
 
 const SAFE = /[^A-Za-z0-9._-]/g;
@@ -39,8 +43,22 @@ export function defaultSourceUri(header: Pick<Hl7Header, 'sendingApplication' | 
   return `urn:carebridge:hl7v2:${header.sendingFacility.replace(SAFE, '_') || 'unknown'}:${header.sendingApplication.replace(SAFE, '_') || 'unknown'}`;
 }
 
+/** "host:port" (host a name, IPv4, or [IPv6]) as an address, or undefined when it is not one. */
+export function parseAddress(value: string): { host: string; port: number } | undefined {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  if (!match?.[1] || !Number.isInteger(port) || port < 1 || port > 65_535) return undefined;
+  return { host: match[1].replace(/^\[|\]$/g, ''), port };
+}
+
 export function senderDirectory(entries: Readonly<Record<string, SenderEntry>> = {}, defaults: { processingId?: string; timeZone?: string } = {}): Hl7SenderDirectory {
+  const addresses = new Map<string, { host: string; port: number }>();
   for (const [key, entry] of Object.entries(entries)) {
+    if (entry.applicationAckAddress !== undefined) {
+      const address = typeof entry.applicationAckAddress === 'string' ? parseAddress(entry.applicationAckAddress) : undefined;
+      if (!address) throw new ConfigError(`HL7 sender '${key}': applicationAckAddress must be "host:port" (the sender's MLLP receiver for application ACKs)`);
+      addresses.set(key, address);
+    }
     if (!key.includes('|')) throw new ConfigError(`HL7 sender '${key}' must be written 'FACILITY|APPLICATION' (MSH-4|MSH-3)`);
     if (entry.timeZone !== undefined) {
       try {
@@ -60,6 +78,7 @@ export function senderDirectory(entries: Readonly<Record<string, SenderEntry>> =
         timeZone: entry.timeZone ?? defaults.timeZone ?? 'Europe/London',
         nhsNumberVerified: entry.nhsNumberVerified ?? false,
         processingId: entry.processingId ?? defaults.processingId ?? 'P',
+        ...(addresses.has(key) ? { applicationAckAddress: addresses.get(key) } : {}),
       };
     },
   };

@@ -20,6 +20,8 @@ export interface InboxItem {
   readonly source: string;
   readonly kind: string;
   readonly content: Buffer;
+  /** When the row was accepted (filled by the batch path; the per-item path leaves it to the handler). */
+  readonly receivedAt?: Date;
 }
 
 /** Applies one item; resolves with what to remember in the row's outcome. */

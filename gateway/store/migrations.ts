@@ -220,6 +220,27 @@ CREATE TABLE gp_record_state (
 `,
   },
   {
+    version: 8,
+    name: 'hl7v2 application acknowledgements (enhanced mode MSH-16): a durable outbox',
+    sql: `
+CREATE TABLE hl7_app_ack (
+  inbox_id bigint PRIMARY KEY,
+  sender text NOT NULL,
+  address text NOT NULL,
+  code text NOT NULL,
+  payload bytea NOT NULL,
+  status text NOT NULL DEFAULT 'pending',
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  last_error text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  sent_at timestamptz
+);
+CREATE INDEX hl7_app_ack_due_idx ON hl7_app_ack (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX inbox_app_ack_wanted_idx ON inbox (id) WHERE (outcome ? 'applicationAck')
+`,
+  },
+  {
     version: 10,
     name: 'access grants (permission to view, self-claimed relationships, break-glass); source systems and the organisation holding their data',
     sql: `
