@@ -5,7 +5,10 @@
  * Ends when every message is acknowledged and the inbox holds nothing left to apply, with the
  * gateway stopped, so the caller can open the store and check exactly-once.
  */
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_AUDIENCE } from '../../gateway/auth';
+import { devAuthDir, loadOrCreateDevKeyPair, mintToken } from '../../gateway/auth/dev-keys';
 import { GatewayProcess } from './hl7-gateway-process';
 import { CRASH_SENDER, crashAdmission, crashControlId } from './hl7-messages';
 import { ackSummary, GatewayAddress, streamMessages, type SenderOptions, type SenderStats } from './hl7-sender';
@@ -45,8 +48,11 @@ interface InterfaceStatus {
 }
 
 /** The gateway's own interface status for our sender (GET /hl7v2/status), as the integration team sees it. */
-async function senderStatus(httpPort: number): Promise<InterfaceStatus['senders'][number] | undefined> {
-  const response = await fetch(`http://127.0.0.1:${String(httpPort)}/hl7v2/status`);
+async function senderStatus(httpPort: number, dataDir: string): Promise<InterfaceStatus['senders'][number] | undefined> {
+  // The status is for the integration team: an admin's development token, from the key the gateway made in DATA_DIR.
+  const keys = await loadOrCreateDevKeyPair(devAuthDir(dataDir));
+  const token = await mintToken(keys, { sub: 'crash-test-admin', role: 'admin', org: 'X9Z' }, { audience: DEFAULT_AUDIENCE, expiresInSeconds: 600 });
+  const response = await fetch(`http://127.0.0.1:${String(httpPort)}/hl7v2/status`, { headers: { authorization: `Bearer ${token}` } });
   const body = (await response.json()) as InterfaceStatus;
   return body.senders.find((s) => s.sender === `${CRASH_SENDER.facility}|${CRASH_SENDER.application}`);
 }
@@ -127,7 +133,7 @@ export async function runHl7Crash(options: Hl7CrashOptions): Promise<Hl7CrashRun
   try {
     for (;;) {
       throwIfFailed();
-      const status = await senderStatus(gateway.httpPort);
+      const status = await senderStatus(gateway.httpPort, options.env['DATA_DIR'] ?? resolve('data'));
       if (status && status.pending === 0 && status.received >= options.messages) break;
       if (Date.now() - drainStarted > options.applyDeadlineMs) throw new Error(`inbox not drained within ${String(options.applyDeadlineMs)} ms: ${JSON.stringify(status)}`);
       await sleep(200);

@@ -67,7 +67,14 @@ describe('the hospital feed end to end (MLLP → inbox → worker → FHIR)', ()
       expect([ack.code, ack.errors]).toEqual(['CA', []]);
     }
     await applied(3);
-    const search = await request(baseUrl).get('/fhir/Encounter').set('Authorization', tokens.reader).query({ identifier: 'urn:carebridge:hl7v2:RZZ:PAS/visit-number|V100001' });
+    // The patient, with the NHS number the sender traced (PID-32 01), is found by NHS number; the
+    // reader (no relationship with this person) opens the record by break-glass, as in an emergency.
+    const patients = await request(baseUrl).get('/fhir/Patient').set('Authorization', tokens.reader).query({ identifier: 'https://fhir.nhs.uk/Id/nhs-number|9990000018' });
+    expect((patients.body as Bundle).total).toBe(1);
+    const patientId = (patients.body as Bundle).entry?.[0]?.resource?.id ?? '';
+    const glass = await request(baseUrl).post(`/access/Patient/${patientId}/break-glass`).set('Authorization', tokens.reader).send({ reason: 'Feed test: emergency review' });
+    expect(glass.status).toBe(201);
+    const search = await request(baseUrl).get('/fhir/Encounter').set('Authorization', tokens.reader).query({ patient: patientId, identifier: 'urn:carebridge:hl7v2:RZZ:PAS/visit-number|V100001' });
     const encounters = ((search.body as Bundle).entry ?? []).map((e) => e.resource as Encounter);
     expect(encounters.length).toBe(1);
     const encounter = encounters[0] as Encounter;
@@ -78,9 +85,6 @@ describe('the hospital feed end to end (MLLP → inbox → worker → FHIR)', ()
       ['Ward 7 Bay 2 Bed 3', 'completed'],
       ['Ward 9 Bed 1', 'completed'],
     ]);
-    // The patient, with the NHS number the sender traced (PID-32 01), is searchable by NHS number.
-    const patients = await request(baseUrl).get('/fhir/Patient').set('Authorization', tokens.reader).query({ identifier: 'https://fhir.nhs.uk/Id/nhs-number|9990000018' });
-    expect((patients.body as Bundle).total).toBe(1);
     // Every applied event reaches the outbox; only the discharge changed the current state, since it came first.
     const outbox = await gateway.store.engine.query<{ kind: string; changed: boolean }>(`SELECT kind, (payload->>'changedState')::boolean AS changed FROM outbox ORDER BY kind`);
     expect(outbox.rows.map((r) => [r.kind, r.changed])).toEqual([
