@@ -9,6 +9,7 @@ import { GrantKind, PermissionToView, recordGrant, SELF_CLAIM_REASON_TEXT, SelfC
 import { Interaction, type ReadRequest, type Requester } from '../access/hooks';
 import type { SecureReader } from '../access/secure-reader';
 import { parseSearch } from '../api/search-parser';
+import { AlertStatus, listAlerts } from '../audit/alerts';
 import type { Authenticator } from '../auth';
 import { samePersonIds } from '../identity/resolver';
 import type { SqlClient } from '../store/engine';
@@ -306,6 +307,20 @@ export function viewerRouter(options: ViewerOptions): Router {
   };
 
   router.get('/record/:id', requireSignIn(showRecord));
+
+  // The privacy officer's first page: the open alerts (review and the trail are the audit API's).
+  router.get(
+    '/privacy/alerts',
+    requireSignIn(async (_req, res, user) => {
+      if (user.requester.role !== 'privacy_officer') {
+        res.status(403);
+        page(res, 'message.njk', { ...base(res, user), title: 'Not available', message: 'Alerts are for the privacy officer.', back: '/' });
+        return;
+      }
+      const alerts = await listAlerts(options.db, { status: AlertStatus.OPEN, count: 100 });
+      page(res, 'alerts.njk', { ...base(res, user), title: 'Alerts for review', alerts });
+    }),
+  );
 
   const grant = (kind: GrantKind, read: (body: Record<string, unknown>) => { decision?: PermissionToView; reasonCode?: string; reasonText?: string } | string) =>
     requireSignIn(async (req, res, user) => {

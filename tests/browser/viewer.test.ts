@@ -38,7 +38,7 @@ describe('the viewer in a browser', () => {
     expect(new URL(page.url()).pathname).toBe('/sign-in');
     await page.check(`#persona-${persona}`);
     await page.click('button:has-text("Sign in")');
-    await page.waitForURL(`${base}/`);
+    await page.waitForURL((url) => url.pathname !== '/sign-in');
     return page;
   }
 
@@ -87,6 +87,13 @@ describe('the viewer in a browser', () => {
     await page.click('button:has-text("Use emergency access")');
     expect(await page.textContent('h1')).toBe('OKAFOR, Grace');
     expect(await page.textContent('.nhsuk-warning-callout')).toContain('emergency access');
+    await page.context().close();
+  }, 60_000);
+
+  test('the privacy officer lands on the open alerts, among them the break-glass just used', async () => {
+    const page = await signIn('privacy-officer');
+    expect(new URL(page.url()).pathname).toBe('/privacy/alerts');
+    expect(await page.textContent('.cb-alerts')).toContain('Found collapsed at home, unresponsive');
     await page.context().close();
   }, 60_000);
 
