@@ -1,3 +1,4 @@
+import { PurposeOfUse } from '../../consent/types';
 import type { Resource } from '@medplum/fhirtypes';
 import { SYSTEM_SCOPE, type AccessScope } from '../store/access-scope';
 import type { SearchQuery } from '../store/search-query';
@@ -18,8 +19,8 @@ export const Interaction = {
 } as const;
 export type Interaction = (typeof Interaction)[keyof typeof Interaction];
 
-export const PurposeOfUse = { TREAT: 'TREAT', BTG: 'BTG', HOPERAT: 'HOPERAT', PATADMIN: 'PATADMIN' } as const;
-export type PurposeOfUse = (typeof PurposeOfUse)[keyof typeof PurposeOfUse];
+/** Purposes of use (HL7 v3 ActReason), as the access decisions in consent/ define them. */
+export { PurposeOfUse };
 
 /** Who is asking. Filled from a verified token by the access-control work; anonymous until then. */
 export interface Requester {

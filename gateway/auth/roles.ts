@@ -1,23 +1,12 @@
+import { Role } from '../../consent/types';
+
 /**
  * CareBridge's roles (specs/access-and-consent.md, "Roles"): the fixed set of identifiers a
  * verified token resolves to. What each role may see is the role table in consent/ (data); this
  * file names the roles only, so the directory, the token command and the middlewares agree.
  */
-export const CareRole = {
-  GP: 'gp',
-  HOSPITAL_CLINICIAN: 'hospital_clinician',
-  COMMUNITY_NURSE: 'community_nurse',
-  MENTAL_HEALTH: 'mental_health',
-  SOCIAL_WORKER: 'social_worker',
-  CARE_COORDINATOR: 'care_coordinator',
-  THERAPIST: 'therapist',
-  PHARMACIST: 'pharmacist',
-  URGENT_CARE: 'urgent_care',
-  CARE_HOME_STAFF: 'care_home_staff',
-  VOLUNTARY_SECTOR: 'voluntary_sector',
-  ADMIN: 'admin',
-  PRIVACY_OFFICER: 'privacy_officer',
-} as const;
+/** The same values as consent/'s Role: one list of roles, named here for the directory and middlewares. */
+export const CareRole = Role;
 export type CareRole = (typeof CareRole)[keyof typeof CareRole];
 
 export const CARE_ROLES: readonly CareRole[] = Object.values(CareRole);
