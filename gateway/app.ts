@@ -7,7 +7,9 @@ import { adminRouter } from './api/admin-router';
 import { HttpOutcomeError } from './api/errors';
 import { accessRouter } from './access/access-router';
 import type { AccessComponents } from './access/compose';
+import { AuditOperation } from './audit/audit-event';
 import { auditRouter } from './audit/audit-router';
+import type { Consent } from '@medplum/fhirtypes';
 import { authenticate, CareRole, identityOf, IntakeKind, requesterOf, requirePerson, requireRole, requireSystem, type Authenticator } from './auth';
 import { viewerRouter } from './viewer/viewer-router';
 import { fhirRouter, outcomeErrorHandler } from './api/fhir-router';
@@ -150,7 +152,15 @@ export function createApp(options: AppOptions): Express {
   const components = options.accessComponents;
   if (components) {
     const requester = (_req: Request, res: Response): Requester => requesterOf(res);
-    app.use('/access', authenticated, requirePerson, accessRouter({ db: store.engine, requester, onGrant: components.onGrant }));
+    const recordConsent = async (consent: Consent, who: Requester, requestId: string): Promise<void> => {
+      const patientId = consent.patient?.reference?.split('/')[1] ?? '';
+      const { decision } = await components.access.decide({ requester: who }, patientId);
+      if (decision.effect !== 'permit') throw new HttpOutcomeError(403, 'forbidden', 'A decision can be recorded only by someone who may open the record now');
+      await store.upsert([consent]);
+      const topic = consent.category[1]?.coding?.[0]?.code ?? 'consent';
+      await components.trail.recordOperation({ requestId, requester: who, operation: AuditOperation.CONSENT_RECORD, outcome: 'permit', patientIds: [patientId], entities: [`Consent/${consent.id ?? ''}`], reasons: [`recorded ${topic}: ${consent.provision?.type ?? ''}`] });
+    };
+    app.use('/access', authenticated, requirePerson, accessRouter({ db: store.engine, requester, onGrant: components.onGrant, recordConsent }));
     app.use(
       '/audit',
       authenticated,

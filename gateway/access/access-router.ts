@@ -1,4 +1,8 @@
+import type { Consent, Identifier } from '@medplum/fhirtypes';
 import express, { type Request, type Response, type Router } from 'express';
+import { DecisionMaker, objectionConsent, RecipientClass, SharingDecision, sharingConsent } from '../../consent';
+import { roleCapabilities } from '../../consent/scope';
+import { resourceId } from '../../mappings/ids';
 import { HttpOutcomeError } from '../api/errors';
 import { ID_PATTERN } from '../api/search-parser';
 import type { SqlClient } from '../store/engine';
@@ -18,10 +22,22 @@ export interface AccessRouterOptions {
   requester: (req: Request, res: Response) => Requester;
   /** Audit (and alert) for each recorded grant; awaited before answering. */
   onGrant: (grant: Grant, requester: Requester, requestId: string) => Promise<void>;
+  /**
+   * Records a person's decision (objection, consent by recipient) as a FHIR Consent: the store
+   * write and its audit entry. Without it the operation is not offered (404).
+   */
+  recordConsent?: (consent: Consent, requester: Requester, requestId: string) => Promise<void>;
   now?: () => Date;
 }
 
 const MAX_TEXT = 500;
+/** Decisions recorded through CareBridge itself are its own source. */
+export const CONSENT_SOURCE = 'https://carebridge.nhs.uk/source/access-decisions';
+
+function identifierOf(qualified: string): Identifier {
+  const bar = qualified.indexOf('|');
+  return bar < 0 ? { value: qualified } : { system: qualified.slice(0, bar), value: qualified.slice(bar + 1) };
+}
 
 function field(body: unknown, name: string, required: boolean): string | undefined {
   const value = (body as Record<string, unknown> | undefined)?.[name];
@@ -62,8 +78,15 @@ export function accessRouter(options: AccessRouterOptions): Router {
     return requester;
   };
 
+  /** The role table says which roles may self-claim, break glass or record a person's decisions. */
+  const requireCapability = (requester: Requester, capability: 'selfClaim' | 'breakGlass' | 'recordsConsent'): void => {
+    if (!roleCapabilities(requester.role)?.[capability]) throw new HttpOutcomeError(403, 'forbidden', 'Your role may not do this');
+  };
+
   const record = async (req: Request, res: Response, kind: GrantKind, details: { decision?: PermissionToView; reasonCode?: string; reasonText?: string }): Promise<void> => {
     const requester = requirePerson(req, res);
+    if (kind === GrantKind.SELF_CLAIM) requireCapability(requester, 'selfClaim');
+    if (kind === GrantKind.BREAK_GLASS) requireCapability(requester, 'breakGlass');
     const person = await personFor(req);
     const requestId = String(res.locals['requestId'] ?? '');
     const grant = await recordGrant(options.db, { kind, requester, ...person, ...details, requestId, now: now() });
@@ -86,6 +109,36 @@ export function accessRouter(options: AccessRouterOptions): Router {
   router.post('/Patient/:id/break-glass', async (req, res) => {
     const reasonText = field(req.body, 'reason', true);
     await record(req, res, GrantKind.BREAK_GLASS, { reasonCode: 'emergency', ...(reasonText ? { reasonText } : {}) });
+  });
+
+  // The person's own decisions, recorded by a GP, social worker or privacy officer who may see the record.
+  router.post('/Patient/:id/consent', async (req, res) => {
+    const recordConsent = options.recordConsent;
+    if (!recordConsent) throw new HttpOutcomeError(404, 'not-found', 'Recording consent is not available here');
+    const requester = requirePerson(req, res);
+    requireCapability(requester, 'recordsConsent');
+    const person = await personFor(req);
+    const kind = oneOf(field(req.body, 'kind', true), ['objection', 'sharing'] as const, 'kind');
+    const decision = oneOf(field(req.body, 'decision', true), Object.values(SharingDecision), 'decision');
+    const decisionMaker = oneOf(field(req.body, 'decisionMaker', false) ?? DecisionMaker.PERSON, Object.values(DecisionMaker), 'decisionMaker');
+    const capacity = field(req.body, 'hasCapacity', false);
+    const hasCapacity = capacity === undefined ? undefined : oneOf(capacity, ['true', 'false'] as const, 'hasCapacity') === 'true';
+    const at = now();
+    const common = {
+      id: resourceId('Consent', CONSENT_SOURCE, `${person.patientId}|${kind}|${at.toISOString()}|${requester.userId}`),
+      patient: { reference: `Patient/${person.patientId}` },
+      dateTime: at.toISOString(),
+      decisionMaker,
+      ...(hasCapacity === undefined ? {} : { hasCapacity }),
+      recordedBy: { display: requester.displayName ?? requester.userId, ...(requester.organisation ? { identifier: identifierOf(requester.organisation) } : {}) },
+      source: CONSENT_SOURCE,
+    };
+    const consent =
+      kind === 'objection'
+        ? objectionConsent({ ...common, decision })
+        : sharingConsent({ ...common, decision, recipient: oneOf(field(req.body, 'recipient', true), Object.values(RecipientClass), 'recipient') });
+    await recordConsent(consent, requester, String(res.locals['requestId'] ?? ''));
+    res.status(201).json(consent);
   });
 
   router.get('/self-claim-reasons', (_req, res) => {

@@ -9,6 +9,7 @@ import { GrantKind, PermissionToView, recordGrant, SELF_CLAIM_REASON_TEXT, SelfC
 import { Interaction, type ReadRequest, type Requester } from '../access/hooks';
 import type { SecureReader } from '../access/secure-reader';
 import { parseSearch } from '../api/search-parser';
+import { roleCapabilities } from '../../consent/scope';
 import { AlertStatus, listAlerts } from '../audit/alerts';
 import type { Authenticator } from '../auth';
 import { samePersonIds } from '../identity/resolver';
@@ -286,6 +287,8 @@ export function viewerRouter(options: ViewerOptions): Router {
         mode: 'denied',
         patientId,
         refused: decision.permissionRefused,
+        canClaim: roleCapabilities(user.requester.role)?.selfClaim === true,
+        canBreakGlass: roleCapabilities(user.requester.role)?.breakGlass === true,
         reason: decision.reasons[decision.reasons.length - 1] ?? 'You have no legitimate relationship with this person.',
         claimReasons: Object.values(SelfClaimReason).map((code) => ({ code, display: SELF_CLAIM_REASON_TEXT[code] })),
       });
@@ -325,6 +328,12 @@ export function viewerRouter(options: ViewerOptions): Router {
   const grant = (kind: GrantKind, read: (body: Record<string, unknown>) => { decision?: PermissionToView; reasonCode?: string; reasonText?: string } | string) =>
     requireSignIn(async (req, res, user) => {
       const patientId = String(req.params['id']);
+      const capabilities = roleCapabilities(user.requester.role);
+      if ((kind === GrantKind.SELF_CLAIM && !capabilities?.selfClaim) || (kind === GrantKind.BREAK_GLASS && !capabilities?.breakGlass)) {
+        res.status(403);
+        page(res, 'message.njk', { ...base(res, user), title: 'Not available', message: 'Your role may not do this. Ask a colleague who is caring for the person.', back: `/record/${patientId}` });
+        return;
+      }
       const details = read((req.body ?? {}) as Record<string, unknown>);
       if (typeof details === 'string') {
         res.status(400);

@@ -1,7 +1,6 @@
 import type { Bundle, Condition, Encounter, Flag, Patient, Practitioner } from '@medplum/fhirtypes';
 import type { Express } from 'express';
 import request from 'supertest';
-import { objectionConsent } from '../../consent';
 import { auditWithAccess, grantAuditor } from '../../gateway/access/access-audit';
 import { CaldicottAccess } from '../../gateway/access/caldicott-access';
 import type { AccessComponents } from '../../gateway/access/compose';
@@ -172,8 +171,22 @@ describe('no leaks through any read path', () => {
     expect(op.rows).toHaveLength(1);
   });
 
-  test('an objection keeps the record within the organisation holding each part of it', async () => {
-    await store.upsert([objectionConsent({ id: 'objection-1', patient: subject, dateTime: '2026-11-01', decisionMaker: 'person', source: GP_SOURCE })]);
+  test('roles the table does not allow may not break glass, claim a relationship or record a decision', async () => {
+    const volunteer = bearer(await authority.person({ user: 'vol-1', role: 'voluntary_sector', org: 'https://carebridge.nhs.uk/Id/charity-number|9000001' }));
+    expect((await request(app).post('/access/Patient/pat-2/break-glass').set(volunteer).send({ reason: 'curious' })).status).toBe(403);
+    expect((await request(app).post('/access/Patient/pat-2/relationship-claim').set(volunteer).send({ reason: 'direct-care-patient-presented' })).status).toBe(403);
+    expect((await request(app).post('/access/Patient/pat-1/consent').set(stranger).send({ kind: 'objection', decision: 'refused' })).status).toBe(403);
+    const grants = await store.engine.query(`SELECT 1 FROM access_grant WHERE user_id = 'vol-1'`);
+    expect(grants.rows).toEqual([]);
+  });
+
+  test('a GP records the person\'s objection; the record then stays within the organisation holding each part of it', async () => {
+    const recorded = await request(app).post('/access/Patient/pat-1/consent').set(gp).send({ kind: 'objection', decision: 'refused', decisionMaker: 'person', hasCapacity: 'true' });
+    expect(recorded.status).toBe(201);
+    const consent = recorded.body as { resourceType: string; provision?: { type?: string }; patient?: { reference?: string } };
+    expect([consent.resourceType, consent.provision?.type, consent.patient?.reference]).toEqual(['Consent', 'deny', 'Patient/pat-1']);
+    const audit = await store.engine.query<{ interaction: string }>(`SELECT interaction FROM audit_event WHERE user_id = 'gp-1' AND interaction = 'consent-record'`);
+    expect(audit.rows).toHaveLength(1);
     // The GP practice holds the GP source: it still sees its own conditions, not the trust's encounters.
     const conditions = await get('/fhir/Condition?patient=pat-1', gp);
     expect(ids(conditions.body as Bundle)).toEqual(['Condition/cond-1', 'Condition/cond-3', 'Condition/cond-6', 'Condition/cond-7']);
