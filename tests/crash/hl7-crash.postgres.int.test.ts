@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Store } from '../../gateway/store/store';
 import { createTestDatabase } from '../support/postgres';
 import { ackProblems, HL7_CRASH_PLAN, runHl7Crash } from './hl7-crash-harness';
@@ -8,7 +11,9 @@ describe('crash safety of the hospital feed on PostgreSQL', () => {
   test('kill -9 of the gateway three times while 5,000 admissions stream in over MLLP: after restart every message is applied exactly once', async () => {
     const database = await createTestDatabase();
     try {
-      const run = await runHl7Crash({ ...HL7_CRASH_PLAN, env: { DATABASE_URL: database.url } });
+      // Its own DATA_DIR too: development keys (tokens, audit checkpoints) live there.
+      const dataDir = mkdtempSync(join(tmpdir(), 'cb-hl7-crash-pg-'));
+      const run = await runHl7Crash({ ...HL7_CRASH_PLAN, env: { DATABASE_URL: database.url, DATA_DIR: dataDir } });
       expect(run.kills.length).toBe(3);
       // Messages in flight at each kill were retransmitted, some after a reply timeout (the hang).
       expect(run.sender.retransmissions).toBeGreaterThan(0);
