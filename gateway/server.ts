@@ -7,8 +7,8 @@ import type { Config } from './config';
 import { demoResources } from './demo/demo-data';
 import { loadFhirDefinitions } from './fhir/definitions';
 import { FHIR_INBOX_KIND, FhirIntake } from './fhir-intake/intake';
-import type { SystemOf } from './fhir-intake/router';
-import { identityOf, IntakeKind, requireSystem } from './auth';
+import { systemOfToken } from './fhir-intake/router';
+import { IntakeKind, requireSystem } from './auth';
 import { loadPdsConfig, PdsClient } from './identity/pds-client';
 import { startBackgroundTrace } from './identity/pds-trace';
 import { GP_INBOX_KIND, gpInboxHandler } from './gp/apply';
@@ -40,12 +40,6 @@ export async function loadDemoDataIfEmpty(store: Store): Promise<number> {
   const result = await ingestResources(store, demoResources());
   return result.written.filter((w) => w.changed).length;
 }
-
-/** The sending system of an intake request: the verified system token's directory entry. */
-const systemOfToken: SystemOf = (req) => {
-  const identity = req.res ? identityOf(req.res) : undefined;
-  return identity?.kind === 'system' ? { system: identity.system.name, sourceUri: identity.system.sourceUri } : undefined;
-};
 
 /** Starts the roles of one process: the API (HTTP), the MLLP listener, the ingest workers, or all of them. */
 export async function startGateway(config: Config, role: Role = Role.ALL, logger: Logger = createLogger(config.logLevel)): Promise<RunningGateway> {

@@ -1,9 +1,10 @@
-import type { Consent, Identifier } from '@medplum/fhirtypes';
+import type { Consent } from '@medplum/fhirtypes';
 import express, { type Request, type Response, type Router } from 'express';
 import { DecisionMaker, objectionConsent, RecipientClass, SharingDecision, sharingConsent } from '../../consent';
 import { roleCapabilities } from '../../consent/scope';
 import { resourceId } from '../../mappings/ids';
 import { HttpOutcomeError } from '../api/errors';
+import { identifierOf } from '../audit/audit-event';
 import { ID_PATTERN } from '../api/search-parser';
 import type { SqlClient } from '../store/engine';
 import { GrantKind, PermissionToView, recordGrant, SELF_CLAIM_REASON_TEXT, SelfClaimReason, type Grant } from './grants';
@@ -34,10 +35,6 @@ const MAX_TEXT = 500;
 /** Decisions recorded through CareBridge itself are its own source. */
 export const CONSENT_SOURCE = 'https://carebridge.nhs.uk/source/access-decisions';
 
-function identifierOf(qualified: string): Identifier {
-  const bar = qualified.indexOf('|');
-  return bar < 0 ? { value: qualified } : { system: qualified.slice(0, bar), value: qualified.slice(bar + 1) };
-}
 
 function field(body: unknown, name: string, required: boolean): string | undefined {
   const value = (body as Record<string, unknown> | undefined)?.[name];

@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { HttpOutcomeError } from '../api/errors';
+import { identityOf } from '../auth';
 import type { FhirIntake, SendingSystem } from './intake';
 
 /**
@@ -13,6 +14,12 @@ import type { FhirIntake, SendingSystem } from './intake';
 
 export const FHIR_JSON_TYPES = ['application/fhir+json', 'application/json'];
 export type SystemOf = (req: Request) => SendingSystem | undefined;
+
+/** The sending system of an intake request: the verified system token's directory entry. */
+export const systemOfToken: SystemOf = (req) => {
+  const identity = req.res ? identityOf(req.res) : undefined;
+  return identity?.kind === 'system' ? { system: identity.system.name, sourceUri: identity.system.sourceUri } : undefined;
+};
 
 /** Refuses (401) a request that names no sending system. */
 export function requireSystemFrom(systemOf: SystemOf): RequestHandler {

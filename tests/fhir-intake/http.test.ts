@@ -4,8 +4,8 @@ import request from 'supertest';
 import { createApp } from '../../gateway/app';
 import { documentSections, DischargeSection } from '../../gateway/fhir-intake/document';
 import { FHIR_INBOX_KIND, FhirIntake } from '../../gateway/fhir-intake/intake';
-import type { SystemOf } from '../../gateway/fhir-intake/router';
-import { identityOf, parseDirectory } from '../../gateway/auth';
+import { systemOfToken } from '../../gateway/fhir-intake/router';
+import { parseDirectory } from '../../gateway/auth';
 import demoDirectoryJson from '../../gateway/auth/demo-directory.json';
 import { testAuthority } from '../support/auth';
 import { samePersonIds } from '../../gateway/identity/resolver';
@@ -31,12 +31,6 @@ let store: Store;
 let app: Express;
 /** Authorization headers by system name ('gp' for a person reading the record). */
 const tokens = new Map<string, string>();
-
-/** The sending system is the verified system token's directory entry, as in server.ts. */
-const systemOfToken: SystemOf = (req) => {
-  const identity = req.res ? identityOf(req.res) : undefined;
-  return identity?.kind === 'system' ? { system: identity.system.name, sourceUri: identity.system.sourceUri } : undefined;
-};
 
 beforeAll(async () => {
   store = await openStore();
