@@ -31,7 +31,7 @@ describe('topics', () => {
 
   test('each step of the red bag journey has its own topic; undoing a step is a cancellation', () => {
     expect(Object.values(RedBagEventKind).map((k) => topicOfEvent(k)?.topic)).toEqual([
-      'red-bag-passport-issued', 'red-bag-sent', 'red-bag-received', 'red-bag-discharge-passport-issued', 'red-bag-returned', 'cancellation',
+      'red-bag-passport-issued', 'red-bag-sent', 'red-bag-received', 'red-bag-awaiting-discharge', 'red-bag-discharge-passport-issued', 'red-bag-returned', 'cancellation',
     ]);
   });
 

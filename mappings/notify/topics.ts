@@ -21,6 +21,7 @@ export const Topic = {
   RED_BAG_PASSPORT_ISSUED: 'red-bag-passport-issued',
   RED_BAG_SENT: 'red-bag-sent',
   RED_BAG_RECEIVED: 'red-bag-received',
+  RED_BAG_AWAITING_DISCHARGE: 'red-bag-awaiting-discharge',
   RED_BAG_DISCHARGE_PASSPORT_ISSUED: 'red-bag-discharge-passport-issued',
   RED_BAG_RETURNED: 'red-bag-returned',
 } as const;
@@ -49,6 +50,8 @@ export const RedBagEventKind = {
   PASSPORT_ISSUED: 'red-bag-passport-issued',
   SENT: 'red-bag-sent',
   RECEIVED: 'red-bag-received',
+  /** The hospital expects to discharge the person (pending discharge), with the expected date. */
+  AWAITING_DISCHARGE: 'red-bag-awaiting-discharge',
   DISCHARGE_PASSPORT_ISSUED: 'red-bag-discharge-passport-issued',
   RETURNED: 'red-bag-returned',
   /** A red bag step withdrawn (the last step is undone). */
@@ -108,6 +111,8 @@ export function topicOfEvent(kind: OutboxEventKind): TopicOfEvent | undefined {
       return { topic: Topic.RED_BAG_SENT };
     case RedBagEventKind.RECEIVED:
       return { topic: Topic.RED_BAG_RECEIVED };
+    case RedBagEventKind.AWAITING_DISCHARGE:
+      return { topic: Topic.RED_BAG_AWAITING_DISCHARGE };
     case RedBagEventKind.DISCHARGE_PASSPORT_ISSUED:
       return { topic: Topic.RED_BAG_DISCHARGE_PASSPORT_ISSUED };
     case RedBagEventKind.RETURNED:
@@ -153,6 +158,7 @@ export const TOPIC_DESCRIPTIONS: Readonly<Record<Topic, string>> = {
   'red-bag-passport-issued': 'A red bag transfer passport was issued by the care home.',
   'red-bag-sent': 'The red bag left the care home with the resident.',
   'red-bag-received': 'The hospital received the red bag.',
+  'red-bag-awaiting-discharge': 'The hospital expects to discharge a resident who went in with a red bag (pending discharge, with the expected date).',
   'red-bag-discharge-passport-issued': 'The hospital issued the discharge passport for the red bag.',
   'red-bag-returned': 'The red bag came home with the resident.',
 };

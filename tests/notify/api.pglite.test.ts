@@ -111,7 +111,7 @@ describe('subscriptions API', () => {
     const res = await request(notifyApp(store, () => undefined)).get('/notify/topics');
     expect((res.body as { topics: { code: string }[] }).topics.map((t) => t.code)).toEqual([
       'admission', 'ed-attendance', 'transfer', 'pending-discharge', 'discharge', 'cancellation', 'death',
-      'red-bag-passport-issued', 'red-bag-sent', 'red-bag-received', 'red-bag-discharge-passport-issued', 'red-bag-returned',
+      'red-bag-passport-issued', 'red-bag-sent', 'red-bag-received', 'red-bag-awaiting-discharge', 'red-bag-discharge-passport-issued', 'red-bag-returned',
     ]);
   });
 });
