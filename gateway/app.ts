@@ -12,6 +12,11 @@ import { auditRouter } from './audit/audit-router';
 import type { Consent } from '@medplum/fhirtypes';
 import { authenticate, CareRole, identityOf, IntakeKind, requesterOf, requirePerson, requireRole, requireSystem, type Authenticator } from './auth';
 import { viewerRouter } from './viewer/viewer-router';
+import { sourceNames } from './auth/source-names';
+import { passportRouter } from './passport/passport-router';
+import type { PassportService } from './passport/service';
+import type { PassportKeySet } from './passport/signing';
+import { passportVerifyRouter } from './passport/verify-router';
 import { fhirRouter, outcomeErrorHandler } from './api/fhir-router';
 import type { FhirIntake } from './fhir-intake/intake';
 import { fhirIntakeRouter, type SystemOf } from './fhir-intake/router';
@@ -48,6 +53,8 @@ export interface AppOptions {
   notify?: NotifyHttpOptions;
   /** Social care intake (POST /intake/social-care): upload limit, system authentication hook, worker wake-up. */
   socialCare?: Pick<SocialCareRouterOptions, 'maxUploadBytes' | 'requireSystem' | 'onReceived'>;
+  /** Red bag passports: the service, and the keys the public verification uses. */
+  passports?: { service: PassportService; keys: PassportKeySet };
 }
 
 /** GET /fhir/metadata is public, as on every FHIR server: it describes the API, not anyone's data. */
@@ -166,12 +173,13 @@ export function createApp(options: AppOptions): Express {
       authenticated,
       auditRouter({ engine: store.engine, trail: components.trail, requester, requireRole: requireRole(CareRole.PRIVACY_OFFICER), keys: components.checkpointKeys, linkedPatientIds: (id) => samePersonIds(store.engine, id) }),
     );
-    const directory = options.auth.directory;
-    const organisationName = (id: string | undefined): string => (id ? (directory.organisation(id)?.name ?? id) : 'unknown organisation');
-    const sourceName = (source: string | undefined): string => {
-      const system = directory.systems.find((s) => s.sourceUri === source);
-      return system?.organisation ? organisationName(system.organisation) : (system?.displayName ?? (source ? new URL(source).host : 'unknown source'));
-    };
+    const { organisationName, sourceName } = sourceNames(options.auth.directory);
+    const passports = options.passports;
+    if (passports) {
+      // Public: the verification page the QR code opens, POST /passport/verify, the public keys.
+      app.use('/passport', passportVerifyRouter({ keys: passports.keys, lookup: (id) => passports.service.lookup(id), lookupFingerprint: (id, v, h) => passports.service.lookupFingerprint(id, v, h) }));
+      app.use('/passport', authenticated, requirePerson, passportRouter({ service: passports.service, requester, publicBaseUrl: (req) => options.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}` }));
+    }
     app.use(
       '/',
       viewerRouter({

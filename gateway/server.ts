@@ -20,6 +20,9 @@ import { Metrics } from './metrics';
 import { createMailer, mailerConfigFromEnv } from './notify/email';
 import { startNotifications } from './notify/service';
 import { startSocialCareWorker } from './social-care/worker';
+import { sourceNames } from './auth/source-names';
+import { loadPassportConfig, openPassportKeys } from './passport/passport-config';
+import { PassportService } from './passport/service';
 import { EngineKind } from './store/engine';
 import { Store } from './store/store';
 
@@ -31,6 +34,8 @@ export interface RunningGateway {
   readonly logger: Logger;
   readonly httpPort?: number;
   readonly mllpPort?: number;
+  /** Red bag passports (API and worker roles). */
+  readonly passports?: PassportService;
   close(): Promise<void>;
 }
 
@@ -96,8 +101,33 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
   const gpIntake = new GpIntake({ store, queue: feed.queue, logger });
   let server: Server | undefined;
   let accessComponents: AccessComponents | undefined;
-  if (auth) {
-    accessComponents = await composeAccess(store, auth, authConfig, { dataDir: config.dataDir, production: config.production, logger });
+  // Red bag passports: the API issues and serves them; workers follow each bag's journey in the outbox.
+  const passportConfig = loadPassportConfig(process.env, { dataDir: config.dataDir, production: config.production });
+  const passportKeys = await openPassportKeys(passportConfig, { create: true });
+  if (auth) accessComponents = await composeAccess(store, auth, authConfig, { dataDir: config.dataDir, production: config.production, logger });
+  const components = accessComponents;
+  const names = auth ? sourceNames(auth.directory) : undefined;
+  const passports = passportKeys.signer
+    ? new PassportService({
+        store,
+        signer: passportKeys.signer,
+        decide: async (requester, patientId) => {
+          if (!components) throw new Error('passport reads are served by the API role');
+          return components.access.decide({ requester }, patientId);
+        },
+        audit: (record) => (components ? components.trail.recordOperation(record) : Promise.resolve()),
+        sourceName: (source) => names?.sourceName(source) ?? (source ?? 'unknown source'),
+        fhirBase: `${config.publicBaseUrl ?? `http://localhost:${String(config.port)}`}/fhir`,
+        logger,
+      })
+    : undefined;
+  const followTimer =
+    passports && passportConfig.followIntervalMs > 0 && (role === Role.ALL || role === Role.WORKER)
+      ? setInterval(() => {
+          passports.followAll().catch((err: unknown) => logger.warn({ err }, 'red bag journeys: follow failed; retried next time'));
+        }, passportConfig.followIntervalMs).unref()
+      : undefined;
+  if (auth && accessComponents) {
     const app = createApp({
       store,
       logger,
@@ -113,6 +143,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
       gpIntake,
       notify: { allowHttp: !config.production, emailEnabled: mailerConfig !== undefined, publicBaseUrl: config.publicBaseUrl },
       socialCare: { onReceived: () => void socialCare?.runOnce(), requireSystem: requireSystem(IntakeKind.SOCIAL_CARE_EXTRACT) },
+      ...(passports ? { passports: { service: passports, keys: passportKeys.keys } } : {}),
     });
     const listening = app.listen(config.port);
     server = listening;
@@ -128,7 +159,9 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     logger,
     httpPort,
     mllpPort: feed.mllpPort,
+    ...(passports ? { passports } : {}),
     async close(): Promise<void> {
+      clearInterval(followTimer);
       if (server) {
         const s = server;
         s.closeIdleConnections();

@@ -20,6 +20,10 @@ export const AuditOperation = {
   PERMISSION_TO_VIEW: 'permission-to-view',
   CONSENT_RECORD: 'consent-record',
   IDENTITY_DECISION: 'identity-decision',
+  /** The care home's transfer form recorded and a red bag passport issued from it. */
+  PASSPORT_ISSUE: 'passport-issue',
+  /** A red bag passport (a reader's copy of a version) read. */
+  PASSPORT_READ: 'passport-read',
 } as const;
 export type AuditOperation = (typeof AuditOperation)[keyof typeof AuditOperation];
 
@@ -102,7 +106,10 @@ function subtypeOf(what: Interaction | AuditOperation): { subtype: Coding[]; act
     case AuditOperation.SELF_CLAIM:
     case AuditOperation.PERMISSION_TO_VIEW:
     case AuditOperation.CONSENT_RECORD:
+    case AuditOperation.PASSPORT_ISSUE:
       return { subtype: op(what), action: 'C' };
+    case AuditOperation.PASSPORT_READ:
+      return { subtype: op(what), action: 'R' };
     case AuditOperation.ALERT_REVIEW:
     case AuditOperation.IDENTITY_DECISION:
       return { subtype: op(what), action: 'U' };

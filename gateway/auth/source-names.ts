@@ -1,0 +1,24 @@
+import type { Directory } from './directory';
+
+/** Display names from the directory: an organisation by id, and the organisation a source system's data belongs to. */
+export interface SourceNames {
+  organisationName(id: string | undefined): string;
+  sourceName(source: string | undefined): string;
+}
+
+function hostOf(uri: string): string {
+  try {
+    return new URL(uri).host || uri;
+  } catch {
+    return uri;
+  }
+}
+
+export function sourceNames(directory: Directory): SourceNames {
+  const organisationName = (id: string | undefined): string => (id ? (directory.organisation(id)?.name ?? id) : 'unknown organisation');
+  const sourceName = (source: string | undefined): string => {
+    const system = directory.systems.find((s) => s.sourceUri === source);
+    return system?.organisation ? organisationName(system.organisation) : (system?.displayName ?? (source ? hostOf(source) : 'unknown source'));
+  };
+  return { organisationName, sourceName };
+}
