@@ -20,6 +20,8 @@ export const AuditOperation = {
   PERMISSION_TO_VIEW: 'permission-to-view',
   CONSENT_RECORD: 'consent-record',
   IDENTITY_DECISION: 'identity-decision',
+  /** A person acknowledged a worklist item (an admission or discharge their organisation, team or caseload was told of). */
+  WORKLIST_ACKNOWLEDGE: 'worklist-acknowledge',
 } as const;
 export type AuditOperation = (typeof AuditOperation)[keyof typeof AuditOperation];
 
@@ -105,6 +107,7 @@ function subtypeOf(what: Interaction | AuditOperation): { subtype: Coding[]; act
       return { subtype: op(what), action: 'C' };
     case AuditOperation.ALERT_REVIEW:
     case AuditOperation.IDENTITY_DECISION:
+    case AuditOperation.WORKLIST_ACKNOWLEDGE:
       return { subtype: op(what), action: 'U' };
   }
 }
