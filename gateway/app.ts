@@ -10,13 +10,16 @@ import type { AccessComponents } from './access/compose';
 import { AuditOperation } from './audit/audit-event';
 import { auditRouter } from './audit/audit-router';
 import type { Consent } from '@medplum/fhirtypes';
-import { authenticate, CareRole, identityOf, IntakeKind, requesterOf, requirePerson, requireRole, requireSystem, type Authenticator } from './auth';
+import { authenticate, CareRole, identityOf, IntakeKind, organisationId, requesterOf, requirePerson, requireRole, requireSystem, type Authenticator } from './auth';
 import { viewerRouter } from './viewer/viewer-router';
 import { sourceNames } from './auth/source-names';
 import { passportRouter } from './passport/passport-router';
 import type { PassportService } from './passport/service';
 import type { PassportKeySet } from './passport/signing';
 import { passportVerifyRouter } from './passport/verify-router';
+import { privacyPages } from './viewer/privacy-pages';
+import { worklistPages } from './viewer/worklist-pages';
+import { auditAcknowledgements } from './notify/acknowledge';
 import { fhirRouter, outcomeErrorHandler } from './api/fhir-router';
 import type { FhirIntake } from './fhir-intake/intake';
 import { fhirIntakeRouter, type SystemOf } from './fhir-intake/router';
@@ -114,7 +117,8 @@ export function createApp(options: AppOptions): Express {
       const outcome = await options.auth.authenticate(req.get('authorization'));
       return outcome.status === 'authenticated' ? outcome.identity.requester : undefined;
     };
-    mountNotifications(app, store.engine, { requester: tokenRequester, ...options.notify });
+    const acknowledgementAudit = options.accessComponents ? auditAcknowledgements(options.accessComponents.trail) : undefined;
+    mountNotifications(app, store.engine, { requester: tokenRequester, ...(acknowledgementAudit ? { acknowledgementAudit } : {}), ...options.notify });
   }
   const reader = new SecureReader(store.engine, options.access ?? permitAll, options.audit ?? noAudit);
   app.use(
@@ -173,7 +177,8 @@ export function createApp(options: AppOptions): Express {
       authenticated,
       auditRouter({ engine: store.engine, trail: components.trail, requester, requireRole: requireRole(CareRole.PRIVACY_OFFICER), keys: components.checkpointKeys, linkedPatientIds: (id) => samePersonIds(store.engine, id) }),
     );
-    const { organisationName, sourceName } = sourceNames(options.auth.directory);
+    const directory = options.auth.directory;
+    const { organisationName, sourceName } = sourceNames(directory);
     const passports = options.passports;
     if (passports) {
       // Public: the verification page the QR code opens, POST /passport/verify, the public keys.
@@ -203,6 +208,10 @@ export function createApp(options: AppOptions): Express {
         sourceName,
         organisationName,
         secureCookies: options.secureCookies ?? false,
+        pages: [
+          worklistPages({ db: store.engine, reader, permission: options.notify?.worklistPermission, audit: options.notify?.acknowledgementAudit ?? auditAcknowledgements(components.trail), partyName: (id) => directory.team(id)?.team.name ?? directory.organisation(organisationId(id))?.name ?? id }),
+          privacyPages({ engine: store.engine, trail: components.trail, linkedPatientIds: (id) => samePersonIds(store.engine, id), organisationName }),
+        ],
       }),
     );
   } else {

@@ -24,6 +24,8 @@ export const AuditOperation = {
   PASSPORT_ISSUE: 'passport-issue',
   /** A red bag passport (a reader's copy of a version) read. */
   PASSPORT_READ: 'passport-read',
+  /** A person acknowledged a worklist item (an admission or discharge their organisation, team or caseload was told of). */
+  WORKLIST_ACKNOWLEDGE: 'worklist-acknowledge',
 } as const;
 export type AuditOperation = (typeof AuditOperation)[keyof typeof AuditOperation];
 
@@ -112,6 +114,7 @@ function subtypeOf(what: Interaction | AuditOperation): { subtype: Coding[]; act
       return { subtype: op(what), action: 'R' };
     case AuditOperation.ALERT_REVIEW:
     case AuditOperation.IDENTITY_DECISION:
+    case AuditOperation.WORKLIST_ACKNOWLEDGE:
       return { subtype: op(what), action: 'U' };
   }
 }

@@ -14,9 +14,9 @@ import {
   AlertStatus,
   getAlert,
   listAlerts,
-  reviewAlert,
   type Alert,
 } from './alerts';
+import { reviewAlertAudited } from './alert-review';
 import { AuditDecision, AuditOperation } from './audit-event';
 import type { AuditTrail } from './audit-trail';
 import { exportCheckpoints } from './checkpoint-file';
@@ -226,12 +226,14 @@ export function auditRouter(options: AuditRouterOptions): Router {
     const note = text(req.body, 'note');
     if (note !== undefined && note.length > 4000) throw new HttpOutcomeError(400, 'invalid', 'note must be at most 4000 characters', 'note');
     try {
-      const alert = await options.engine.transaction(async (tx) => {
-        const reviewed = await reviewAlert(tx, { alertId: req.params['id'], outcome: outcome as AlertReviewOutcome, ...(note !== undefined ? { note } : {}), reviewer: ctx.requester, now: clock() });
-        await options.trail.appendWithin(tx, [
-          { ...ctx, operation: AuditOperation.ALERT_REVIEW, outcome: AuditDecision.PERMIT, patientIds: [reviewed.patientId], reasons: [`alert ${reviewed.id} (${reviewed.kind}) reviewed: ${outcome}`] },
-        ]);
-        return reviewed;
+      const alert = await reviewAlertAudited(options.engine, options.trail, {
+        alertId: req.params['id'],
+        outcome: outcome as AlertReviewOutcome,
+        ...(note !== undefined ? { note } : {}),
+        reviewer: ctx.requester,
+        requestId: ctx.requestId,
+        client: ctx.client,
+        now: clock(),
       });
       res.json(alert);
     } catch (err) {

@@ -69,6 +69,10 @@ export interface AcknowledgementRecord {
   readonly recipient: string;
   readonly patientId: string | undefined;
   readonly at: string;
+  /** The request that acknowledged it (X-Request-Id), for the audit entry. */
+  readonly requestId?: string;
+  /** Whether this request recorded the acknowledgement (false: it had been acknowledged already). */
+  readonly recorded?: boolean;
 }
 
 export type AcknowledgementAudit = (record: AcknowledgementRecord) => Promise<void>;

@@ -26,6 +26,12 @@ export function mountNotifications(app: Express, db: SqlClient, options: NotifyH
     '/fhir/Subscription',
     subscriptionRouter({ db, requester: options.requester, permission: options.subscriptionPermission, allowHttp: options.allowHttp, emailEnabled: options.emailEnabled, publicBaseUrl: options.publicBaseUrl }),
   );
-  app.use('/worklist', worklistRouter({ db, requester: options.requester, permission: options.worklistPermission, audit: options.acknowledgementAudit }));
+  const worklistApi = worklistRouter({ db, requester: options.requester, permission: options.worklistPermission, audit: options.acknowledgementAudit });
+  // The viewer's worklist pages share the path: a browser's request without a bearer token (it
+  // signs in with a session cookie) and asking for HTML goes on to the viewer; API clients are answered here.
+  app.use('/worklist', (req, res, next) => {
+    if (req.get('authorization') === undefined && req.accepts(['application/json', 'text/html']) === 'text/html') next();
+    else worklistApi(req, res, next);
+  });
   app.use('/notify', notifyRouter({ db, requester: options.requester, mayViewTimeliness: options.mayViewTimeliness }));
 }

@@ -21,7 +21,8 @@ import {
 import { dischargeNotices } from './timeliness';
 import { summariseTimeliness } from '../../mappings/notify/timeliness';
 import { createSubscription, deleteSubscription, getSubscription, listSubscriptions, subscriptionBacklog, subscriptionResource, type StoredSubscription } from './subscriptions';
-import { acknowledgeItem, worklist, worklistItem, WorklistView } from './worklist';
+import { acknowledgeWorklistItem } from './acknowledge';
+import { worklist, WorklistView } from './worklist';
 
 /**
  * HTTP for notifications. Mounted by the lead in app.ts:
@@ -184,14 +185,9 @@ export function worklistRouter(options: WorklistRouterOptions): Router {
 
   router.post('/items/:id/acknowledge', async (req, res) => {
     const requester = await requireRequester(resolve, req);
-    const id = req.params['id'];
-    if (!/^\d{1,18}$/.test(id)) throw new HttpOutcomeError(404, 'not-found', 'No such worklist item');
-    const item = await worklistItem(options.db, id);
-    const allowed = item !== undefined && (Object.values(WorklistScope) as WorklistScope[]).some((scope) => may(requester, scope, item.recipient));
-    if (!item || !allowed) throw new HttpOutcomeError(404, 'not-found', 'No such worklist item');
-    const at = now();
-    const acknowledged = await acknowledgeItem(options.db, id, requester.userId, at);
-    await audit({ requester, itemId: id, recipient: item.recipient, patientId: item.patient?.reference.slice('Patient/'.length), at: at.toISOString() });
+    const requestId = typeof res.locals['requestId'] === 'string' ? res.locals['requestId'] : undefined;
+    const acknowledged = await acknowledgeWorklistItem({ db: options.db, requester, itemId: req.params['id'], permission: may, audit, now: now(), ...(requestId ? { requestId } : {}) });
+    if (!acknowledged) throw new HttpOutcomeError(404, 'not-found', 'No such worklist item');
     res.json(acknowledged);
   });
   return router;

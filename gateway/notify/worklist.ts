@@ -108,3 +108,20 @@ export async function acknowledgeItem(db: SqlClient, id: string, by: string, now
   await db.query(`UPDATE notify_worklist_item SET acknowledged_at = $2::timestamptz, acknowledged_by = $3 WHERE id = $1::bigint AND acknowledged_at IS NULL`, [id, now.toISOString(), by]);
   return worklistItem(db, id);
 }
+
+/**
+ * Discharges (and deaths) of the last 30 days whose item was acknowledged since midnight UK time:
+ * they have left "discharged, not followed up", and the viewer shows them below it with who
+ * acknowledged them and when.
+ */
+export async function recentlyFollowedUp(db: SqlClient, recipient: string, now: Date, limit = 100): Promise<WorklistItem[]> {
+  const rows = await db.query<Row>(
+    `SELECT * FROM (SELECT DISTINCT ON (e.encounter_id) ${COLUMNS} FROM ${FROM}
+      WHERE w.recipient = $1 AND e.topic IN ('discharge', 'death') AND w.acknowledged_at IS NOT NULL
+        AND w.acknowledged_at >= (date_trunc('day', $2::timestamptz AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London')
+        AND e.event_time >= $2::timestamptz - interval '30 days'
+      ORDER BY e.encounter_id, e.outbox_id DESC) x ORDER BY acknowledged_at, id LIMIT $3`,
+    [recipient, now.toISOString(), limit],
+  );
+  return rows.rows.map(toItem);
+}

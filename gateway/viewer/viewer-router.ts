@@ -14,6 +14,8 @@ import { AlertStatus, listAlerts } from '../audit/alerts';
 import type { Authenticator } from '../auth';
 import { samePersonIds } from '../identity/resolver';
 import type { SqlClient } from '../store/engine';
+import { navigationFor } from './navigation';
+import type { ViewerPages } from './page-kit';
 import { personaByKey, PERSONAS } from './personas';
 import { buildRecordView } from './record-view';
 import { createRenderer, NHSUK_DIST, ROOT } from './render';
@@ -50,6 +52,8 @@ export interface ViewerOptions {
   readonly organisationName: (organisation: string | undefined) => string;
   readonly secureCookies: boolean;
   readonly now?: () => Date;
+  /** Pages kept in files of their own (worklist, privacy officer's), registered on this router. */
+  readonly pages?: readonly ViewerPages[];
 }
 
 const ROLE_LABEL: Partial<Record<string, string>> = {
@@ -145,6 +149,7 @@ export function viewerRouter(options: ViewerOptions): Router {
       role: outcome.identity.requester.role,
       roleLabel: ROLE_LABEL[outcome.identity.requester.role],
       organisationName: options.organisationName(outcome.identity.requester.organisation),
+      navigation: navigationFor(outcome.identity.requester.role),
     };
     return { session, requester: outcome.identity.requester };
   };
@@ -324,6 +329,8 @@ export function viewerRouter(options: ViewerOptions): Router {
       page(res, 'alerts.njk', { ...base(res, user), title: 'Alerts for review', alerts });
     }),
   );
+
+  for (const register of options.pages ?? []) register(router, { page, requireSignIn, base, readRequest });
 
   const grant = (kind: GrantKind, read: (body: Record<string, unknown>) => { decision?: PermissionToView; reasonCode?: string; reasonText?: string } | string) =>
     requireSignIn(async (req, res, user) => {

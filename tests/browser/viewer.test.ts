@@ -1,11 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { MllpClient } from '../../adapters/hl7v2/mllp-client';
 import { loadConfig } from '../../gateway/config';
 import { demoNhsNumber } from '../../gateway/demo/demo-data';
 import { createLogger } from '../../gateway/logger';
 import { startGateway, type RunningGateway } from '../../gateway/server';
+import { admissionNow, eventually, patientIdsByNhsNumber } from '../support/viewer-session';
 
 /**
  * The viewer in a real browser (Debian's chromium driven by playwright-core) against the whole
@@ -13,6 +15,32 @@ import { startGateway, type RunningGateway } from '../../gateway/server';
  * the record; what other roles are shown; a phone-sized screen; the security headers.
  */
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const AXE_SOURCE = readFileSync(join(__dirname, '..', '..', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+const SCREENSHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
+/** WCAG 2.0, 2.1 and 2.2 at levels A and AA. */
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+interface AxeViolation {
+  readonly id: string;
+  readonly impact: string | null;
+  readonly help: string;
+  readonly nodes: readonly { target: readonly unknown[] }[];
+}
+
+/**
+ * Runs axe-core on the page as it is (injected through the DevTools protocol, so the page's CSP,
+ * which refuses inline scripts, still holds for the page itself) and saves a screenshot.
+ */
+async function checkPage(page: Page, name: string): Promise<{ page: string; id: string; impact: string | null; help: string; targets: string[] }[]> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.evaluate(AXE_SOURCE);
+  const options = { runOnly: { type: 'tag', values: WCAG_TAGS }, resultTypes: ['violations'] };
+  const result = await page.evaluate<{ violations: AxeViolation[]; passed: number }>(`axe.run(document, ${JSON.stringify(options)}).then((r) => ({ violations: r.violations, passed: r.passes.length }))`);
+  // axe ran its rules on this page (a check that ran nothing would pass anything).
+  expect(result.passed).toBeGreaterThan(5);
+  return result.violations.map((v) => ({ page: name, id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.map(String).join(' ')) }));
+}
 
 describe('the viewer in a browser', () => {
   let dir: string;
@@ -119,4 +147,77 @@ describe('the viewer in a browser', () => {
     const forged = await fetch(`${base}/sign-in`, { method: 'POST', redirect: 'manual', headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'persona=gp' });
     expect(forged.status).toBe(403);
   });
+  test('every main page has no WCAG 2.0, 2.1 or 2.2 A or AA violations that axe finds, and each is kept as a screenshot', async () => {
+    // Someone registered with the GP's practice is admitted now, so the worklist has an item.
+    const nhs = demoNhsNumber(43);
+    const mllp = new MllpClient({ host: '127.0.0.1', port: gateway.mllpPort ?? 0, timeoutMs: 10_000 });
+    await mllp.connect();
+    try {
+      await mllp.send(admissionNow({ nhsNumber: nhs, family: 'Axeperson', given: 'Sam', visit: 'AX43' }, new Date()));
+    } finally {
+      await mllp.close();
+    }
+    await eventually(async () => {
+      const [id] = await patientIdsByNhsNumber(gateway.store.engine, nhs);
+      return id !== undefined && (await gateway.store.engine.query('SELECT 1 FROM notify_worklist_item w JOIN notify_event e ON e.outbox_id = w.outbox_id WHERE e.patient_id = $1', [id])).rows.length > 0;
+    }, 'the worklist item');
+
+    // The check itself finds what it should: an unlabelled field and an image without text.
+    const control = await (await browser.newContext()).newPage();
+    await control.setContent('<!doctype html><html lang="en"><head><title>Control</title></head><body><main><h1>Control</h1><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><input type="text"></main></body></html>');
+    expect((await checkPage(control, 'axe-control')).map((v) => v.id).sort()).toEqual(['image-alt', 'label']);
+    await control.context().close();
+
+    const found: Awaited<ReturnType<typeof checkPage>> = [];
+    const anonymous = await (await browser.newContext()).newPage();
+    await anonymous.goto(`${base}/sign-in`);
+    found.push(...(await checkPage(anonymous, 'sign-in')));
+    await anonymous.context().close();
+
+    const gp = await signIn('gp');
+    found.push(...(await checkPage(gp, 'search')));
+    await gp.fill('#nhs', demoNhsNumber(4));
+    await gp.click('button:has-text("Search")');
+    expect(await gp.textContent('.cb-results')).toMatch(/O'BRIEN, Patrick/i);
+    found.push(...(await checkPage(gp, 'search-results')));
+    await gp.click('.cb-results a');
+    expect(await gp.textContent('h1')).toBe('Permission to view');
+    found.push(...(await checkPage(gp, 'permission-to-view')));
+    await gp.check('#ptv-given');
+    await gp.click('button:has-text("Continue")');
+    expect(await gp.textContent('h1')).toMatch(/^O'BRIEN, Patrick$/i);
+    found.push(...(await checkPage(gp, 'record')));
+    await gp.click('.nhsuk-header__navigation-link:has-text("Worklist")');
+    expect(await gp.textContent('#admitted-today')).toContain('AXEPERSON, Sam');
+    found.push(...(await checkPage(gp, 'worklist')));
+    await gp.click('#admitted-today button:has-text("Acknowledge")');
+    expect(await gp.textContent('#admitted-today .cb-worklist__acknowledged')).toContain('Acknowledged by Dr Anna Hughes (you)');
+    found.push(...(await checkPage(gp, 'worklist-acknowledged')));
+    await gp.context().close();
+
+    const paramedic = await signIn('paramedic');
+    await openByNhsNumber(paramedic, demoNhsNumber(3));
+    expect(await paramedic.textContent('h1')).toBe('You do not have access to this record');
+    found.push(...(await checkPage(paramedic, 'no-access')));
+    await paramedic.context().close();
+
+    const officer = await signIn('privacy-officer');
+    found.push(...(await checkPage(officer, 'privacy-alerts')));
+    await officer.click('.cb-alerts a');
+    expect(await officer.textContent('h2')).toContain('Review');
+    found.push(...(await checkPage(officer, 'privacy-alert')));
+    await officer.click('.nhsuk-header__navigation-link:has-text("Audit trail")');
+    await officer.fill('#patient', demoNhsNumber(2));
+    await officer.click('button:has-text("Search the trail")');
+    expect(await officer.textContent('.cb-trail')).toContain('Lee Carter');
+    found.push(...(await checkPage(officer, 'audit-trail')));
+    await officer.fill('#report-patient', demoNhsNumber(2));
+    await officer.click('button:has-text("Show access report")');
+    expect(await officer.textContent('.cb-access-report')).toContain('Found collapsed at home, unresponsive');
+    found.push(...(await checkPage(officer, 'access-report')));
+    await officer.context().close();
+
+    if (found.length > 0) console.log(`axe found:\n${found.map((v) => `${v.page}: ${v.id} (${v.impact ?? ''}) ${v.help}: ${v.targets.join(', ')}`).join('\n')}`);
+    expect(found).toEqual([]);
+  }, 180_000);
 });

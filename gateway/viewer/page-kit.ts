@@ -1,0 +1,32 @@
+import type { NextFunction, Request, Response, Router } from 'express';
+import type { ReadRequest, Requester } from '../access/hooks';
+import type { ViewerSession } from './sessions';
+
+/**
+ * What the viewer router lends to pages kept in files of their own (the worklist, the privacy
+ * officer's pages): rendering in the layout, sign-in and CSRF checks, the base context of a page.
+ * Each set of pages is a function that registers its routes on the viewer's router with this kit.
+ */
+export interface SignedInUser {
+  readonly session: ViewerSession;
+  readonly requester: Requester;
+}
+
+export type SignedInHandler = (req: Request, res: Response, user: SignedInUser) => Promise<void>;
+
+export interface ViewerPageKit {
+  /** Renders a template in the layout, with the CSP nonce. */
+  readonly page: (res: Response, template: string, context: Record<string, unknown>) => void;
+  /** Signed-in users only (others go to sign-in); POSTs must carry the session's CSRF token. */
+  readonly requireSignIn: (handler: SignedInHandler) => (req: Request, res: Response, next: NextFunction) => Promise<void>;
+  /** The context every page has: the user for the header, the CSRF token for forms. */
+  readonly base: (res: Response, user: SignedInUser) => Record<string, unknown>;
+  readonly readRequest: (res: Response, requester: Requester, interaction: ReadRequest['interaction'], about: Partial<ReadRequest>) => ReadRequest;
+}
+
+export type ViewerPages = (router: Router, kit: ViewerPageKit) => void;
+
+/** The request id for audit entries (set by the app for every request). */
+export function requestIdOf(res: Response): string {
+  return typeof res.locals['requestId'] === 'string' ? res.locals['requestId'] : '';
+}
