@@ -29,6 +29,8 @@ export const OUTBOX_KINDS: ReadonlySet<string> = new Set<string>([
   Hl7EventKind.CANCEL_PENDING_ADMISSION,
   Hl7EventKind.CANCEL_PENDING_DISCHARGE,
   Hl7EventKind.MERGE,
+  // A document (MDM T02/T04: a discharge summary) for the red bag's discharge passport; no topic notifies it.
+  Hl7EventKind.DOCUMENT,
 ]);
 
 export function mapForSender(message: ParsedHl7, sender: Hl7Sender, receivedAt: string): Hl7MappingResult {

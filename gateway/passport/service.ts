@@ -20,6 +20,7 @@ import { resourceId } from '../../mappings/ids';
 import type { Requester } from '../access/hooks';
 import { HttpOutcomeError } from '../api/errors';
 import { AuditOperation, type OperationRecord } from '../audit/audit-event';
+import { GOLDEN_SOURCE } from '../identity/golden';
 import { samePersonIds } from '../identity/resolver';
 import { ingestResources } from '../ingest/ingest';
 import type { SqlClient } from '../store/engine';
@@ -118,7 +119,7 @@ export class PassportService {
     const names: Record<string, string> = {};
     for (const r of record) {
       const source = r.meta?.source;
-      if (source && !(source in names)) names[source] = this.options.sourceName(source);
+      if (source && !(source in names)) names[source] = source === GOLDEN_SOURCE ? 'CareBridge person record (from every source)' : this.options.sourceName(source);
     }
     return names;
   }

@@ -234,9 +234,12 @@ function contacts(ctx: Ctx): SectionBuild {
   const related = by<RelatedPerson>(ctx.index, 'RelatedPerson', (r) => r.active !== false);
   for (const r of related) {
     const relationship = (r.relationship ?? []).map(conceptText).filter(Boolean).join(', ');
-    const nok = (r.relationship ?? []).some((rel) => rel.coding?.some((c) => NEXT_OF_KIN_CODES.has(c.code ?? '')));
+    const codes = (r.relationship ?? []).flatMap((rel) => rel.coding ?? []);
+    const nok = codes.some((c) => NEXT_OF_KIN_CODES.has(c.code ?? ''));
+    const legal = codes.find((c) => c.system === ROLE_CODE_SYSTEM && c.code !== undefined && c.code in LEGAL_DECISION_MAKER_CODES);
     entries.push(r);
-    rows.push(ctx.row(nok ? 'Next of kin' : 'Family or carer', [plainName(r.name), relationship, phoneOf(r.telecom)].filter(Boolean).join(', '), [r]));
+    const label = nok ? 'Next of kin' : legal ? (LEGAL_DECISION_MAKER_CODES[legal.code ?? ''] ?? 'Legal decision-maker') : 'Family or carer';
+    rows.push(ctx.row(label, [plainName(r.name), legal && !nok ? '' : relationship, phoneOf(r.telecom)].filter(Boolean).join(', '), [r]));
   }
   const residence = [ctx.subject, ...by<Patient>(ctx.index, 'Patient')].flatMap((p) => p.extension ?? []).find((e) => e.url === CARE_HOME_RESIDENCE_EXTENSION)?.valueReference;
   if (residence) {

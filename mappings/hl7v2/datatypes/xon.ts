@@ -29,7 +29,9 @@ export function organisationFromCode(scope: MapScope, code: string, name: string
     identifier: [identifier],
     ...(name ? { name } : {}),
   };
-  const reference = resources.add(organization);
+  // The identifier rides on the reference too: the access rules match organisations by identifier
+  // (a hospital's staff have a relationship through the encounters of their own trust).
+  const reference = { ...resources.add(organization), identifier };
   return name ? { ...reference, display: name } : reference;
 }
 
