@@ -70,6 +70,7 @@ export async function signerFromPem(privatePem: string): Promise<PassportSigner>
     throw new PassportSigningError('the passport signing key is not a PKCS#8 PEM RSA private key', { cause: err });
   }
   const full = await exportJWK(privateKey);
+  if (full.kty !== 'RSA') throw new PassportSigningError('passport signing keys must be RSA');
   const publicJwk = await publicJwkOf((await importJWK({ kty: full.kty, n: full.n, e: full.e }, ALG)) as KeyLike);
   const kid = await calculateJwkThumbprint(publicJwk);
   return {
