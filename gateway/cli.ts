@@ -4,6 +4,7 @@ import { registerDlqCommand } from './cli/dlq-command';
 import { registerGpCommand } from './cli/gp-command';
 import { registerIdentityCommand } from './cli/identity-command';
 import { registerNotifyCommand } from './cli/notify-command';
+import { registerPassportCommand } from './cli/passport-command';
 import { registerPdsCommand } from './cli/pds-command';
 import { registerTokenCommand } from './cli/token-command';
 import { registerSocialCareCommand } from './cli/social-care-command';
@@ -76,6 +77,7 @@ export function buildCli(): Command {
   registerDlqCommand(program);
   registerTokenCommand(program);
   registerAuditCommand(program);
+  registerPassportCommand(program);
   registerGpCommand(program);
   registerNotifyCommand(program);
   registerSocialCareCommand(program);
