@@ -2,8 +2,8 @@ import type { Directory } from './directory';
 
 /** Display names from the directory: an organisation by id, and the organisation a source system's data belongs to. */
 export interface SourceNames {
-  organisationName(id: string | undefined): string;
-  sourceName(source: string | undefined): string;
+  readonly organisationName: (id: string | undefined) => string;
+  readonly sourceName: (source: string | undefined) => string;
 }
 
 function hostOf(uri: string): string {

@@ -114,7 +114,7 @@ interface RawPassport {
 
 const passportOf = (r: RawPassport): PassportRow => ({
   id: r.id,
-  version: Number(r.version),
+  version: r.version,
   kind: r.kind,
   redBagId: r.red_bag_id,
   patientId: r.patient_id,
@@ -147,7 +147,7 @@ export async function getPassport(db: SqlClient, id: string, version?: number): 
 
 export async function latestVersion(db: SqlClient, id: string): Promise<number> {
   const rows = await db.query<{ v: number | null }>('SELECT max(version) AS v FROM passport WHERE id = $1', [id]);
-  return Number(rows.rows[0]?.v ?? 0);
+  return rows.rows[0]?.v ?? 0;
 }
 
 export interface PassportVersionSummary {
@@ -166,7 +166,7 @@ export async function versionsOfBags(db: SqlClient, bagIds: readonly string[]): 
     `SELECT id, version, kind, red_bag_id, issued_at, issued_by, reason FROM passport WHERE red_bag_id = ANY($1::text[]) ORDER BY red_bag_id, kind DESC, version`,
     [bagIds],
   );
-  return rows.rows.map((r) => ({ id: r.id, version: Number(r.version), kind: r.kind, redBagId: r.red_bag_id, issuedAt: iso(r.issued_at), issuedBy: r.issued_by, ...(r.reason ? { reason: r.reason } : {}) }));
+  return rows.rows.map((r) => ({ id: r.id, version: r.version, kind: r.kind, redBagId: r.red_bag_id, issuedAt: iso(r.issued_at), issuedBy: r.issued_by, ...(r.reason ? { reason: r.reason } : {}) }));
 }
 
 export interface CopyRow {
@@ -191,8 +191,8 @@ export async function recordCopy(db: SqlClient, copy: Omit<CopyRow, 'createdAt'>
 export async function findByFingerprint(db: SqlClient, fingerprint: string): Promise<{ passportId: string; version: number; copy: string; audience?: string } | undefined> {
   const issued = await db.query<{ id: string; version: number }>('SELECT id, version FROM passport WHERE fingerprint = $1', [fingerprint]);
   const row = issued.rows[0];
-  if (row) return { passportId: row.id, version: Number(row.version), copy: '' };
+  if (row) return { passportId: row.id, version: row.version, copy: '' };
   const copies = await db.query<{ passport_id: string; version: number; copy: string; audience: string }>('SELECT passport_id, version, copy, audience FROM passport_copy WHERE fingerprint = $1', [fingerprint]);
   const c = copies.rows[0];
-  return c ? { passportId: c.passport_id, version: Number(c.version), copy: c.copy, audience: c.audience } : undefined;
+  return c ? { passportId: c.passport_id, version: c.version, copy: c.copy, audience: c.audience } : undefined;
 }

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import type { Bundle, Signature } from '@medplum/fhirtypes';
+import type { Bundle, Reference, Signature } from '@medplum/fhirtypes';
 import { calculateJwkThumbprint, compactVerify, exportJWK, FlattenedSign, importJWK, importPKCS8, importSPKI, type JWK, type KeyLike } from 'jose';
 import { canonicalJson, sha256Hex } from '../fhir/canonical-json';
 
@@ -164,7 +164,8 @@ export class PassportKeySet {
       return { valid: false, reason: 'the signature does not match the content: the document was changed after it was signed, or the signature was', fingerprint };
     }
     if (header[WHEN_HEADER] !== signature.when) return { valid: false, reason: 'the signing time in Bundle.signature.when was changed after signing', fingerprint };
-    const signer = signature.who?.display ?? signature.who?.identifier?.value ?? signature.who?.reference ?? '';
+    const who = signature.who as Reference | undefined; // untrusted input: may be absent whatever the type says
+    const signer = who?.display ?? who?.identifier?.value ?? who?.reference ?? '';
     return { valid: true, kid, signedAt: signature.when, signer, fingerprint };
   }
 }

@@ -205,7 +205,7 @@ describe('the red bag journey, end to end', () => {
   test('the discharge summary after the discharge: a new version that uses it; the first still verifies and is no longer current', async () => {
     await send(6, '2026-11-25T17:01:00Z');
     const versions = (await gateway.store.engine.query<{ version: number; reason: string | null }>(`SELECT version, reason FROM passport WHERE kind = 'discharge-passport' ORDER BY version`)).rows;
-    expect(versions.map((v) => [Number(v.version), v.reason])).toEqual([
+    expect(versions.map((v) => [v.version, v.reason])).toEqual([
       [1, null],
       [2, "The hospital's discharge summary arrived after the discharge"],
     ]);
