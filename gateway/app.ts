@@ -17,6 +17,7 @@ import { passportRouter } from './passport/passport-router';
 import type { PassportService } from './passport/service';
 import type { PassportKeySet } from './passport/signing';
 import { passportVerifyRouter } from './passport/verify-router';
+import { passportPages } from './viewer/passport-pages';
 import { privacyPages } from './viewer/privacy-pages';
 import { worklistPages } from './viewer/worklist-pages';
 import { auditAcknowledgements } from './notify/acknowledge';
@@ -180,10 +181,11 @@ export function createApp(options: AppOptions): Express {
     const directory = options.auth.directory;
     const { organisationName, sourceName } = sourceNames(directory);
     const passports = options.passports;
+    const publicBaseUrl = (req: Request): string => options.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
     if (passports) {
       // Public: the verification page the QR code opens, POST /passport/verify, the public keys.
       app.use('/passport', passportVerifyRouter({ keys: passports.keys, lookup: (id) => passports.service.lookup(id), lookupFingerprint: (id, v, h) => passports.service.lookupFingerprint(id, v, h) }));
-      app.use('/passport', authenticated, requirePerson, passportRouter({ service: passports.service, requester, publicBaseUrl: (req) => options.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}` }));
+      app.use('/passport', authenticated, requirePerson, passportRouter({ service: passports.service, requester, publicBaseUrl }));
     }
     app.use(
       '/',
@@ -211,6 +213,16 @@ export function createApp(options: AppOptions): Express {
         pages: [
           worklistPages({ db: store.engine, reader, permission: options.notify?.worklistPermission, audit: options.notify?.acknowledgementAudit ?? auditAcknowledgements(components.trail), partyName: (id) => directory.team(id)?.team.name ?? directory.organisation(organisationId(id))?.name ?? id }),
           privacyPages({ engine: store.engine, trail: components.trail, linkedPatientIds: (id) => samePersonIds(store.engine, id), organisationName }),
+          ...(passports
+            ? [
+                passportPages({
+                  service: passports.service,
+                  reader,
+                  decide: async (who, patientId) => (await components.access.decide({ requester: who }, patientId)).decision,
+                  publicBaseUrl,
+                }),
+              ]
+            : []),
         ],
       }),
     );

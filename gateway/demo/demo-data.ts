@@ -50,20 +50,33 @@ interface DemoPerson {
   line: string;
   careHome?: boolean;
   conditions: [string, string][];
-  medications: [string, string][];
+  /** SNOMED code (or '' for a medicine known by name only), name, and the dose as the prescriber wrote it. */
+  medications: [string, string, string?][];
   allergies: [string, string][];
   encounter?: { status: 'in-progress' | 'finished'; start: string; end?: string };
   council?: { birthDate?: string };
+  /** What a red bag passport needs beyond the GP record: a DNACPR decision and a daughter with lasting power of attorney. */
+  passport?: boolean;
 }
 
 const PEOPLE: DemoPerson[] = [
   {
     key: 'p1', family: 'Ellis', given: 'Margaret', gender: 'female', birthDate: '1938-04-12', postcode: 'ZZ1 1AA', line: 'Oakfield House, 1 Demo Lane', careHome: true,
     conditions: [['52448006', 'Dementia'], ['13645005', 'Chronic obstructive lung disease'], ['44054006', 'Diabetes mellitus type 2']],
-    medications: [['325072002', 'Metformin 500mg tablets'], ['108606009', 'Donepezil']],
+    medications: [
+      ['325072002', 'Metformin 500mg tablets', 'One tablet twice a day with food'],
+      ['108606009', 'Donepezil 10mg tablets', 'One tablet at night'],
+      ['', 'Amlodipine 5mg tablets', 'One tablet each morning'],
+      ['', 'Salbutamol 100micrograms/dose inhaler', 'Two puffs when needed for breathlessness'],
+      ['', 'Tiotropium 18microgram inhalation powder capsules', 'Inhale one capsule once a day'],
+      ['', 'Paracetamol 500mg tablets', 'Two tablets four times a day'],
+      ['', 'Alendronic acid 70mg tablets', 'One tablet once a week on Mondays, before breakfast'],
+      ['', 'Senna 7.5mg tablets', 'Two tablets at night'],
+    ],
     allergies: [['91936005', 'Allergy to penicillin']],
     encounter: { status: 'finished', start: '2026-10-02T03:10:00Z', end: '2026-10-09T14:00:00Z' },
     council: {},
+    passport: true,
   },
   {
     key: 'p2', family: 'Price', given: 'Harold', gender: 'male', birthDate: '1941-09-30', postcode: 'ZZ1 2BB', line: '14 Example Road',
@@ -133,6 +146,31 @@ function councilRecord(key: string, subject: { reference: string }): Resource[] 
   ];
 }
 
+/**
+ * For the red bag passport: the GP's DNACPR decision (a document the passport's advance care
+ * planning section lists) and, in the council's record, the daughter who is next of kin and holds a
+ * lasting power of attorney for health and welfare.
+ */
+function passportRecord(key: string, gpPatient: { reference: string }, councilPatient: { reference: string }): Resource[] {
+  return [
+    {
+      resourceType: 'DocumentReference', id: id('DocumentReference', `${key}-dnacpr`), meta: { source: DEMO_SOURCES.GP }, status: 'current', subject: gpPatient,
+      type: { coding: [{ system: 'https://carebridge.nhs.uk/fhir/CodeSystem/document-type', code: 'dnacpr', display: 'DNACPR decision' }, { system: SNOMED, code: '304253006', display: 'Not for resuscitation' }], text: 'DNACPR decision' },
+      date: '2025-02-10T11:00:00Z', author: [{ display: 'Dr Anna Hughes, Demo Lane Surgery (fictional)' }],
+      description: 'Do not attempt CPR: discussed with the person and her daughter (LPA health and welfare); review if circumstances change',
+      content: [{ attachment: { contentType: 'application/pdf', url: 'https://gp.demo.invalid/documents/dnacpr.pdf', title: 'DNACPR form' } }],
+    },
+    {
+      resourceType: 'RelatedPerson', id: id('RelatedPerson', `${key}-daughter`), meta: { source: DEMO_SOURCES.COUNCIL }, active: true, patient: councilPatient,
+      relationship: [
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0131', code: 'N', display: 'Next-of-Kin' }], text: 'Daughter' },
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'HPOWATT', display: 'healthcare power of attorney' }], text: 'Lasting power of attorney (health and welfare)' },
+      ],
+      name: [{ family: 'Ellis', given: ['Susan'] }], telecom: [{ system: 'phone', value: '07700 900123' }], period: { start: '2022-01-15' },
+    },
+  ];
+}
+
 export function demoResources(): Resource[] {
   const resources: Resource[] = [
     { resourceType: 'Organization', id: id('Organization', 'gp'), identifier: [{ system: ODS, value: 'Y90001' }], name: 'Demo Lane Surgery (fictional)', type: [{ coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/organisation-role', code: '76', display: 'GP PRACTICE' }] }], telecom: [{ system: 'phone', value: '01000 000001' }] },
@@ -175,12 +213,14 @@ export function demoResources(): Resource[] {
         code: { coding: [{ system: SNOMED, code, display }] }, recordedDate: '2024-01-15',
       });
     }
-    for (const [code, display] of person.medications) {
+    person.medications.forEach(([code, display, dose], i) => {
       resources.push({
-        resourceType: 'MedicationStatement', id: id('MedicationStatement', `${person.key}-${code}`), status: 'active', subject: patientRef,
-        medicationCodeableConcept: { coding: [{ system: SNOMED, code, display }] }, effectivePeriod: { start: '2025-06-01' },
+        resourceType: 'MedicationStatement', id: id('MedicationStatement', `${person.key}-${code || `med-${String(i)}`}`), status: 'active', subject: patientRef,
+        medicationCodeableConcept: code ? { coding: [{ system: SNOMED, code, display }] } : { text: display }, effectivePeriod: { start: '2025-06-01' },
+        ...(dose ? { dosage: [{ text: dose }] } : {}),
       });
-    }
+    });
+    if (person.passport) resources.push(...passportRecord(person.key, patientRef, ref('Patient', `${person.key}-council`)));
     for (const [code, display] of person.allergies) {
       resources.push({
         resourceType: 'AllergyIntolerance', id: id('AllergyIntolerance', `${person.key}-${code}`), patient: patientRef,

@@ -14,6 +14,17 @@ export interface SignedInUser {
 
 export type SignedInHandler = (req: Request, res: Response, user: SignedInUser) => Promise<void>;
 
+/** A link shown prominently under the record's banner (e.g. the person's red bag). */
+export interface RecordLink {
+  readonly href: string;
+  readonly text: string;
+  /** One line under the link ("Sent with the person: passport issued, 20 November 2026, 02:40"). */
+  readonly detail?: string;
+}
+
+/** What a set of pages adds to a record page, for this reader and person (nothing when they have nothing to add). */
+export type RecordLinkProvider = (requester: Requester, patientId: string) => Promise<readonly RecordLink[]>;
+
 export interface ViewerPageKit {
   /** Renders a template in the layout, with the CSP nonce. */
   readonly page: (res: Response, template: string, context: Record<string, unknown>) => void;
@@ -22,6 +33,8 @@ export interface ViewerPageKit {
   /** The context every page has: the user for the header, the CSRF token for forms. */
   readonly base: (res: Response, user: SignedInUser) => Record<string, unknown>;
   readonly readRequest: (res: Response, requester: Requester, interaction: ReadRequest['interaction'], about: Partial<ReadRequest>) => ReadRequest;
+  /** Adds links to the record page's banner, asked for each record page shown. */
+  readonly addRecordLinks: (provider: RecordLinkProvider) => void;
 }
 
 export type ViewerPages = (router: Router, kit: ViewerPageKit) => void;

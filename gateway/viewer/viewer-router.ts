@@ -15,7 +15,7 @@ import type { Authenticator } from '../auth';
 import { samePersonIds } from '../identity/resolver';
 import type { SqlClient } from '../store/engine';
 import { navigationFor } from './navigation';
-import type { ViewerPages } from './page-kit';
+import type { RecordLink, RecordLinkProvider, ViewerPages } from './page-kit';
 import { personaByKey, PERSONAS } from './personas';
 import { buildRecordView } from './record-view';
 import { createRenderer, NHSUK_DIST, ROOT } from './render';
@@ -72,6 +72,7 @@ const MAX_RECORD_ITEMS = 5000;
 export function viewerRouter(options: ViewerOptions): Router {
   const router = express.Router();
   const render = createRenderer();
+  const recordLinkProviders: RecordLinkProvider[] = [];
   const now = options.now ?? ((): Date => new Date());
   const cookieName = options.secureCookies ? '__Host-carebridge-session' : 'carebridge-session';
 
@@ -101,7 +102,8 @@ export function viewerRouter(options: ViewerOptions): Router {
       referrerPolicy: { policy: 'same-origin' },
     }),
   );
-  router.use(express.urlencoded({ extended: false, limit: '16kb' }));
+  // 64kb: the care home's transfer form has a score of free-text fields.
+  router.use(express.urlencoded({ extended: false, limit: '64kb' }));
   router.use((_req, res, next) => {
     // Pages show patient data: never cached by browsers or proxies.
     res.setHeader('Cache-Control', 'no-store');
@@ -311,7 +313,8 @@ export function viewerRouter(options: ViewerOptions): Router {
       after = pageResult.next;
     } while (after && resources.length < MAX_RECORD_ITEMS);
     const view = buildRecordView(patientId, resources, options.sourceName);
-    page(res, 'record.njk', { ...base(res, user), title: view.banner.name, view, withheld, breakGlass: decision.breakGlass, validUntil: decision.validUntil });
+    const recordLinks: RecordLink[] = (await Promise.all(recordLinkProviders.map((provide) => provide(user.requester, patientId)))).flat();
+    page(res, 'record.njk', { ...base(res, user), title: view.banner.name, view, withheld, breakGlass: decision.breakGlass, validUntil: decision.validUntil, recordLinks });
   };
 
   router.get('/record/:id', requireSignIn(showRecord));
@@ -330,7 +333,10 @@ export function viewerRouter(options: ViewerOptions): Router {
     }),
   );
 
-  for (const register of options.pages ?? []) register(router, { page, requireSignIn, base, readRequest });
+  const addRecordLinks = (provider: RecordLinkProvider): void => {
+    recordLinkProviders.push(provider);
+  };
+  for (const register of options.pages ?? []) register(router, { page, requireSignIn, base, readRequest, addRecordLinks });
 
   const grant = (kind: GrantKind, read: (body: Record<string, unknown>) => { decision?: PermissionToView; reasonCode?: string; reasonText?: string } | string) =>
     requireSignIn(async (req, res, user) => {

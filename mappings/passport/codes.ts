@@ -22,7 +22,8 @@ export const SECTION_WITHHELD_EXTENSION = 'https://carebridge.nhs.uk/fhir/Struct
 /** On the Composition: whom a copy was issued for (a role), when it is a reader's copy. */
 export const AUDIENCE_EXTENSION = 'https://carebridge.nhs.uk/fhir/StructureDefinition/passport-audience';
 /** The source the care home's transfer form is recorded under, per home: its own record in CareBridge. */
-export const careHomeSource = (careHomeId: string): string => `https://carebridge.nhs.uk/source/care-home/${encodeURIComponent(careHomeId)}`;
+export const CARE_HOME_SOURCE_PREFIX = 'https://carebridge.nhs.uk/source/care-home/';
+export const careHomeSource = (careHomeId: string): string => `${CARE_HOME_SOURCE_PREFIX}${encodeURIComponent(careHomeId)}`;
 /** meta.source of the passports themselves. */
 export const PASSPORT_SOURCE = 'https://carebridge.nhs.uk/source/red-bag-passport';
 

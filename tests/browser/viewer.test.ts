@@ -118,6 +118,91 @@ describe('the viewer in a browser', () => {
     await page.context().close();
   }, 60_000);
 
+  test('a care home nurse sends a resident to hospital: the transfer form, its errors, the signed passport and its PDF; her GP opens it', async () => {
+    const found: Awaited<ReturnType<typeof checkPage>> = [];
+    const nurse = await signIn('care-home-nurse');
+    await openByNhsNumber(nurse, demoNhsNumber(0));
+    if ((await nurse.textContent('h1')) === 'Permission to view') {
+      await nurse.check('#ptv-given');
+      await nurse.click('button:has-text("Continue")');
+    }
+    expect(await nurse.textContent('h1')).toBe('ELLIS, Margaret');
+    await nurse.click('.cb-record-link a:has-text("Red bag")');
+    expect(await nurse.textContent('h1')).toBe('Red bag');
+    found.push(...(await checkPage(nurse, 'red-bag-empty')));
+    await nurse.click('a:has-text("Send to hospital")');
+    expect(await nurse.textContent('h1')).toBe('Transfer to hospital');
+    found.push(...(await checkPage(nurse, 'transfer-form')));
+
+    // Nothing filled in: the form comes back with a summary linking to each field, and keeps nothing from being issued.
+    await nurse.click('button:has-text("Issue the transfer passport")');
+    expect(await nurse.title()).toMatch(/^Error: /);
+    const summary = await nurse.$$eval('.nhsuk-error-summary__list a', (as) => as.map((a) => [a.textContent.trim(), a.getAttribute('href')]));
+    expect(summary).toEqual(expect.arrayContaining([['Reason for transfer is required', '#reason'], expect.arrayContaining([expect.stringMatching(/^Situation/), '#situation'])]));
+    found.push(...(await checkPage(nurse, 'transfer-form-errors')));
+
+    await nurse.fill('#reason', 'Fall with suspected hip fracture');
+    await nurse.fill('#situation', 'Found on the floor of her room at 02:10, unable to weight-bear, right leg shortened');
+    await nurse.fill('#background', 'Dementia, COPD, type 2 diabetes; usually walks with a frame');
+    await nurse.fill('#assessment', 'Pain 7 out of 10; alert but more confused than usual');
+    await nurse.fill('#recommendation', 'Assessment for hip fracture; her daughter has been told');
+    await nurse.fill('#decidedBy', 'Grace Adeyemi, registered nurse, after a call with NHS 111');
+    await nurse.fill('#decidedAt', '2026-11-20T02:30');
+    await nurse.fill('#observations-takenAt', '2026-11-20T02:20');
+    await nurse.fill('#observations-respiratoryRate', '22');
+    await nurse.fill('#observations-oxygenSaturation', '94');
+    await nurse.fill('#observations-systolicBloodPressure', '104');
+    await nurse.fill('#observations-pulse', '112');
+    await nurse.fill('#observations-temperature', '37.9');
+    await nurse.check('#observations-onOxygen-2');
+    await nurse.check('#observations-consciousness-2');
+    await nurse.fill('#lastDoses-0-medication', 'Metformin 500mg tablets');
+    await nurse.fill('#lastDoses-0-givenAt', '2026-11-19T18:00');
+    await nurse.check('#itemsSent');
+    await nurse.fill('#aboutMe-communication', 'Hard of hearing in her left ear; speak on her right side');
+    await nurse.click('button:has-text("Issue the transfer passport")');
+
+    // The nurse's copy of the signed passport, printable, with the person, the NEWS2 and the QR verification link.
+    await nurse.waitForURL((url) => /\/passport\/[^/]+\/1$/.test(url.pathname));
+    const passportPath = new URL(nurse.url()).pathname;
+    expect(await nurse.textContent('h1')).toBe('Hospital transfer passport');
+    const body = await nurse.textContent('body');
+    expect(body).toContain('ELLIS, Margaret');
+    expect(body).toContain('Fall with suspected hip fracture');
+    expect(body).toContain('NEWS2');
+    expect(body).toContain('Allergy to penicillin');
+    expect(await nurse.$$eval('h2', (hs) => hs.length)).toBeGreaterThanOrEqual(8);
+    expect(await nurse.getAttribute('a:has-text("Download PDF")', 'href')).toBe(`${passportPath}/pdf`);
+    found.push(...(await checkPage(nurse, 'passport-transfer')));
+    const pdf = await nurse.request.get(`${base}${passportPath}/pdf`);
+    expect(pdf.status()).toBe(200);
+    expect(pdf.headers()['content-type']).toBe('application/pdf');
+    expect((await pdf.body()).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+
+    await nurse.click('a:has-text("Back to the red bag")');
+    expect(await nurse.textContent('.cb-bag__state')).toBe('Sent with the person: passport issued');
+    expect(await nurse.textContent('.cb-passports')).toContain('Transfer passport, version 1');
+    found.push(...(await checkPage(nurse, 'red-bag')));
+    await nurse.context().close();
+
+    // Her GP: the record links to the red bag; the passport opens (their own copy, audited).
+    const gp = await signIn('gp');
+    await openByNhsNumber(gp, demoNhsNumber(0));
+    if ((await gp.textContent('h1')) === 'Permission to view') {
+      await gp.check('#ptv-given');
+      await gp.click('button:has-text("Continue")');
+    }
+    await gp.click('.cb-record-link a:has-text("Red bag passports")');
+    await gp.click('.cb-passports a:has-text("View")');
+    expect(await gp.textContent('body')).toContain('Fall with suspected hip fracture');
+    await gp.context().close();
+    const reads = await gateway.store.engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_event WHERE interaction = 'passport-read'`);
+    expect(reads.rows[0]?.n).toBeGreaterThanOrEqual(2);
+
+    if (found.length > 0) console.log(`axe found:\n${found.map((v) => `${v.page}: ${v.id} (${v.impact ?? ''}) ${v.help}: ${v.targets.join(', ')}`).join('\n')}`);
+    expect(found).toEqual([]);
+  }, 120_000);
+
   test('the privacy officer lands on the open alerts, among them the break-glass just used', async () => {
     const page = await signIn('privacy-officer');
     expect(new URL(page.url()).pathname).toBe('/privacy/alerts');
