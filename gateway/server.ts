@@ -117,6 +117,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
         },
         audit: (record) => (components ? components.trail.recordOperation(record) : Promise.resolve()),
         sourceName: (source) => names?.sourceName(source) ?? (source ?? 'unknown source'),
+        sourceOrganisation: (source) => auth?.directory.systems.find((s) => s.sourceUri === source)?.organisation,
         fhirBase: `${config.publicBaseUrl ?? `http://localhost:${String(config.port)}`}/fhir`,
         logger,
       })

@@ -7,6 +7,9 @@ import type { SqlClient } from '../store/engine';
 import { acceptIntoInbox, inboxEntry, InboxStatus } from '../store/inbox';
 import type { Store } from '../store/store';
 import type { Sensitivity } from '../../mappings/security/labels';
+import { Hl7EventKind } from '../../mappings/hl7v2/tables/events';
+import { RedBagEventKind } from '../../mappings/notify/topics';
+import { TRANSFER_REQUEST_CATEGORY } from '../../mappings/passport/codes';
 import { AcceptedBundleType } from './bundle-shape';
 import { documentResources } from './document';
 import { prepareBundle, storedCandidates, type PreparedBundle, type PrepareResult } from './prepare';
@@ -100,6 +103,37 @@ async function prepare(db: SqlClient, body: unknown, sourceUri: string, sensitiv
   return prepareBundle(body, { sourceUri, stored, sensitivitiesOf });
 }
 
+/**
+ * Outbox events of a FHIR Bundle, committed with it (the outbox's own contract), for what other
+ * parts act on: a discharge summary document (`document`, as for HL7 MDM; the red bag follows it)
+ * and a care home's transfer request (the red bag issues a transfer passport from it). Only for
+ * what this Bundle changed: the same Bundle again writes no event.
+ */
+async function recordIntakeEvents(tx: SqlClient, input: { inboxId: string; source: string; resources: readonly Resource[]; written: readonly { resourceType: string; id: string; changed: boolean }[]; eventTime: string }): Promise<void> {
+  const changed = new Set(input.written.filter((w) => w.changed).map((w) => `${w.resourceType}/${w.id}`));
+  const patientOf = (reference: string | undefined): string | undefined => (reference?.startsWith('Patient/') ? reference.slice('Patient/'.length) : undefined);
+  const events: { kind: string; patientId: string; encounterId: string; payload: Record<string, unknown> }[] = [];
+  for (const r of input.resources) {
+    if (!changed.has(`${r.resourceType}/${r.id ?? ''}`)) continue;
+    if (r.resourceType === 'Composition') {
+      const patientId = patientOf(r.subject?.reference);
+      const encounter = r.encounter?.reference?.startsWith('Encounter/') ? r.encounter.reference.slice('Encounter/'.length) : '';
+      if (patientId) events.push({ kind: Hl7EventKind.DOCUMENT, patientId, encounterId: encounter, payload: { composition: `Composition/${r.id ?? ''}`, changedState: false } });
+    }
+    if (r.resourceType === 'ServiceRequest' && (r.category ?? []).some((c) => (c.coding ?? []).some((k) => k.system === TRANSFER_REQUEST_CATEGORY.system && k.code === TRANSFER_REQUEST_CATEGORY.code))) {
+      const patientId = patientOf(r.subject.reference);
+      if (patientId) events.push({ kind: RedBagEventKind.TRANSFER_REQUESTED, patientId, encounterId: '', payload: { serviceRequest: `ServiceRequest/${r.id ?? ''}`, entries: input.resources.map((e) => `${e.resourceType}/${e.id ?? ''}`), changedState: true } });
+    }
+  }
+  for (const e of events) {
+    await tx.query(
+      `INSERT INTO outbox (kind, patient_id, encounter_id, source, inbox_id, event_time, payload) VALUES ($1, $2, $3, $4, $5::bigint, $6::timestamptz, $7::jsonb)
+       ON CONFLICT (inbox_id, kind, encounter_id) DO NOTHING`,
+      [e.kind, e.patientId, e.encounterId, input.source, input.inboxId, input.eventTime, JSON.stringify(e.payload)],
+    );
+  }
+}
+
 /** The transaction-response for an applied Bundle. */
 export function transactionResponse(applied: AppliedOutcome): Bundle {
   return {
@@ -141,6 +175,7 @@ export class FhirIntake {
       const document = prepared.type === AcceptedBundleType.DOCUMENT ? documentResources(prepared, item.source) : undefined;
       const toWrite: Resource[] = [...prepared.resources, ...(document ? [document.bundle, document.documentReference] : [])];
       const { written } = await ingestResources(store, toWrite, {
+        inTransaction: (tx, done) => recordIntakeEvents(tx, { inboxId: item.id, source: item.source, resources: prepared.resources, written: done, eventTime: accepted.receivedAt ?? new Date().toISOString() }),
         provenance: (changed) =>
           changed.length > 0
             ? bundleProvenance({ sourceUri: item.source, system: accepted.system ?? item.source, bundleKey: entry?.dedupKey ?? item.id, bundleType: prepared.type, receivedAt: accepted.receivedAt ?? new Date().toISOString(), changed })

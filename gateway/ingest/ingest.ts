@@ -17,13 +17,19 @@ export interface IngestResult {
  * of reading them back: safe inside the transaction, which holds their write locks until it
  * commits. Adapters and mappings differ per source; this does not.
  */
-export async function ingestResources(store: Store, resources: readonly Resource[], options: Parameters<Store['upsert']>[1] = {}): Promise<IngestResult> {
+export type IngestOptions = Parameters<Store['upsert']>[1] & {
+  /** Work that must commit with the write (an outbox event of what was written), in the same transaction. */
+  readonly inTransaction?: (tx: SqlClient, written: readonly WrittenResource[]) => Promise<void>;
+};
+
+export async function ingestResources(store: Store, resources: readonly Resource[], options: IngestOptions = {}): Promise<IngestResult> {
   const now = options.now ?? new Date();
   const byKey = new Map(resources.map((r) => [`${r.resourceType}/${r.id ?? ''}`, r]));
   return store.engine.transaction(async (tx) => {
     const written = await writeResourcesInTransaction(tx, resources, now);
     const provenance = options.provenance?.(written.filter((w) => w.changed));
     if (provenance) written.push(...(await writeResourcesInTransaction(tx, [provenance], now)));
+    await options.inTransaction?.(tx, written);
     // Every Patient of the input, changed or not: a retry after a transient failure finds the
     // Patient already written and must still resolve it. Resolution writes nothing when nothing changed.
     const patients = written.filter((w) => w.resourceType === 'Patient');

@@ -13,6 +13,7 @@ import { compositionOf, parseDocumentIdentifier } from '../../mappings/passport/
 import { passportView } from '../../mappings/passport/document-view';
 import { advanceJourney, BagState, JOURNEY_EVENT_KINDS, startJourney, type Journey } from '../../mappings/passport/journey';
 import { readerCopy } from '../../mappings/passport/reader-copy';
+import { stayComposition } from '../../mappings/passport/stay-summary';
 import { RecordIndex } from '../../mappings/passport/record-text';
 import { transferFormResources, type TransferForm } from '../../mappings/passport/transfer-form';
 import { PassportKind, type PassportView } from '../../mappings/passport/view';
@@ -61,12 +62,16 @@ export interface PassportServiceOptions {
   readonly audit: (record: OperationRecord) => Promise<unknown>;
   /** meta.source → the organisation's name, for each row's "From …". */
   readonly sourceName: (source: string | undefined) => string;
+  /** The organisation a sending system belongs to (the directory), for transfer requests through the FHIR intake. */
+  readonly sourceOrganisation?: (source: string) => string | undefined;
   /** `{publicBaseUrl}/fhir`: the FHIR base of the documents' fullUrls. */
   readonly fhirBase: string;
   readonly logger: Logger;
   readonly now?: () => Date;
   readonly newId?: () => string;
 }
+
+const refOfComposition = (c: { id?: string } | undefined): string | undefined => (c ? `Composition/${c.id ?? ''}` : undefined);
 
 export interface IssueRequest {
   readonly patientId: string;
@@ -125,9 +130,9 @@ export class PassportService {
   }
 
   /** The care home the person lives in, from any source record, when the requester works there. */
-  private careHomeOf(record: readonly Resource[], requester: Requester): Reference<Organization> | undefined {
+  private careHomeOf(record: readonly Resource[], organisation: string | undefined): Reference<Organization> | undefined {
     const homes = record.filter((r): r is Patient => r.resourceType === 'Patient').flatMap((p) => (p.extension ?? []).filter((e) => e.url === CARE_HOME_RESIDENCE_EXTENSION).map((e) => e.valueReference as Reference<Organization> | undefined));
-    return homes.find((h) => h?.identifier?.system && `${h.identifier.system}|${h.identifier.value ?? ''}` === requester.organisation) ?? undefined;
+    return homes.find((h) => h?.identifier?.system && `${h.identifier.system}|${h.identifier.value ?? ''}` === organisation) ?? undefined;
   }
 
   /** The care home's transfer form: recorded as the home's own data, then a transfer passport issued (a new version if the bag has not left). */
@@ -137,14 +142,46 @@ export class PassportService {
     const { decision, personIds } = await this.options.decide(requester, request.patientId);
     if (decision.effect !== 'permit') throw new HttpOutcomeError(403, 'forbidden', 'You may fill in the transfer form only for a resident of your care home');
     const before = await loadPassportRecord(this.db, personIds);
-    const home = this.careHomeOf(before, requester);
+    const home = this.careHomeOf(before, requester.organisation);
     if (!home) throw new HttpOutcomeError(403, 'forbidden', 'The record does not say this person lives in your care home');
     const now = this.now();
-    const open = (await bagsOfPerson(this.db, personIds, [BagState.SENT])).find((b) => b.careHome === requester.organisation);
+    const open = await this.openBag(personIds, requester.organisation);
     const redBagId = open?.id ?? this.newId();
     const source = careHomeSource(home.identifier?.value ?? requester.organisation ?? 'care-home');
     const formResources = transferFormResources(request.form, { patient: { reference: `Patient/${request.patientId}` }, careHome: home, source, transferKey: redBagId, recordedBy: requester.displayName ?? requester.userId });
     await ingestResources(this.options.store, formResources, { now });
+    return this.issueFromForm({ patientId: request.patientId, personIds, home, requester, requestId: request.requestId, open, redBagId, form: formResources, now });
+  }
+
+  private async openBag(personIds: readonly string[], careHome: string | undefined): Promise<RedBagRow | undefined> {
+    return (await bagsOfPerson(this.db, personIds, [BagState.SENT])).find((b) => b.careHome === careHome);
+  }
+
+  /**
+   * A transfer request from a care home's own record system (FHIR intake, RedBagEventKind.TRANSFER_REQUESTED):
+   * the Bundle's ServiceRequest, observations, doses, items sent and answers are the form. Issued
+   * only when the sending system belongs to the care home the record says the person lives in.
+   */
+  private async issueFromIntake(row: { patient_id: string; source: string; payload: { serviceRequest?: string; entries?: string[] } }): Promise<void> {
+    const organisation = this.options.sourceOrganisation?.(row.source);
+    const personIds = await samePersonIds(this.db, row.patient_id);
+    const record = await loadPassportRecord(this.db, personIds);
+    const home = organisation ? this.careHomeOf(record, organisation) : undefined;
+    if (!home || !organisation) {
+      this.options.logger.warn({ source: row.source }, 'transfer request not issued as a passport: the sending system is not of the care home the person lives in');
+      return;
+    }
+    const wanted = new Set(row.payload.entries ?? []);
+    const form = record.filter((r) => r.meta?.source === row.source && wanted.has(`${r.resourceType}/${r.id ?? ''}`));
+    const open = await this.openBag(personIds, organisation);
+    const requester: Requester = { userId: `system:${row.source}`, displayName: this.options.sourceName(row.source), role: 'care_home_system', organisation, system: row.source, purposeOfUse: 'TREAT' };
+    await this.issueFromForm({ patientId: row.patient_id, personIds, home, requester, requestId: `intake:${row.payload.serviceRequest ?? ''}`, open, redBagId: open?.id ?? this.newId(), form, now: this.now() });
+  }
+
+  private async issueFromForm(input: { patientId: string; personIds: readonly string[]; home: Reference<Organization>; requester: Requester; requestId: string; open: RedBagRow | undefined; redBagId: string; form: readonly Resource[]; now: Date }): Promise<Issued> {
+    const { requester, home, open, redBagId, now } = input;
+    const request = { patientId: input.patientId, requestId: input.requestId };
+    const personIds = input.personIds;
     const record = await loadPassportRecord(this.db, personIds);
     const subject = passportSubject(record, request.patientId);
     if (!subject) throw new HttpOutcomeError(404, 'not-found', 'There is no such person');
@@ -159,7 +196,7 @@ export class PassportService {
       fhirBase: this.options.fhirBase,
       subject,
       index: new RecordIndex(record),
-      form: formResources.map((f) => record.find((r) => r.resourceType === f.resourceType && r.id === f.id) ?? f),
+      form: input.form.map((f) => record.find((r) => r.resourceType === f.resourceType && r.id === f.id) ?? f),
       issuedAt,
       sourceNames: this.sourceNames(record),
       ...(version > 1 ? { reason: 'The care home updated the transfer form before the person arrived at hospital' } : {}),
@@ -175,7 +212,7 @@ export class PassportService {
       if (!open) await this.recordEvent(tx, RedBagEventKind.SENT, request.patientId, undefined, issuedAt, { redBagId, state: BagState.SENT });
     });
     await this.indexDocument(signed, request.patientId, passportId, version, PassportKind.TRANSFER, home, undefined);
-    await this.options.audit({ requestId: request.requestId, requester, operation: AuditOperation.PASSPORT_ISSUE, outcome: 'permit', patientIds: [request.patientId], entities: [`Bundle/${signed.id ?? ''}`, ...formResources.map((r) => `${r.resourceType}/${r.id ?? ''}`)], reasons: [`transfer passport version ${String(version)} issued`] });
+    await this.options.audit({ requestId: request.requestId, requester, operation: AuditOperation.PASSPORT_ISSUE, outcome: 'permit', patientIds: [request.patientId], entities: [`Bundle/${signed.id ?? ''}`, ...input.form.map((r) => `${r.resourceType}/${r.id ?? ''}`)], reasons: [`transfer passport version ${String(version)} issued`] });
     this.options.logger.info({ redBagId, passportId, version }, 'transfer passport issued');
     return { redBagId, passportId, version, fingerprint };
   }
@@ -218,7 +255,8 @@ export class PassportService {
 
   /** The discharge passport for a bag, built now from the record (a new version when one was issued before). */
   private async issueDischarge(bag: RedBagRow, encounterId: string, reason: string | undefined): Promise<PassportRow | undefined> {
-    const record = await loadPassportRecord(this.db, bag.personIds);
+    // Everyone the person is now known as: a hospital's eDischarge system may have been linked since the bag left.
+    const record = await loadPassportRecord(this.db, [...new Set([...bag.personIds, ...(await samePersonIds(this.db, bag.patientId))])]);
     const encounter = record.find((r): r is Encounter => r.resourceType === 'Encounter' && r.id === encounterId);
     const subject = passportSubject(record, bag.patientId);
     if (!encounter || !subject) {
@@ -227,7 +265,7 @@ export class PassportService {
     }
     const transfer = await getPassport(this.db, transferPassportId(bag.id));
     const documents = record.filter((r): r is DocumentReference => r.resourceType === 'DocumentReference' && r.meta?.source !== PASSPORT_SOURCE && r.status === 'current' && (r.context?.encounter ?? []).some((e) => e.reference === `Encounter/${encounterId}`) && (r.type?.coding ?? []).some((c) => ['373942005', 'DS', '18842-5'].includes(c.code ?? '')) && !(r.content.some((c) => c.attachment.contentType?.startsWith('application/fhir+json'))));
-    const composition = record.find((r) => r.resourceType === 'Composition' && r.meta?.source !== PASSPORT_SOURCE && (r as { encounter?: Reference }).encounter?.reference === `Encounter/${encounterId}`);
+    const composition = stayComposition(record, encounter, (c) => c.meta?.source === PASSPORT_SOURCE);
     const passportId = dischargePassportId(bag.id);
     const version = (await latestVersion(this.db, passportId)) + 1;
     const issuedAt = this.now().toISOString();
@@ -244,7 +282,7 @@ export class PassportService {
       issuedAt,
       sourceNames: this.sourceNames(record),
       ...(transfer ? { transferPassport: transfer.document } : {}),
-      summaries: { ...(composition ? { composition: composition as never } : {}), documents },
+      summaries: { ...(composition ? { composition: composition } : {}), documents },
       ...(reason ? { reason } : {}),
     });
     const signed = await this.sign(unsigned, issuedAt);
@@ -269,13 +307,14 @@ export class PassportService {
       const cursor = await tx.query<{ outbox_id: string }>(`SELECT outbox_id::text AS outbox_id FROM red_bag_cursor WHERE name = 'journey' FOR UPDATE SKIP LOCKED`);
       const from = cursor.rows[0]?.outbox_id;
       if (from === undefined) return 0;
-      const rows = await tx.query<{ id: string; kind: string; patient_id: string | null; encounter_id: string | null; event_time: Date | string }>(
-        `SELECT o.id::text AS id, o.kind, o.patient_id, NULLIF(o.encounter_id, '') AS encounter_id, o.event_time FROM outbox o
+      const rows = await tx.query<{ id: string; kind: string; patient_id: string | null; encounter_id: string | null; event_time: Date | string; source: string; payload: Record<string, unknown> | string | null }>(
+        `SELECT o.id::text AS id, o.kind, o.patient_id, NULLIF(o.encounter_id, '') AS encounter_id, o.event_time, o.source, o.payload FROM outbox o
           WHERE o.id > $1::bigint AND o.kind = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM red_bag_seen s WHERE s.outbox_id = o.id) ORDER BY o.id LIMIT $3`,
         [from, [...JOURNEY_EVENT_KINDS], limit],
       );
       for (const row of rows.rows) {
-        if (row.patient_id) await this.followEvent(tx, { ...row, patient_id: row.patient_id, event_time: row.event_time instanceof Date ? row.event_time.toISOString() : new Date(row.event_time).toISOString() });
+        const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : (row.payload ?? {})) as Record<string, unknown>;
+        if (row.patient_id) await this.followEvent(tx, { ...row, payload, patient_id: row.patient_id, event_time: row.event_time instanceof Date ? row.event_time.toISOString() : new Date(row.event_time).toISOString() });
         await tx.query('INSERT INTO red_bag_seen (outbox_id) VALUES ($1::bigint) ON CONFLICT DO NOTHING', [row.id]);
       }
       // The cursor passes only rows old enough that no lower id can still commit after them.
@@ -290,13 +329,17 @@ export class PassportService {
     });
   }
 
-  private async followEvent(tx: SqlClient, row: { id: string; kind: string; patient_id: string; encounter_id: string | null; event_time: string }): Promise<void> {
+  private async followEvent(tx: SqlClient, row: { id: string; kind: string; patient_id: string; encounter_id: string | null; event_time: string; source: string; payload: Record<string, unknown> }): Promise<void> {
+    if (row.kind === RedBagEventKind.TRANSFER_REQUESTED) {
+      await this.afterCommit(() => this.issueFromIntake({ patient_id: row.patient_id, source: row.source, payload: row.payload }));
+      return;
+    }
     const personIds = await samePersonIds(tx, row.patient_id);
     const bags = await bagsOfPerson(tx, personIds, OPEN_STATES);
     for (const bag of bags) {
       if (row.kind === Hl7EventKind.DOCUMENT) {
         // A discharge summary for the bag's stay after the discharge passport: a new version that uses it.
-        if (bag.journey.state === BagState.RETURNED && row.encounter_id && row.encounter_id === bag.encounterId && (await latestVersion(tx, dischargePassportId(bag.id))) > 0) {
+        if (bag.journey.state === BagState.RETURNED && (await this.isSummaryOfStay(tx, row, bag)) && (await latestVersion(tx, dischargePassportId(bag.id))) > 0) {
           await this.afterCommit(() => this.issueDischarge(bag, row.encounter_id ?? '', 'The hospital\'s discharge summary arrived after the discharge'));
         }
         continue;
@@ -318,6 +361,17 @@ export class PassportService {
         await this.afterCommit(() => this.issueDischarge(updated, change.journey.encounterId ?? '', again ? 'Discharged again after a cancelled discharge' : undefined));
       }
     }
+  }
+
+  /** Whether a discharge summary event is about the bag's stay: HL7 MDM by its encounter, a FHIR eDischarge by stayComposition's rules. */
+  private async isSummaryOfStay(tx: SqlClient, row: { encounter_id: string | null; payload: Record<string, unknown> }, bag: RedBagRow): Promise<boolean> {
+    if (!bag.encounterId) return false;
+    if (row.encounter_id === bag.encounterId) return true;
+    const composition = row.payload['composition'];
+    if (typeof composition !== 'string') return false;
+    const record = await loadPassportRecord(tx, [...new Set([...bag.personIds, ...(await samePersonIds(tx, bag.patientId))])]);
+    const stay = record.find((r): r is Encounter => r.resourceType === 'Encounter' && r.id === bag.encounterId);
+    return stay !== undefined && refOfComposition(stayComposition(record, stay, (c) => c.meta?.source === PASSPORT_SOURCE)) === composition;
   }
 
   private pending: (() => Promise<unknown>)[] = [];

@@ -56,6 +56,8 @@ export const RedBagEventKind = {
   RETURNED: 'red-bag-returned',
   /** A red bag step withdrawn (the last step is undone). */
   CANCELLED: 'red-bag-cancelled',
+  /** A care home's record system sent a transfer request through the FHIR intake: a passport is to be issued (the issue is what is notified). */
+  TRANSFER_REQUESTED: 'red-bag-transfer-requested',
 } as const;
 export type RedBagEventKind = (typeof RedBagEventKind)[keyof typeof RedBagEventKind];
 
@@ -128,6 +130,7 @@ export function topicOfEvent(kind: OutboxEventKind): TopicOfEvent | undefined {
     case Hl7EventKind.PERSON_UPDATED:
     case Hl7EventKind.MERGE:
     case Hl7EventKind.DOCUMENT:
+    case RedBagEventKind.TRANSFER_REQUESTED:
       return undefined;
   }
 }

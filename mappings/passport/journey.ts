@@ -144,4 +144,5 @@ export const JOURNEY_EVENT_KINDS: readonly string[] = [
   Hl7EventKind.CANCEL_PENDING_DISCHARGE,
   Hl7EventKind.CANCEL_DISCHARGE,
   Hl7EventKind.DOCUMENT,
+  RedBagEventKind.TRANSFER_REQUESTED,
 ];
