@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 
-/** JSON with object keys sorted at every level (RFC 8785 key order for our purposes): equal content, equal text. */
+/**
+ * RFC 8785 JSON Canonicalization Scheme for I-JSON values (what FHIR JSON is): object keys sorted by
+ * UTF-16 code units at every level, numbers and strings as ECMAScript serialises them (which is what
+ * RFC 8785 specifies), no whitespace. Equal content, equal text; tested against the RFC's examples.
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return value === undefined ? 'null' : JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
