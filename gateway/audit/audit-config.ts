@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { createKeyFileOnce, readKeyFile } from '../key-files';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../config';
@@ -52,30 +52,6 @@ export function loadAuditConfig(env: NodeJS.ProcessEnv, context: { dataDir: stri
   };
 }
 
-/** Creates the development key once; two processes starting together agree on one (exclusive create). */
-function ensureDevelopmentKey(path: string): void {
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
-    throw err;
-  }
-  try {
-    writeSync(fd, generateSigningKeyPem());
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function readKeyFile(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${what} ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
-
 export interface AuditKeys {
   /** Undefined only when the development key does not exist and `create` was false. */
   readonly signer?: CheckpointSigner;
@@ -87,7 +63,7 @@ export interface AuditKeys {
  * development key: a missing one just means no signer.
  */
 export async function openAuditKeys(config: AuditConfig, options: { create: boolean; extraPublicPems?: readonly string[] }): Promise<AuditKeys> {
-  if (config.developmentKey && options.create) ensureDevelopmentKey(config.signingKeyPath);
+  if (config.developmentKey && options.create) createKeyFileOnce(config.signingKeyPath, generateSigningKeyPem);
   let signer: CheckpointSigner | undefined;
   try {
     signer = await signerFromPem(readKeyFile(config.signingKeyPath, 'AUDIT_SIGNING_KEY'));

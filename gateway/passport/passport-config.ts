@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { createKeyFileOnce, readKeyFile } from '../key-files';
 import { join } from 'node:path';
 import { ConfigError } from '../config';
 import { generatePassportKeyPem, PassportKeySet, signerFromPem, type PassportSigner } from './signing';
@@ -34,29 +34,6 @@ export function loadPassportConfig(env: NodeJS.ProcessEnv, context: { dataDir: s
   };
 }
 
-function ensureDevelopmentKey(path: string): void {
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
-    throw err;
-  }
-  try {
-    writeSync(fd, generatePassportKeyPem());
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function readKeyFile(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${what} ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
-
 export interface PassportKeys {
   readonly signer?: PassportSigner;
   readonly keys: PassportKeySet;
@@ -64,7 +41,7 @@ export interface PassportKeys {
 
 /** The signing key and the verifying key set; `create: false` (the verify command) never creates a development key. */
 export async function openPassportKeys(config: PassportConfig, options: { create: boolean }): Promise<PassportKeys> {
-  if (config.developmentKey && options.create) ensureDevelopmentKey(config.signingKeyPath);
+  if (config.developmentKey && options.create) createKeyFileOnce(config.signingKeyPath, generatePassportKeyPem);
   let signer: PassportSigner | undefined;
   try {
     signer = await signerFromPem(readKeyFile(config.signingKeyPath, 'PASSPORT_SIGNING_KEY'));
