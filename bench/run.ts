@@ -12,6 +12,9 @@
  *   against the bare store.upsert of the same records, on PostgreSQL; the resulting persons and
  *   reviews, checked against the linking rules applied to all records at once, and where the
  *   resolution's time goes, statement by statement.
+ *   Passport: red bag transfer and discharge passports for the journey test's resident on PGlite,
+ *   build (load record + assemble), sign, render HTML and PDF, p50/p95 per stage and in total,
+ *   against bare ceilings of each stage on the same passport (bench/passport-bench.ts).
  *
  * PostgreSQL is DATABASE_URL when set (only schemas named carebridge_bench_* are created and
  * dropped there), otherwise a throw-away server started for the run and removed after it.
@@ -22,8 +25,8 @@
  * resources each), BENCH_BATCH (500, both write benchmarks), BENCH_LOOKUPS (5000),
  * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_GP_RECORDS (200), BENCH_FHIR_DOCUMENTS (300),
  * BENCH_NOTIFY_EVENTS (10000), BENCH_NOTIFY_SUBSCRIPTIONS (1000), BENCH_NOTIFY_STEADY_RATE (1000 events/s),
- * BENCH_MLLP_PATIENTS (2000; three messages each),
- * BENCH_ONLY (`store`, `identity`, `audit`, `fhir`, `gp`, `notify`, `social-care`, `mllp`: that part only).
+ * BENCH_MLLP_PATIENTS (2000; three messages each), BENCH_PASSPORTS (200 rounds per passport kind),
+ * BENCH_ONLY (`store`, `identity`, `audit`, `fhir`, `gp`, `notify`, `social-care`, `mllp`, `passport`: that part only).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -41,6 +44,7 @@ import { identityDataset } from './identity-data';
 import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type ResourceKey } from './lookup-paths';
 import { machineInfo, type MachineInfo } from './machine';
 import { benchNotify, notifyTable, type NotifyBenchResults } from './notify-bench';
+import { benchPassport, passportTable, type PassportBenchResults } from './passport-bench';
 import { benchMllp, mllpTable, type MllpResults } from './mllp-bench';
 import { findPostgresBin, startThrowawayPostgres } from './postgres-server';
 import { createRunDir, watchRunDir, type RunDir } from './run-dir';
@@ -63,7 +67,7 @@ const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
 const GP_RECORDS = intFromEnv('BENCH_GP_RECORDS', 200);
 const MLLP_PATIENTS = intFromEnv('BENCH_MLLP_PATIENTS', 2_000);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care' or 'mllp', not '${ONLY}'`);
+if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp', 'passport'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp' or 'passport', not '${ONLY}'`);
 const RUN_STORE = ONLY === undefined || ONLY === 'store';
 const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
 /** The audit trail's cost on reads (bench/audit-bench.ts), on PostgreSQL: BENCH_AUDIT_SECONDS (20). */
@@ -80,7 +84,10 @@ const NOTIFY_STEADY_RATE = intFromEnv('BENCH_NOTIFY_STEADY_RATE', 1_000);
 const RUN_SOCIAL_CARE = ONLY === undefined || ONLY === 'social-care';
 const SOCIAL_CARE_PERSONS = intFromEnv('BENCH_SOCIAL_CARE_PERSONS', 100_000);
 const RUN_MLLP = ONLY === undefined || ONLY === 'mllp';
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE', 'BENCH_SOCIAL_CARE_PERSONS', 'BENCH_MLLP_PATIENTS'].every((name) => !process.env[name]);
+// Red bag passports (bench/passport-bench.ts): BENCH_PASSPORTS measured rounds per kind (200), after 10 thrown away.
+const RUN_PASSPORT = ONLY === undefined || ONLY === 'passport';
+const PASSPORTS = intFromEnv('BENCH_PASSPORTS', 200);
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE', 'BENCH_SOCIAL_CARE_PERSONS', 'BENCH_MLLP_PATIENTS', 'BENCH_PASSPORTS'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -269,6 +276,7 @@ async function main(): Promise<void> {
     ? await benchSocialCare({ persons: SOCIAL_CARE_PERSONS, workDir: runDir.path, engines: [pgliteStores(runDir.path), ...(typeof postgres === 'string' ? [] : [postgresStores(postgres.url)])] })
     : undefined;
   const mllp = RUN_MLLP ? await runMllpBenchmark(runDir, postgres) : undefined;
+  const passport = RUN_PASSPORT ? await runPassportBenchmark(runDir) : undefined;
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -303,6 +311,14 @@ async function main(): Promise<void> {
   if (mllp) {
     console.log(`\nHospital feed end to end over MLLP: ${rate(MLLP_PATIENTS)} patients × 3 messages (A01, A02, A03), each sender waiting for its ACK; applied = every inbox row done and every Encounter finished. Senders, gateway and database share the ${machine.cores} cores.`);
     console.log(mllpTable(mllp));
+  }
+  if (passport) {
+    console.log(
+      `\nRed bag passports on PGlite (embedded, file-backed): ${rate(passport.iterations)} rounds per kind after ${rate(passport.warmup)} thrown away, one at a time; each round one passport through the pipeline, then the ceilings on the same passport. ` +
+        'Pipeline: load (person ids, loadPassportRecord; the transfer passport row for a discharge), assemble (build*Passport), sign (PassportSigner.sign + fingerprint), render the issued document (passportView + passportHtml; passportPdf). ' +
+        "Not in the pipeline: the access decision, the form's ingest, the stored row, outbox events, DocumentReference, audit, the reader's copy (the issueTransfer row has them, but no render).",
+    );
+    console.log(passportTable(passport));
   }
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
@@ -340,6 +356,7 @@ async function main(): Promise<void> {
     ...(gp ? { gp: typeof gp === 'string' ? { skipped: gp } : { engine: 'postgres', ...gp } } : {}),
     ...(socialCare ? { socialCare: socialCare.result } : {}),
     ...(mllp ? { mllp } : {}),
+    ...(passport ? { passport } : {}),
     notes: [
       `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
       'Store writes: store.upsert and the ceiling alternate batch by batch into two fresh stores; the ceiling is one multi-row INSERT per table per batch with every row computed before timing.',
@@ -469,6 +486,18 @@ async function runMllpBenchmark(runDir: RunDir, postgres: Postgres | string): Pr
   const engines: (() => BenchStores)[] = [() => pgliteStores(runDir.path)];
   if (typeof postgres !== 'string') engines.push(() => postgresStores(postgres.url));
   return benchMllp(engines, MLLP_PATIENTS, [1, 8], log);
+}
+
+/** Red bag passports on PGlite (file-backed, in the run's directory). */
+async function runPassportBenchmark(runDir: RunDir): Promise<PassportBenchResults> {
+  const stores = pgliteStores(runDir.path);
+  const log = (message: string): void => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  [pglite] ${message}`);
+  cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
+  try {
+    return await benchPassport(stores, { iterations: PASSPORTS, warmup: 10 }, log);
+  } finally {
+    await stores.dispose();
+  }
 }
 
 main()
