@@ -84,11 +84,14 @@ export function buildCli(): Command {
   return program;
 }
 
-if (require.main === module || process.argv[1]?.endsWith('carebridge.js')) {
+/** Runs the command line (bin/carebridge.js calls this, however it was reached: npx links it under another name). */
+export function runCli(argv: readonly string[] = process.argv): void {
   buildCli()
-    .parseAsync(process.argv)
+    .parseAsync([...argv])
     .catch((err: unknown) => {
       process.stderr.write(`carebridge: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exit(1);
     });
 }
+
+if (require.main === module) runCli();
