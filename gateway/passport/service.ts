@@ -140,6 +140,7 @@ export class PassportService {
     const { requester } = request;
     if (requester.role !== 'care_home_staff') throw new HttpOutcomeError(403, 'forbidden', 'Only care home staff fill in the transfer form, for their own residents');
     const { decision, personIds } = await this.options.decide(requester, request.patientId);
+    if (decision.needsPermissionToView) throw new HttpOutcomeError(403, 'forbidden', 'Record whether the resident gave permission to view their record first');
     if (decision.effect !== 'permit') throw new HttpOutcomeError(403, 'forbidden', 'You may fill in the transfer form only for a resident of your care home');
     const before = await loadPassportRecord(this.db, personIds);
     const home = this.careHomeOf(before, requester.organisation);
