@@ -138,13 +138,18 @@ export class PassportService {
   /** The care home's transfer form: recorded as the home's own data, then a transfer passport issued (a new version if the bag has not left). */
   async issueTransfer(request: IssueRequest): Promise<Issued> {
     const { requester } = request;
-    if (requester.role !== 'care_home_staff') throw new HttpOutcomeError(403, 'forbidden', 'Only care home staff fill in the transfer form, for their own residents');
+    // Every refusal is audited as well as answered: an attempt to write into someone's record is worth knowing about.
+    const refuse = async (reason: string, text: string): Promise<never> => {
+      await this.options.audit({ requestId: request.requestId, requester, operation: AuditOperation.PASSPORT_ISSUE, outcome: 'deny', patientIds: [request.patientId], entities: [], reasons: [reason] });
+      throw new HttpOutcomeError(403, 'forbidden', text);
+    };
+    if (requester.role !== 'care_home_staff') return refuse('not care home staff', 'Only care home staff fill in the transfer form, for their own residents');
     const { decision, personIds } = await this.options.decide(requester, request.patientId);
-    if (decision.needsPermissionToView) throw new HttpOutcomeError(403, 'forbidden', 'Record whether the resident gave permission to view their record first');
-    if (decision.effect !== 'permit') throw new HttpOutcomeError(403, 'forbidden', 'You may fill in the transfer form only for a resident of your care home');
+    if (decision.needsPermissionToView) return refuse('permission to view not recorded', 'Record whether the resident gave permission to view their record first');
+    if (decision.effect !== 'permit') return refuse(decision.reasons.at(-1) ?? 'access denied', 'You may fill in the transfer form only for a resident of your care home');
     const before = await loadPassportRecord(this.db, personIds);
     const home = this.careHomeOf(before, requester.organisation);
-    if (!home) throw new HttpOutcomeError(403, 'forbidden', 'The record does not say this person lives in your care home');
+    if (!home) return refuse('not a resident of the requester\'s care home', 'The record does not say this person lives in your care home');
     const now = this.now();
     const open = await this.openBag(personIds, requester.organisation);
     const redBagId = open?.id ?? this.newId();
@@ -413,11 +418,23 @@ export class PassportService {
   }
 
   /** The person's bags, each with its journey and passport versions, when the requester may open passports for them. */
-  async bagsFor(requester: Requester, patientId: string): Promise<BagSummary[]> {
+  /**
+   * The person's red bags, journeys and passport versions for this reader. With `audited` (the API,
+   * the red bag page) the read is audited and a reader who may not open passports is refused (403);
+   * without it (the record page's link, whose read is audited as the record's) they get none.
+   */
+  async bagsFor(requester: Requester, patientId: string, audited?: { readonly requestId: string }): Promise<BagSummary[]> {
     const { decision, personIds } = await this.options.decide(requester, patientId);
-    if (!mayOpenPassport(decision)) return [];
+    const audit = (outcome: 'permit' | 'deny', reasons: string[], entities: string[] = []): Promise<unknown> =>
+      audited ? this.options.audit({ requestId: audited.requestId, requester, operation: AuditOperation.PASSPORT_READ, outcome, patientIds: [patientId], entities, reasons }) : Promise.resolve();
+    if (decision.needsPermissionToView || !mayOpenPassport(decision)) {
+      if (!audited) return [];
+      await audit('deny', [decision.needsPermissionToView ? 'permission to view not recorded' : 'passports are not shown to this role without a relationship']);
+      throw new HttpOutcomeError(403, 'forbidden', decision.needsPermissionToView ? 'Record whether the person gave permission to view their record first' : 'You may not see this person\'s passports');
+    }
     const bags = await bagsOfPerson(this.db, personIds);
     const versions = await versionsOfBags(this.db, bags.map((b) => b.id));
+    await audit('permit', ['red bags and passport versions listed'], bags.map((b) => `red-bag/${b.id}`));
     return bags.map((bag) => ({ bag, versions: versions.filter((v) => v.redBagId === bag.id) }));
   }
 

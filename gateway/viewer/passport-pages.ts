@@ -132,15 +132,17 @@ export function passportPages(options: PassportPagesOptions): ViewerPages {
       kit.requireSignIn(async (req, res, user) => {
         const patientId = patientOf(req, res, user);
         if (!patientId || !(await mayProceed(res, user, patientId))) return;
-        const bags = await service.bagsFor(user.requester, patientId);
-        const name = await personName(res, user, patientId);
-        kit.page(res, 'red-bag.njk', {
-          ...kit.base(res, user),
-          title: `Red bag: ${name}`,
-          name,
-          patientId,
-          canSend: user.requester.role === CARE_HOME_STAFF,
-          bags: bags.map((b) => bagView(patientId, b)),
+        await handled(res, user, `/record/${patientId}`, async () => {
+          const bags = await service.bagsFor(user.requester, patientId, { requestId: requestIdOf(res) });
+          const name = await personName(res, user, patientId);
+          kit.page(res, 'red-bag.njk', {
+            ...kit.base(res, user),
+            title: `Red bag: ${name}`,
+            name,
+            patientId,
+            canSend: user.requester.role === CARE_HOME_STAFF,
+            bags: bags.map((b) => bagView(patientId, b)),
+          });
         });
       }),
     );

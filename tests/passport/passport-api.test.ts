@@ -160,7 +160,8 @@ describe('the passport API over HTTP', () => {
     expect(await count('red_bag')).toBe(0);
     expect(await count(`outbox WHERE kind LIKE 'red-bag-%'`)).toBe(0);
     expect(await count(`resource WHERE content->'meta'->>'source' = $1`, [SOURCES.CARE_HOME])).toBe(careHomeData);
-    expect(await passportAudit('ch-nurse-adeyemi')).toEqual([]);
+    // Only the refusal of the test before (no permission to view): a form that is not read reaches no one's record.
+    expect((await passportAudit('ch-nurse-adeyemi')).map((a) => [a.interaction, a.outcome])).toEqual([['passport-issue', 'deny']]);
   });
 
   test('only care home staff fill in the transfer form: the GP (who may see the record) and the ward nurse get 403', async () => {
@@ -170,6 +171,12 @@ describe('the passport API over HTTP', () => {
       expect([res.status, (res.body as OperationOutcome).issue[0]?.code, (res.body as OperationOutcome).issue[0]?.details?.text]).toEqual([403, 'forbidden', 'Only care home staff fill in the transfer form, for their own residents']);
     }
     expect(await count('passport')).toBe(0);
+    // Each refusal is audited, with why.
+    for (const user of ['gp-rahman', 'ward-nurse-okafor']) {
+      const refused = await passportAudit(user);
+      expect(refused.map((a) => [a.interaction, a.outcome, a.patient_ids])).toEqual([['passport-issue', 'deny', [GP_PATIENT_ID]]]);
+      expect(refused[0]?.event).toContain('not care home staff');
+    }
   });
 
   test('a care home nurse issues the transfer: 201, where the document is, and a signed version 1 recorded and audited', async () => {
@@ -186,7 +193,7 @@ describe('the passport API over HTTP', () => {
     const stored = (await gateway.store.engine.query<{ kind: string; version: number; fingerprint: string; issued_by_user: string; red_bag_id: string }>('SELECT kind, version, fingerprint, issued_by_user, red_bag_id FROM passport')).rows;
     expect(stored).toEqual([{ kind: 'transfer-passport', version: 1, fingerprint: issued.fingerprint, issued_by_user: 'ch-nurse-adeyemi', red_bag_id: issued.redBagId }]);
     expect((await gateway.store.engine.query<{ state: string }>('SELECT state FROM red_bag')).rows).toEqual([{ state: 'sent' }]);
-    expect((await passportAudit('ch-nurse-adeyemi')).map((a) => [a.interaction, a.outcome, a.patient_ids])).toEqual([['passport-issue', 'permit', [GP_PATIENT_ID]]]);
+    expect((await passportAudit('ch-nurse-adeyemi')).map((a) => [a.interaction, a.outcome, a.patient_ids])).toEqual([['passport-issue', 'deny', [GP_PATIENT_ID]], ['passport-issue', 'permit', [GP_PATIENT_ID]]]);
   });
 
   test('someone with no relationship (the ward nurse before admission) cannot read it: 403, audited as a denied passport read', async () => {
@@ -196,15 +203,17 @@ describe('the passport API over HTTP', () => {
       expect([path, res.status, (res.body as OperationOutcome).issue[0]?.code]).toEqual([path, 403, 'forbidden']);
       expectNothingPersonal(res.text);
     }
-    const audit = await passportAudit('ward-nurse-okafor');
+    const audit = (await passportAudit('ward-nurse-okafor')).filter((a) => a.interaction === 'passport-read');
     expect(audit.map((a) => [a.interaction, a.outcome, a.patient_ids])).toEqual(Array.from({ length: 4 }, () => ['passport-read', 'deny', [GP_PATIENT_ID]]));
     expect(audit[0]?.event).toContain('passports are not shown to this role without a relationship');
     // A role whose table has no passport category (a social worker of the council, with no allocation here) is refused too.
     await permissionToView(auth.socialWorker);
     expect((await api().get(`/passport/${issued.passportId}/1`).set('Authorization', auth.socialWorker)).status).toBe(403);
-    // Their view of the person's bags is empty: no journey, no versions.
+    // The list of the person's bags is refused too, and audited: no journey, no versions.
     const bags = await api().get(`/passport/Patient/${GP_PATIENT_ID}`).set('Authorization', auth.wardNurse);
-    expect([bags.status, bags.body]).toEqual([200, { redBags: [] }]);
+    expect([bags.status, (bags.body as OperationOutcome).issue[0]?.code]).toEqual([403, 'forbidden']);
+    expectNothingPersonal(bags.text);
+    expect((await passportAudit('ward-nurse-okafor')).filter((a) => a.interaction === 'passport-read')).toHaveLength(5);
   });
 
   test('the care home nurse reads the document as FHIR JSON: a signed document Bundle, Composition first, the safeguarding alert withheld and said so', async () => {
