@@ -5,6 +5,7 @@ import { ingestResources } from '../ingest/ingest';
 import type { Logger } from '../logger';
 import type { SqlClient } from '../store/engine';
 import { acceptIntoInbox, inboxEntry, InboxStatus } from '../store/inbox';
+import { recordOutboxEvent } from '../store/outbox';
 import type { Store } from '../store/store';
 import type { Sensitivity } from '../../mappings/security/labels';
 import { Hl7EventKind } from '../../mappings/hl7v2/tables/events';
@@ -125,13 +126,7 @@ async function recordIntakeEvents(tx: SqlClient, input: { inboxId: string; sourc
       if (patientId) events.push({ kind: RedBagEventKind.TRANSFER_REQUESTED, patientId, encounterId: '', payload: { serviceRequest: `ServiceRequest/${r.id ?? ''}`, entries: input.resources.map((e) => `${e.resourceType}/${e.id ?? ''}`), changedState: true } });
     }
   }
-  for (const e of events) {
-    await tx.query(
-      `INSERT INTO outbox (kind, patient_id, encounter_id, source, inbox_id, event_time, payload) VALUES ($1, $2, $3, $4, $5::bigint, $6::timestamptz, $7::jsonb)
-       ON CONFLICT (inbox_id, kind, encounter_id) DO NOTHING`,
-      [e.kind, e.patientId, e.encounterId, input.source, input.inboxId, input.eventTime, JSON.stringify(e.payload)],
-    );
-  }
+  for (const e of events) await recordOutboxEvent(tx, { ...e, source: input.source, inboxId: input.inboxId, eventTime: input.eventTime });
 }
 
 /** The transaction-response for an applied Bundle. */

@@ -12,6 +12,7 @@ import { ingestResources } from '../ingest/ingest';
 import type { SqlClient } from '../store/engine';
 import { parseStoredResource } from '../store/resource-reader';
 import type { Store } from '../store/store';
+import { recordOutboxEvent } from '../store/outbox';
 import { mergeWithStored } from './merge-stored';
 import type { Hl7Sender, Hl7SenderDirectory } from './senders';
 
@@ -121,11 +122,7 @@ export function hl7InboxHandler(senders: Hl7SenderDirectory): InboxHandler {
     const recorded = OUTBOX_KINDS.has(event.kind);
     const changedState = event.kind === Hl7EventKind.MERGE || !result.visit || visitChanged;
     if (recorded) {
-      await db.query(
-        `INSERT INTO outbox (kind, patient_id, encounter_id, source, inbox_id, event_time, payload) VALUES ($1, $2, $3, $4, $5::bigint, $6::timestamptz, $7::jsonb)
-         ON CONFLICT (inbox_id, kind, encounter_id) DO NOTHING`,
-        [event.kind, event.patientId, event.encounterId ?? '', sender.source, item.id, event.eventTime, JSON.stringify({ trigger: event.trigger, controlId: event.controlId, changedState })],
-      );
+      await recordOutboxEvent(db, { kind: event.kind, patientId: event.patientId, encounterId: event.encounterId ?? '', source: sender.source, inboxId: item.id, eventTime: event.eventTime, payload: { trigger: event.trigger, controlId: event.controlId, changedState } });
     }
     return { applied: event.kind, encounterId: event.encounterId ?? null, outbox: recorded, changedState };
   };

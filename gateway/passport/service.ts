@@ -26,6 +26,7 @@ import { samePersonIds } from '../identity/resolver';
 import { ingestResources } from '../ingest/ingest';
 import type { SqlClient } from '../store/engine';
 import type { Store } from '../store/store';
+import { recordOutboxEvent } from '../store/outbox';
 import {
   bagsOfPerson,
   findByFingerprint,
@@ -69,6 +70,11 @@ export interface PassportServiceOptions {
   readonly logger: Logger;
   readonly now?: () => Date;
   readonly newId?: () => string;
+}
+
+/** Everyone the bag's person is known as now (the bag's ids, and any record linked since it left, e.g. a hospital's eDischarge system). */
+async function bagPersonIds(db: SqlClient, bag: RedBagRow): Promise<string[]> {
+  return [...new Set([...bag.personIds, ...(await samePersonIds(db, bag.patientId))])];
 }
 
 const refOfComposition = (c: { id?: string } | undefined): string | undefined => (c ? `Composition/${c.id ?? ''}` : undefined);
@@ -228,14 +234,7 @@ export class PassportService {
   }
 
   private async recordEvent(db: SqlClient, kind: RedBagEventKind, patientId: string, encounterId: string | undefined, at: string, payload: Record<string, unknown>): Promise<void> {
-    await db.query(`INSERT INTO outbox (kind, patient_id, encounter_id, source, inbox_id, event_time, payload) VALUES ($1, $2, $3, $4, NULL, $5::timestamptz, $6::jsonb)`, [
-      kind,
-      patientId,
-      encounterId ?? '',
-      PASSPORT_SOURCE,
-      at,
-      JSON.stringify({ ...payload, changedState: true }),
-    ]);
+    await recordOutboxEvent(db, { kind, patientId, encounterId: encounterId ?? '', source: PASSPORT_SOURCE, inboxId: null, eventTime: at, payload: { ...payload, changedState: true } });
   }
 
   /** A DocumentReference in the record for each passport (the latest version), so the record's documents list it for those allowed. */
@@ -261,8 +260,7 @@ export class PassportService {
 
   /** The discharge passport for a bag, built now from the record (a new version when one was issued before). */
   private async issueDischarge(bag: RedBagRow, encounterId: string, reason: string | undefined): Promise<PassportRow | undefined> {
-    // Everyone the person is now known as: a hospital's eDischarge system may have been linked since the bag left.
-    const record = await loadPassportRecord(this.db, [...new Set([...bag.personIds, ...(await samePersonIds(this.db, bag.patientId))])]);
+    const record = await loadPassportRecord(this.db, await bagPersonIds(this.db, bag));
     const encounter = record.find((r): r is Encounter => r.resourceType === 'Encounter' && r.id === encounterId);
     const subject = passportSubject(record, bag.patientId);
     if (!encounter || !subject) {
@@ -375,7 +373,7 @@ export class PassportService {
     if (row.encounter_id === bag.encounterId) return true;
     const composition = row.payload['composition'];
     if (typeof composition !== 'string') return false;
-    const record = await loadPassportRecord(tx, [...new Set([...bag.personIds, ...(await samePersonIds(tx, bag.patientId))])]);
+    const record = await loadPassportRecord(tx, await bagPersonIds(tx, bag));
     const stay = record.find((r): r is Encounter => r.resourceType === 'Encounter' && r.id === bag.encounterId);
     return stay !== undefined && refOfComposition(stayComposition(record, stay, (c) => c.meta?.source === PASSPORT_SOURCE)) === composition;
   }
