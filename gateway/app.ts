@@ -8,9 +8,10 @@ import { HttpOutcomeError } from './api/errors';
 import { accessRouter } from './access/access-router';
 import type { AccessComponents } from './access/compose';
 import { AuditOperation } from './audit/audit-event';
+import { auditRefusals } from './audit/refusal-audit';
 import { auditRouter } from './audit/audit-router';
 import type { Consent } from '@medplum/fhirtypes';
-import { authenticate, CareRole, identityOf, IntakeKind, organisationId, requesterOf, requirePerson, requireRole, requireSystem, type Authenticator } from './auth';
+import { authenticate, authenticateRequest, CareRole, identityOf, IntakeKind, organisationId, requesterOf, requirePerson, requireRole, requireSystem, type Authenticator } from './auth';
 import { viewerRouter } from './viewer/viewer-router';
 import { sourceNames } from './auth/source-names';
 import { passportRouter } from './passport/passport-router';
@@ -110,12 +111,19 @@ export function createApp(options: AppOptions): Express {
   });
 
   // Everything below needs a verified token: people read /fhir, admins use /admin, systems post to intake.
-  const authenticated = authenticate(options.auth, logger);
+  // Refused tokens are audited (the access model: every request that touches a person's data) and counted.
+  const authOptions = {
+    ...(options.accessComponents ? { onRefused: auditRefusals(options.accessComponents.trail) } : {}),
+    countRefusal: (reason: string): void => {
+      metrics.authRefusals.inc({ reason });
+    },
+  };
+  const authenticated = authenticate(options.auth, logger, authOptions);
   // Before /fhir: Subscription is the one FHIR write a system may make, and the /fhir router refuses writes.
   if (options.notify) {
     // The notification routes take the verified token's requester (a system for subscriptions, a person for the worklist).
     const tokenRequester = async (req: Request): Promise<Requester | undefined> => {
-      const outcome = await options.auth.authenticate(req.get('authorization'));
+      const outcome = req.res ? await authenticateRequest(options.auth, req, req.res, logger, authOptions) : await options.auth.authenticate(req.get('authorization'));
       return outcome.status === 'authenticated' ? outcome.identity.requester : undefined;
     };
     const acknowledgementAudit = options.accessComponents ? auditAcknowledgements(options.accessComponents.trail) : undefined;

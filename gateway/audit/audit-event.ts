@@ -26,6 +26,8 @@ export const AuditOperation = {
   PASSPORT_READ: 'passport-read',
   /** A person acknowledged a worklist item (an admission or discharge their organisation, team or caseload was told of). */
   WORKLIST_ACKNOWLEDGE: 'worklist-acknowledge',
+  /** A bearer token refused at the edge (401 not valid, 403 refused by the directory): who it claimed to be and what it asked for. */
+  AUTHENTICATION: 'authentication',
 } as const;
 export type AuditOperation = (typeof AuditOperation)[keyof typeof AuditOperation];
 
@@ -112,6 +114,8 @@ function subtypeOf(what: Interaction | AuditOperation): { subtype: Coding[]; act
       return { subtype: op(what), action: 'C' };
     case AuditOperation.PASSPORT_READ:
       return { subtype: op(what), action: 'R' };
+    case AuditOperation.AUTHENTICATION:
+      return { subtype: op(what), action: 'E' };
     case AuditOperation.ALERT_REVIEW:
     case AuditOperation.IDENTITY_DECISION:
     case AuditOperation.WORKLIST_ACKNOWLEDGE:

@@ -3,6 +3,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { ClientInfo, Requester } from '../access/hooks';
 import { HttpOutcomeError } from '../api/errors';
+import { clientInfoOf } from '../auth/middleware';
 import { ID_PATTERN } from '../api/search-parser';
 import type { SqlEngine } from '../store/engine';
 import {
@@ -126,7 +127,7 @@ export function auditRouter(options: AuditRouterOptions): Router {
   const context = (req: Request, res: Response): { requestId: string; requester: Requester; client: ClientInfo } => ({
     requestId: typeof res.locals['requestId'] === 'string' ? res.locals['requestId'] : randomUUID(),
     requester: options.requester(req, res),
-    client: { ...(req.ip ? { address: req.ip } : {}), ...(req.get('user-agent') ? { userAgent: req.get('user-agent') } : {}) },
+    client: clientInfoOf(req),
   });
   const queryText = (req: Request): string => {
     const i = req.originalUrl.indexOf('?');

@@ -1,4 +1,5 @@
 import { createPublicKey } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config';
@@ -13,8 +14,8 @@ import { KeysUnavailableError, TokenRejectedError, TokenVerifier, type TokenReje
 export type AuthOutcome =
   | { readonly status: 'authenticated'; readonly identity: Identity }
   | { readonly status: 'missing' }
-  | { readonly status: 'invalid'; readonly reason: TokenRejection }
-  | { readonly status: 'forbidden'; readonly reason: string }
+  | { readonly status: 'invalid'; readonly reason: TokenRejection; readonly claimedSubject?: string }
+  | { readonly status: 'forbidden'; readonly reason: string; readonly subject?: string }
   | { readonly status: 'unavailable'; readonly detail: string };
 
 /**
@@ -65,16 +66,37 @@ export class Authenticator {
     try {
       claims = await this.verifier.verify(token);
     } catch (err) {
-      if (err instanceof TokenRejectedError) return { status: 'invalid', reason: err.reason };
+      if (err instanceof TokenRejectedError) {
+        const claimedSubject = unverifiedSubject(token);
+        return { status: 'invalid', reason: err.reason, ...(claimedSubject ? { claimedSubject } : {}) };
+      }
       if (err instanceof KeysUnavailableError) return { status: 'unavailable', detail: err.detail };
       throw err;
     }
     const outcome = identityFromClaims(claims, this.directory);
-    if (!outcome.ok) return { status: 'forbidden', reason: outcome.reason };
+    if (!outcome.ok) return { status: 'forbidden', reason: outcome.reason, ...(typeof claims.sub === 'string' ? { subject: safeSubject(claims.sub) } : {}) };
     if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(token, { identity: outcome.identity, until: Math.min(now + CACHE_MS, (claims.exp ?? 0) * 1000) });
     return { status: 'authenticated', identity: outcome.identity };
   }
+}
+
+/**
+ * The `sub` a refused token claims, for the audit trail only (never trusted, never logged): whoever
+ * presented it may have written anything there, so it is cut to an identifier's characters and length.
+ */
+function unverifiedSubject(token: string): string | undefined {
+  try {
+    const sub = decodeJwt(token).sub;
+    return typeof sub === 'string' ? safeSubject(sub) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function safeSubject(sub: string): string | undefined {
+  const cleaned = sub.replace(/[^\w.@|:-]/g, '').slice(0, 128);
+  return cleaned === '' ? undefined : cleaned;
 }
 
 /** The development directory shipped beside this file (imported, so the build copies it to dist). */

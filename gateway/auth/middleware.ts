@@ -1,8 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import type { Requester } from '../access/hooks';
+import type { ClientInfo, Requester } from '../access/hooks';
 import { HttpOutcomeError } from '../api/errors';
-import type { Authenticator } from './authenticator';
+import type { AuthOutcome, Authenticator } from './authenticator';
 import type { IntakeKind } from './directory';
 import type { Identity } from './identity';
 import type { CareRole } from './roles';
@@ -33,10 +33,69 @@ function unauthenticated(res: Response, invalid = false): HttpOutcomeError {
   return new HttpOutcomeError(401, 'login', invalid ? 'The bearer token is not valid' : 'A bearer token is required');
 }
 
-export function authenticate(authenticator: Authenticator, logger: Logger): RequestHandler {
+/** A token refused at the edge, as the audit trail records it: why, and what was asked, never the token. */
+export interface TokenRefusal {
+  readonly requestId: string;
+  /** 'invalid' (401: not a token we accept) or 'forbidden' (403: a valid token the directory refuses). */
+  readonly status: 'invalid' | 'forbidden';
+  readonly reason: string;
+  /** forbidden: the verified subject; invalid: what the token claims, not verified. */
+  readonly subject?: string;
+  readonly verified: boolean;
+  readonly method: string;
+  /** The path asked for, without its query string. */
+  readonly path: string;
+  readonly client: ClientInfo;
+}
+
+/** Records a refusal (durably) before the refusal is answered. */
+export type RefusalAudit = (refusal: TokenRefusal) => Promise<void>;
+
+export function clientInfoOf(req: Request): ClientInfo {
+  const userAgent = req.get('user-agent');
+  return { ...(req.ip ? { address: req.ip } : {}), ...(userAgent ? { userAgent: userAgent.slice(0, 256) } : {}) };
+}
+
+export interface AuthenticateOptions {
+  /** Every refused token is recorded here before the 401 or 403 leaves (the audit trail, composed by app.ts). */
+  readonly onRefused?: RefusalAudit;
+  /** Counts refusals by reason (a bounded label set: the TokenRejection codes and 'forbidden'). */
+  readonly countRefusal?: (reason: string) => void;
+}
+
+/**
+ * The Authorization header's outcome, with every refusal logged (reason only), counted and recorded
+ * through `onRefused` before it is returned, so the refusal is audited before it is answered. If
+ * recording fails the refusal still stands: nothing is served either way.
+ */
+export async function authenticateRequest(authenticator: Authenticator, req: Request, res: Response, logger: Logger, options: AuthenticateOptions = {}): Promise<AuthOutcome> {
+  const outcome = await authenticator.authenticate(req.get('authorization'));
+  if (outcome.status !== 'invalid' && outcome.status !== 'forbidden') return outcome;
+  const requestId = (res.locals['requestId'] as string | undefined) ?? '';
+  const subject = outcome.status === 'invalid' ? outcome.claimedSubject : outcome.subject;
+  logger.info({ requestId, reason: outcome.reason }, outcome.status === 'invalid' ? 'token refused' : 'token holder refused by the directory');
+  options.countRefusal?.(outcome.status === 'invalid' ? outcome.reason : 'forbidden');
+  const refusal: TokenRefusal = {
+    requestId,
+    status: outcome.status,
+    reason: outcome.reason,
+    ...(subject !== undefined ? { subject } : {}),
+    verified: outcome.status === 'forbidden',
+    method: req.method,
+    path: `${req.baseUrl}${req.path}`.slice(0, 512),
+    client: clientInfoOf(req),
+  };
+  try {
+    await options.onRefused?.(refusal);
+  } catch (err) {
+    logger.error({ requestId, err: { message: (err as Error).message } }, 'a refused token could not be audited');
+  }
+  return outcome;
+}
+
+export function authenticate(authenticator: Authenticator, logger: Logger, options: AuthenticateOptions = {}): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const requestId = res.locals['requestId'] as string | undefined;
-    authenticator.authenticate(req.get('authorization')).then(
+    authenticateRequest(authenticator, req, res, logger, options).then(
       (outcome) => {
         switch (outcome.status) {
           case 'authenticated':
@@ -48,15 +107,13 @@ export function authenticate(authenticator: Authenticator, logger: Logger): Requ
             next(unauthenticated(res));
             return;
           case 'invalid':
-            logger.info({ requestId, reason: outcome.reason }, 'token refused');
             next(unauthenticated(res, true));
             return;
           case 'forbidden':
-            logger.info({ requestId, reason: outcome.reason }, 'token holder refused by the directory');
             next(new HttpOutcomeError(403, 'forbidden', `Access refused: ${outcome.reason}`));
             return;
           case 'unavailable':
-            logger.warn({ requestId, detail: outcome.detail }, 'token verification keys unavailable');
+            logger.warn({ requestId: res.locals['requestId'] as string | undefined, detail: outcome.detail }, 'token verification keys unavailable');
             res.setHeader('Retry-After', '5');
             next(new HttpOutcomeError(503, 'transient', 'Tokens cannot be verified just now; try again shortly'));
             return;

@@ -8,7 +8,7 @@ import { AlertAlreadyReviewedError, AlertInputError, AlertNotFoundError, AlertRe
 import { AuditDecision, AuditOperation } from '../audit/audit-event';
 import type { AuditTrail } from '../audit/audit-trail';
 import { accessReport, accessReportEntry, searchTrail, type AccessReportEntry } from '../audit/trail-search';
-import { CareRole } from '../auth';
+import { CareRole, clientInfoOf } from '../auth';
 import type { SqlEngine } from '../store/engine';
 import { requestIdOf, type SignedInHandler, type SignedInUser, type ViewerPageKit, type ViewerPages } from './page-kit';
 
@@ -59,14 +59,11 @@ const INTERACTION_TEXT: Readonly<Record<string, string>> = {
   [AuditOperation.CONSENT_RECORD]: 'Consent recorded',
   [AuditOperation.IDENTITY_DECISION]: 'Identity decision',
   [AuditOperation.WORKLIST_ACKNOWLEDGE]: 'Worklist acknowledgement',
+  [AuditOperation.AUTHENTICATION]: 'Sign-in refused',
 };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-function clientOf(req: Request): ClientInfo {
-  const userAgent = req.get('user-agent');
-  return { ...(req.ip ? { address: req.ip } : {}), ...(userAgent ? { userAgent } : {}) };
-}
 
 function queryText(req: Request): string {
   const i = req.originalUrl.indexOf('?');
@@ -141,7 +138,7 @@ export function privacyPages(options: PrivacyPagesOptions): ViewerPages {
     const audited = (req: Request, res: Response, user: SignedInUser): { requestId: string; requester: SignedInUser['requester']; client: ClientInfo } => ({
       requestId: requestIdOf(res),
       requester: user.requester,
-      client: clientOf(req),
+      client: clientInfoOf(req),
     });
 
     const who = (e: AccessReportEntry): Record<string, unknown> => ({
@@ -213,7 +210,7 @@ export function privacyPages(options: PrivacyPagesOptions): ViewerPages {
             ...(note !== '' ? { note } : {}),
             reviewer: user.requester,
             requestId: requestIdOf(res),
-            client: clientOf(req),
+            client: clientInfoOf(req),
             now: now(),
           });
         } catch (err) {

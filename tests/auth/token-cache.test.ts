@@ -20,7 +20,7 @@ describe('the verified-token cache', () => {
     now += 100_000; // 130 s: past exp, within the 60 s tolerance: the cache has let go, the verifier still accepts
     expect((await auth.authenticate(token)).status).toBe('authenticated');
     now += 60_000; // 190 s: past exp + tolerance
-    expect(await auth.authenticate(token)).toEqual({ status: 'invalid', reason: 'expired' });
+    expect(await auth.authenticate(token)).toEqual({ status: 'invalid', reason: 'expired', claimedSubject: 'u-cache' });
   });
 
   test('a refused token is never cached, and a changed token is a different token', async () => {
@@ -34,6 +34,6 @@ describe('the verified-token cache', () => {
     expect((await auth.authenticate(`Bearer ${good}`)).status).toBe('authenticated');
     const [h, p, sig] = good.split('.') as [string, string, string];
     const tampered = `${h}.${p}.${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`;
-    expect(await auth.authenticate(`Bearer ${tampered}`)).toEqual({ status: 'invalid', reason: 'bad-signature' });
+    expect(await auth.authenticate(`Bearer ${tampered}`)).toEqual({ status: 'invalid', reason: 'bad-signature', claimedSubject: 'u' });
   });
 });

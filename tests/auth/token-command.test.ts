@@ -113,12 +113,12 @@ describe('carebridge token and development auth', () => {
     const pem = join(dir, 'idp-a.pem');
     writeFileSync(pem, idp.publicKey.export({ type: 'spki', format: 'pem' }));
     const off = await authenticatorFor({ ...env, DEV_AUTH: 'false', AUTH_PUBLIC_KEYS: pem, AUTH_ISSUER: 'https://idp.test', AUTH_AUDIENCE: 'carebridge' });
-    expect(await off.authenticate(`Bearer ${token}`)).toEqual({ status: 'invalid', reason: 'unknown-key' });
+    expect(await off.authenticate(`Bearer ${token}`)).toEqual({ status: 'invalid', reason: 'unknown-key', claimedSubject: 'u' });
 
     const on = await authenticatorFor({ ...env, AUTH_PUBLIC_KEYS: pem, AUTH_ISSUER: 'https://idp.test', AUTH_AUDIENCE: 'carebridge' });
     const keys = await loadOrCreateDevKeyPair(devAuthDir(dir));
     const posing = await mintToken(keys, { sub: 'u', role: 'gp', org: 'Y90001' }, { issuer: 'https://idp.test', audience: 'carebridge', expiresInSeconds: 60 });
-    expect(await on.authenticate(`Bearer ${posing}`)).toEqual({ status: 'invalid', reason: 'wrong-issuer' });
+    expect(await on.authenticate(`Bearer ${posing}`)).toEqual({ status: 'invalid', reason: 'wrong-issuer', claimedSubject: 'u' });
     expect((await on.authenticate(`Bearer ${token}`)).status).toBe('authenticated');
   });
 });
@@ -144,8 +144,8 @@ describe('PEM public keys (AUTH_PUBLIC_KEYS)', () => {
       new SignJWT({ sub: 'u', role: 'gp', org: 'Y90001' }).setProtectedHeader({ alg: 'ES256', ...(kid ? { kid } : {}) }).setIssuer('https://idp.test').setAudience('cb').setExpirationTime('5m').sign(key.privateKey);
     expect((await auth.authenticate(`Bearer ${await sign(a, 'idp-a')}`)).status).toBe('authenticated');
     expect((await auth.authenticate(`Bearer ${await sign(b, 'idp-b')}`)).status).toBe('authenticated');
-    expect(await auth.authenticate(`Bearer ${await sign(a, 'idp-b')}`)).toEqual({ status: 'invalid', reason: 'bad-signature' });
-    expect(await auth.authenticate(`Bearer ${await sign(a)}`)).toEqual({ status: 'invalid', reason: 'ambiguous-key' });
+    expect(await auth.authenticate(`Bearer ${await sign(a, 'idp-b')}`)).toEqual({ status: 'invalid', reason: 'bad-signature', claimedSubject: 'u' });
+    expect(await auth.authenticate(`Bearer ${await sign(a)}`)).toEqual({ status: 'invalid', reason: 'ambiguous-key', claimedSubject: 'u' });
   });
 
   test('a private key, an RSA key under 2048 bits or an unreadable file stops the start with a clear error', async () => {
