@@ -3,7 +3,7 @@ import { AlertKind, raiseAlert } from '../audit/alerts';
 import { AuditOperation, type OperationRecord } from '../audit/audit-event';
 import type { SqlClient } from '../store/engine';
 import { GrantKind, type Grant } from './grants';
-import type { AuditHook, AuditRecord, Requester } from './hooks';
+import { PurposeOfUse, type AuditHook, type AuditRecord, type Requester } from './hooks';
 
 /**
  * Where access meets the audit trail: every read's record carries its decision's reasons and the
@@ -35,7 +35,10 @@ export function auditWithAccess(trail: AuditHook, db: SqlClient, logger: Logger,
       const access = entry.access;
       const reasons = [...(entry.reasons ?? []), ...(access?.decisions.flatMap((d) => d.reasons) ?? []), ...(entry.refusal ? [entry.refusal] : [])];
       const patientIds = [...new Set([...(entry.patientIds ?? []), ...(access?.patientIds ?? [])])];
-      await trail.record({ ...entry, reasons, patientIds });
+      // A read while a break-glass is in force is a read for the emergency: its purpose of use is BTG, whatever the token said.
+      const underBreakGlass = access?.decisions.some((d) => d.breakGlass && d.effect === 'permit') === true;
+      const request = underBreakGlass ? { ...entry.request, requester: { ...entry.request.requester, purposeOfUse: PurposeOfUse.BTG } } : entry.request;
+      await trail.record({ ...entry, request, reasons, patientIds });
       const patientId = entry.request.patientId ?? access?.patientIds[0];
       if (!access || !patientId || entry.outcome !== 'permit') return;
       const seen = new Set<string>();
@@ -62,7 +65,9 @@ const GRANT_OPERATION: Readonly<Record<GrantKind, OperationRecord['operation']>>
 
 /** Audits a recorded grant and raises the alert the model asks for (self-claim, break-glass). */
 export function grantAuditor(trail: { recordOperation(op: OperationRecord): Promise<unknown> }, db: SqlClient): (grant: Grant, requester: Requester, requestId: string) => Promise<void> {
-  return async (grant, requester, requestId) => {
+  return async (grant, asked, requestId) => {
+    // Breaking glass is itself done for the emergency (purpose BTG), and so audited.
+    const requester = grant.kind === GrantKind.BREAK_GLASS ? { ...asked, purposeOfUse: PurposeOfUse.BTG } : asked;
     const reasons = [grant.decision ? `permission to view: ${grant.decision}` : undefined, grant.reasonText, `until ${grant.expiresAt}`].filter((r): r is string => r !== undefined);
     await trail.recordOperation({ requestId, requester, operation: GRANT_OPERATION[grant.kind], outcome: 'permit', patientIds: [grant.patientId], entities: [`access-grant/${grant.id}`], reasons });
     switch (grant.kind) {

@@ -184,9 +184,10 @@ describe('worklist and privacy officer pages', () => {
     const trailRows = trail.html.split('<tr class="nhsuk-table__row">').slice(2);
     // Newest first: the record he then read whole, and the emergency access before it; who, role, organisation, purpose, counts.
     const cells = trailRows.map((r) => [...r.matchAll(/<td class="nhsuk-table__cell">([^<]*)/g)].map((m) => m[1]));
-    expect(cells.map((c) => [c[1], c[2], c[3], c[5], c[6]])).toEqual([
-      ['Lee Carter', 'urgent_care', 'Demo Ambulance Service NHS Trust (fictional)', 'Whole record', 'permit'],
-      ['Lee Carter', 'urgent_care', 'Demo Ambulance Service NHS Trust (fictional)', 'Emergency access', 'permit'],
+    // Both for the emergency: the purpose of use is break-glass (BTG), not the token's direct care.
+    expect(cells.map((c) => [c[1], c[2], c[3], c[4], c[5], c[6]])).toEqual([
+      ['Lee Carter', 'urgent_care', 'Demo Ambulance Service NHS Trust (fictional)', 'Emergency (break-glass)', 'Whole record', 'permit'],
+      ['Lee Carter', 'urgent_care', 'Demo Ambulance Service NHS Trust (fictional)', 'Emergency (break-glass)', 'Emergency access', 'permit'],
     ]);
     expect(Number(cells[0]?.[7])).toBeGreaterThan(0);
     expect(trail.html).not.toContain('Hypertension');
