@@ -3,7 +3,7 @@ import { careHomeSource } from '../mappings/passport/codes';
 import { NOPAT_CODING, securityLabels, Sensitivity, type Confidentiality } from '../mappings/security/labels';
 import { objectionConsent, sharingConsent } from './consent-builders';
 import { decideAccess, decideResource } from './decide';
-import { mayOpenPassport, passportEntryWithheld } from './passport';
+import { mayOpenPassport, passportAlerts, passportEntryWithheld } from './passport';
 import type { AccessDecision, AccessGrant, AccessInput, WithheldReason } from './types';
 import { careHomeResidence, COUNCIL_SOURCE, days, GP_SOURCE, HOSPITAL_SOURCE, hours, identified, ORG, patient, q, requester, TEAM, WORKER } from './testing/scenario';
 
@@ -297,5 +297,17 @@ describe('passportEntryWithheld: the person\'s decisions about sources; the pers
     const refusal = sharingConsent({ ...consentBase, id: 'no-sharing', recipient: 'care-provider', decision: 'refused' });
     const home = decide('care_home_staff', {}, [resident(), refusal]);
     expect([home.effect, mayOpenPassport(home), passportEntryWithheld(home, resident())]).toEqual(['deny', false, 'denied']);
+  });
+
+  test('alerts: very restricted content shown raises one per entry; none for ordinary content; an override of an objection under break-glass raises its own', () => {
+    const gp = decide('gp');
+    expect(passportAlerts(gp, [gpPatient, dementia, fallsAlert])).toEqual([]);
+    expect(passportAlerts(gp, [dementia, safeguardingAlert, veryRestricted]).map((a) => [a.kind, a.reason])).toEqual([
+      ['very-restricted', 'very restricted Flag shown in a red bag passport'],
+      ['very-restricted', 'very restricted Condition shown in a red bag passport'],
+    ]);
+    const glass: AccessGrant = { kind: 'break-glass', userId: 'user-1', reason: 'unconscious on arrival', grantedAt: hours(now, -1), expiresAt: hours(now, 3) };
+    const overriding = decide('hospital_clinician', { sourceOrganisations: sources, grants: [glass] }, [resident(), objection]);
+    expect(passportAlerts(overriding, [dementia]).map((a) => a.kind)).toEqual(expect.arrayContaining(['break-glass', 'refusal-override']));
   });
 });

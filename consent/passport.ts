@@ -1,6 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
-import { resourceLabelKeys } from './labels';
-import type { AccessDecision, WithheldReason } from './types';
+import { isVeryRestricted, resourceLabelKeys } from './labels';
+import type { AccessAlert, AccessDecision, WithheldReason } from './types';
 
 /**
  * Inside a red bag passport (specs/red-bag-passport.md, "The passport obeys access rules like any
@@ -30,4 +30,14 @@ export function passportEntryWithheld(decision: AccessDecision, resource: Resour
   if (decision.allowedSources && (source === undefined || !decision.allowedSources.includes(source))) return 'source';
   if (source !== undefined && decision.withheldSources.includes(source)) return 'source';
   return undefined;
+}
+
+/**
+ * The privacy officer's alerts a reader's copy raises, as a read of the same data in the record
+ * would: the decision's own (an override of a refusal under break-glass) and one for very
+ * restricted content the copy shows (a safeguarding alert, a confidentiality V entry).
+ */
+export function passportAlerts(decision: AccessDecision, shown: readonly Resource[]): AccessAlert[] {
+  const veryRestricted = shown.filter((r) => r.resourceType !== 'Composition' && isVeryRestricted(r));
+  return [...decision.alerts, ...veryRestricted.map((r) => ({ kind: 'very-restricted' as const, reason: `very restricted ${r.resourceType} shown in a red bag passport` }))];
 }

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { composeAccess, type AccessComponents } from './access/compose';
+import { raiseDecisionAlerts } from './access/access-audit';
 import { createApp } from './app';
 import { Authenticator, loadAuthConfig } from './auth';
 import type { Config } from './config';
@@ -116,6 +117,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
           return components.access.decide({ requester }, patientId);
         },
         audit: (record) => (components ? components.trail.recordOperation(record) : Promise.resolve()),
+        alert: (look) => raiseDecisionAlerts(store.engine, logger, { ...look, now: new Date() }),
         sourceName: (source) => names?.sourceName(source) ?? (source ?? 'unknown source'),
         sourceOrganisation: (source) => auth?.directory.systems.find((s) => s.sourceUri === source)?.organisation,
         fhirBase: `${config.publicBaseUrl ?? `http://localhost:${String(config.port)}`}/fhir`,

@@ -41,20 +41,33 @@ export function auditWithAccess(trail: AuditHook, db: SqlClient, logger: Logger,
       await trail.record({ ...entry, request, reasons, patientIds });
       const patientId = entry.request.patientId ?? access?.patientIds[0];
       if (!access || !patientId || entry.outcome !== 'permit') return;
-      const seen = new Set<string>();
-      for (const alert of access.alerts) {
-        const kind = DECISION_ALERTS[alert.kind];
-        if (!kind || seen.has(kind)) continue;
-        seen.add(kind);
-        try {
-          await alertOnce(db, kind, entry.request.requester, patientId, alert.reason, entry.request.requestId, now());
-        } catch (err) {
-          // The read is audited; a failed alert is logged loudly for operations, never hidden.
-          logger.error({ err, requestId: entry.request.requestId, kind }, 'privacy officer alert could not be raised');
-        }
-      }
+      await raiseDecisionAlerts(db, logger, { requester: entry.request.requester, patientId, requestId: entry.request.requestId, alerts: access.alerts, now: now() });
     },
   };
+}
+
+/**
+ * The alerts a permitted look raises (access to very restricted data, an override of a refusal),
+ * each kind once per user and person in ALERT_QUIET_HOURS. Any reader of the record calls this:
+ * the FHIR read path through `auditWithAccess`, the passport service for a passport's content.
+ */
+export async function raiseDecisionAlerts(
+  db: SqlClient,
+  logger: Logger,
+  look: { readonly requester: Requester; readonly patientId: string; readonly requestId: string; readonly alerts: readonly { readonly kind: string; readonly reason: string }[]; readonly now: Date },
+): Promise<void> {
+  const seen = new Set<string>();
+  for (const alert of look.alerts) {
+    const kind = DECISION_ALERTS[alert.kind];
+    if (!kind || seen.has(kind)) continue;
+    seen.add(kind);
+    try {
+      await alertOnce(db, kind, look.requester, look.patientId, alert.reason, look.requestId, look.now);
+    } catch (err) {
+      // The read is audited; a failed alert is logged loudly for operations, never hidden.
+      logger.error({ err, requestId: look.requestId, kind }, 'privacy officer alert could not be raised');
+    }
+  }
 }
 
 const GRANT_OPERATION: Readonly<Record<GrantKind, OperationRecord['operation']>> = {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, DocumentReference, Encounter, Organization, Patient, Reference, Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
-import { mayOpenPassport, passportEntryWithheld } from '../../consent/passport';
-import type { AccessDecision } from '../../consent/types';
+import { mayOpenPassport, passportAlerts, passportEntryWithheld } from '../../consent/passport';
+import type { AccessAlert, AccessDecision } from '../../consent/types';
 import { PLANNED_END_EXTENSION } from '../../mappings/hl7v2/tables/encounter';
 import { Hl7EventKind } from '../../mappings/hl7v2/tables/events';
 import { CARE_HOME_RESIDENCE_EXTENSION } from '../../mappings/identifiers';
@@ -61,6 +61,8 @@ export interface PassportServiceOptions {
   readonly decide: (requester: Requester, patientId: string) => Promise<{ decision: AccessDecision; personIds: readonly string[] }>;
   /** The audit trail's named operations. */
   readonly audit: (record: OperationRecord) => Promise<unknown>;
+  /** The privacy officer's alerts a permitted read raises (very restricted content shown, an override of a refusal), as for any read of the record. */
+  readonly alert?: (look: { readonly requester: Requester; readonly patientId: string; readonly requestId: string; readonly alerts: readonly AccessAlert[] }) => Promise<void>;
   /** meta.source → the organisation's name, for each row's "From …". */
   readonly sourceName: (source: string | undefined) => string;
   /** The organisation a sending system belongs to (the directory), for transfer requests through the FHIR intake. */
@@ -458,6 +460,8 @@ export class PassportService {
     if (copy.copy) await recordCopy(this.db, { fingerprint, passportId: issued.id, version: issued.version, copy: copy.copy, audience, withheldSections: copy.withheldSections, issuedTo: request.requester.userId, now: this.now() });
     const latest = await latestVersion(this.db, issued.id);
     await audit('permit', [`${issued.kind} version ${String(issued.version)}${copy.withheldEntries > 0 ? `, ${String(copy.withheldEntries)} entries withheld in ${copy.withheldSections.join(', ')}` : ''}`], [`Bundle/${bundle.id ?? ''}`]);
+    const alerts = passportAlerts(decision, (bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : [])));
+    if (alerts.length > 0) await this.options.alert?.({ requester: request.requester, patientId: issued.patientId, requestId: request.requestId, alerts });
     return { bundle, fingerprint, view: passportView(bundle, fingerprint), latestVersion: latest, withheldSections: copy.withheldSections };
   }
 

@@ -387,4 +387,16 @@ describe('the passport API over HTTP', () => {
     expect(await keys.verify(JSON.parse(ward.text))).toMatchObject({ valid: true, fingerprint: issued.fingerprint });
     expect((await passportAudit('ward-nurse-okafor')).map((a) => a.outcome).at(-1)).toBe('permit');
   });
+
+  test('a passport showing very restricted content (the safeguarding alert) alerts the privacy officer, once per reader and person in 8 hours, as a read of the alert in the record would; a copy without it does not', async () => {
+    const alerts = async (): Promise<string[][]> =>
+      (await gateway.store.engine.query<{ user_id: string; patient_id: string }>(`SELECT user_id, patient_id FROM audit_alert WHERE kind = 'very-restricted-access' ORDER BY raised_at`)).rows.map((r) => [r.user_id, r.patient_id]);
+    const [passportPatient] = (await gateway.store.engine.query<{ patient_id: string }>('SELECT patient_id FROM passport WHERE id = $1', [issued.passportId])).rows;
+    // The ward nurse read it whole in the test before: one alert. The care home nurse's copies withheld it: none for her.
+    expect(await alerts()).toEqual([['ward-nurse-okafor', passportPatient?.patient_id]]);
+    expect((await api().get(`/passport/${issued.passportId}/1`).set('Authorization', auth.careHomeNurse)).status).toBe(200);
+    // Read again within 8 hours: still the one alert to review.
+    expect((await api().get(`/passport/${issued.passportId}/1`).set('Authorization', auth.wardNurse)).status).toBe(200);
+    expect(await alerts()).toEqual([['ward-nurse-okafor', passportPatient?.patient_id]]);
+  });
 });
