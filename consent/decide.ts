@@ -84,7 +84,8 @@ interface Relationship {
 
 /** Which relationship the access rests on, and whether break-glass is in force for this role. */
 function chooseRelationship(ledger: Ledger, role: RoleDefinition, input: AccessInput, now: Date, policy: AccessPolicy): Relationship {
-  const all = findRelationships(input.requester, input.record, input.grants ?? [], now, policy);
+  const established = (input.establishedRelationships ?? []).filter((r) => r.kind !== 'self-claimed' && r.kind !== 'break-glass');
+  const all = [...findRelationships(input.requester, input.record, input.grants ?? [], now, policy), ...established];
   ledger.relationships = all;
   const fromRecord = all.filter((r) => r.kind !== 'self-claimed' && r.kind !== 'break-glass');
   const counted = fromRecord.filter((r) => role.relationshipKinds === undefined || role.relationshipKinds.includes(r.kind));

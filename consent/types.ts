@@ -145,6 +145,13 @@ export interface AccessInput {
   readonly permissionToView?: readonly PermissionToViewRecord[];
   /** meta.source (a source system URI) → the organisation holding that data, `system|value`. */
   readonly sourceOrganisations?: Readonly<Record<string, string>>;
+  /**
+   * Relationships the caller established from this same record by rules of its own: the
+   * notification recipients of mappings/notify/recipients.ts, which also follow references that
+   * carry no identifier. Counted like those found here (the role's `relationshipKinds` still
+   * apply); self-claimed and break-glass kinds are ignored: those come only from grants.
+   */
+  readonly establishedRelationships?: readonly RelationshipFinding[];
 }
 
 export const AlertKind = {

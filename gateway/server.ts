@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { composeAccess, type AccessComponents } from './access/compose';
 import { raiseDecisionAlerts } from './access/access-audit';
 import { createApp } from './app';
-import { Authenticator, loadAuthConfig } from './auth';
+import { Authenticator, demoDirectory, loadAuthConfig, loadDirectory } from './auth';
 import type { Config } from './config';
 import { demoResources } from './demo/demo-data';
 import { loadFhirDefinitions } from './fhir/definitions';
@@ -19,6 +19,7 @@ import { ingestResources } from './ingest/ingest';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
 import { createMailer, mailerConfigFromEnv } from './notify/email';
+import { consentNotificationAccess } from './notify/consent-access';
 import { startNotifications } from './notify/service';
 import { startSocialCareWorker } from './social-care/worker';
 import { sourceNames } from './auth/source-names';
@@ -52,6 +53,8 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
   // Authentication settings and the directory are checked before anything opens: a bad one stops the start.
   const authConfig = loadAuthConfig(process.env, config);
   const auth = role === Role.ALL || role === Role.API ? await Authenticator.create(authConfig) : undefined;
+  // Notifications are decided per recipient from the directory too, so a worker without the API loads it as well.
+  const directory = auth?.directory ?? (authConfig.directoryFile ? loadDirectory(authConfig.directoryFile) : demoDirectory());
   loadFhirDefinitions();
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const applied = await store.migrate();
@@ -98,6 +101,8 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     runWorkers: notifyWorkers,
     publicBaseUrl: config.publicBaseUrl ?? `http://localhost:${String(config.port)}`,
     mailer: mailerConfig && notifyWorkers ? createMailer(mailerConfig) : undefined,
+    // Who is told: the Caldicott decision of consent/ for each recipient, the person's Consents included.
+    access: consentNotificationAccess({ directory }),
   });
   const gpIntake = new GpIntake({ store, queue: feed.queue, logger });
   let server: Server | undefined;

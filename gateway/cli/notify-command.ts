@@ -15,21 +15,21 @@ export function registerNotifyCommand(program: Command): void {
 
   notify
     .command('status')
-    .description('each subscription: topic, recipient, status, events since start, last success, last error, backlog, dead letters')
+    .description('each subscription: topic, recipient, status, events since start, withheld by access rules, last success, last error, backlog, dead letters')
     .option('--json', 'as JSON')
     .action(async (options: { json?: boolean }) => {
       await withStore(async (store) => {
         const rows = [];
         for (const s of await listSubscriptions(store.engine)) {
           const backlog = await subscriptionBacklog(store.engine, s.id);
-          rows.push({ id: s.id, owner: s.owner, topic: s.topic, recipient: s.recipient, channel: s.channelType, status: s.status, eventsSinceStart: s.eventsSinceStart, lastSuccessAt: s.lastSuccessAt ?? null, lastErrorAt: s.lastErrorAt ?? null, lastError: s.lastError ?? null, backlog: backlog.pending, dead: backlog.dead });
+          rows.push({ id: s.id, owner: s.owner, topic: s.topic, recipient: s.recipient, channel: s.channelType, status: s.status, eventsSinceStart: s.eventsSinceStart, withheld: s.withheldEvents, lastSuccessAt: s.lastSuccessAt ?? null, lastErrorAt: s.lastErrorAt ?? null, lastError: s.lastError ?? null, backlog: backlog.pending, dead: backlog.dead });
         }
         if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else if (rows.length === 0) process.stdout.write('No subscriptions.\n');
         else
           process.stdout.write(
             `${rows
-              .map((r) => `${r.id}  ${r.status.padEnd(6)}  ${r.topic.padEnd(18)}  ${r.recipient}  events ${String(r.eventsSinceStart)}  backlog ${String(r.backlog)}  dead ${String(r.dead)}  last ok ${r.lastSuccessAt ?? '-'}${r.lastError ? `\n    last error ${r.lastErrorAt ?? ''}: ${r.lastError}` : ''}`)
+              .map((r) => `${r.id}  ${r.status.padEnd(6)}  ${r.topic.padEnd(18)}  ${r.recipient}  events ${String(r.eventsSinceStart)}  withheld ${String(r.withheld)}  backlog ${String(r.backlog)}  dead ${String(r.dead)}  last ok ${r.lastSuccessAt ?? '-'}${r.lastError ? `\n    last error ${r.lastErrorAt ?? ''}: ${r.lastError}` : ''}`)
               .join('\n')}\n`,
           );
       });

@@ -7,7 +7,8 @@ import type { Requester } from '../access/hooks';
 /**
  * The seams the access-control work fills in. Every default refuses rather than opens: no
  * requester means 401, and a notification goes only to parties the record names, about events
- * whose resources carry no restricted label.
+ * whose resources carry no restricted label. Production replaces the notification check with the
+ * consent decision (consent-access.ts).
  */
 
 /** An event as the access check sees it. */
@@ -23,13 +24,54 @@ export interface NotifyEventView {
   readonly resources: readonly Resource[];
   /** Any of them labelled restricted or very restricted. */
   readonly restricted: boolean;
+  /**
+   * The person's resources the access rules read (consent/ AccessInput.record): every source's
+   * Patient, their CareTeams and EpisodesOfCare, the event's Encounter, and their Consents.
+   */
+  readonly record: readonly Resource[];
+  /** meta.source → the organisation holding that data (gateway/access/source-systems.ts). */
+  readonly sourceOrganisations: Readonly<Record<string, string>>;
 }
 
-/** May this recipient (`system|value` of an organisation or team) be told about this event? */
-export type NotificationAccessCheck = (event: NotifyEventView, recipient: string) => boolean;
+/** Why a recipient is not told: a code for status and metrics, never content. */
+export const WithheldBy = {
+  /** The record does not name the recipient for the person (no resolved relationship). */
+  NO_RELATIONSHIP: 'no-relationship',
+  /** A resource of the event is labelled restricted or very restricted (the default check). */
+  RESTRICTED: 'restricted',
+  /** The recipient is not in the directory, or no role can be given to it. */
+  UNKNOWN_RECIPIENT: 'unknown-recipient',
+  /** The access decision denies the person: their objection, a refusal for the recipient's class, a consent the class needs. */
+  DENIED: 'denied',
+  /** The recipient's role sees neither encounters nor the passport (or the person refused the type). */
+  CATEGORY: 'category',
+  /** A security label the recipient's role is not granted. */
+  LABEL: 'label',
+  /** The person's decisions withhold the data of the event's source from the recipient. */
+  SOURCE: 'source',
+} as const;
+export type WithheldBy = (typeof WithheldBy)[keyof typeof WithheldBy];
+
+export type NotificationVerdict =
+  | { readonly told: true }
+  | {
+      readonly told: false;
+      readonly reason: WithheldBy;
+      /** The decision's own words (consent/ reasons: no patient data), for the withheld record. */
+      readonly detail?: string;
+    };
+
+/** May this recipient (`system|value` of an organisation, team or worker) be told about this event? */
+export type NotificationAccessCheck = (event: NotifyEventView, recipient: string) => NotificationVerdict;
+
+export const TOLD: NotificationVerdict = { told: true };
 
 /** Default: a legitimate relationship by the record (a resolved recipient) and nothing restricted. */
-export const relationshipAndNoRestrictedLabel: NotificationAccessCheck = (event, recipient) => !event.restricted && event.recipients.some((r) => r.id === recipient);
+export const relationshipAndNoRestrictedLabel: NotificationAccessCheck = (event, recipient) => {
+  if (!event.recipients.some((r) => r.id === recipient)) return { told: false, reason: WithheldBy.NO_RELATIONSHIP };
+  if (event.restricted) return { told: false, reason: WithheldBy.RESTRICTED };
+  return TOLD;
+};
 
 /** Who is asking, from a verified token (gateway/auth); undefined answers 401. */
 export type RequesterResolver = (req: Request) => Requester | undefined | Promise<Requester | undefined>;

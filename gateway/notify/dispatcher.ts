@@ -2,16 +2,19 @@ import type { Patient, Resource } from '@medplum/fhirtypes';
 import { eventFacts } from '../../mappings/notify/event-facts';
 import { resolveRecipients } from '../../mappings/notify/recipients';
 import { isOutboxEventKind, topicOfEvent, type TopicOfEvent } from '../../mappings/notify/topics';
+import { sourceOrganisations } from '../access/source-systems';
 import type { SqlClient, SqlEngine } from '../store/engine';
 import { pgArrayLiteral } from '../store/resource-writer';
-import type { NotificationAccessCheck, NotifyEventView } from './access';
+import type { NotificationAccessCheck, NotifyEventView, WithheldBy } from './access';
 import { loadBatchRecords } from './records';
 
 /**
  * Turns the outbox of applied events into notifications: for each new outbox row, the recipients
  * from the record, one `notify_event` row (which also marks the row as dispatched), a worklist
  * item per recipient allowed to know, and a delivery per matching subscription, with the
- * subscription's next event number, all in one transaction. One dispatcher at a time across
+ * subscription's next event number; for a recipient the access check withholds the event from, a
+ * `notify_withheld` row (the reason, no content) and one more on the `withheld_events` count of
+ * each subscription that would have been told; all in one transaction. One dispatcher at a time across
  * processes (the cursor row is locked, SKIP LOCKED: another process simply waits its turn).
  *
  * The cursor only moves past rows older than CURSOR_SETTLE: outbox ids are taken before commit,
@@ -42,6 +45,8 @@ interface SubscriptionMatch {
 export interface DispatchResult {
   readonly events: number;
   readonly deliveryIds: string[];
+  /** Recipients not told, by reason (one per event and recipient). */
+  readonly withheld: Partial<Record<WithheldBy, number>>;
 }
 
 export interface DispatcherOptions {
@@ -53,7 +58,7 @@ export async function dispatchOutbox(engine: SqlEngine, options: DispatcherOptio
   return engine.transaction(async (tx) => {
     const cursor = await tx.query<{ outbox_id: string }>(`SELECT outbox_id::text AS outbox_id FROM notify_cursor WHERE name = 'dispatch' FOR UPDATE SKIP LOCKED`);
     const from = cursor.rows[0]?.outbox_id;
-    if (from === undefined) return { events: 0, deliveryIds: [] };
+    if (from === undefined) return { events: 0, deliveryIds: [], withheld: {} };
     const rows = await tx.query<OutboxRow>(
       `SELECT o.id::text AS id, o.kind, o.patient_id, NULLIF(o.encounter_id, '') AS encounter_id, o.source, o.event_time, o.created_at, o.payload FROM outbox o
         WHERE o.id > $1::bigint AND NOT EXISTS (SELECT 1 FROM notify_event e WHERE e.outbox_id = o.id) ORDER BY o.id LIMIT $2`,
@@ -61,7 +66,7 @@ export async function dispatchOutbox(engine: SqlEngine, options: DispatcherOptio
     );
     if (rows.rows.length === 0) {
       await advanceCursor(tx);
-      return { events: 0, deliveryIds: [] };
+      return { events: 0, deliveryIds: [], withheld: {} };
     }
     const result = await dispatchRows(tx, rows.rows, options.access);
     await advanceCursor(tx);
@@ -86,10 +91,12 @@ interface Planned {
   facts: ReturnType<typeof eventFacts>;
   superseded: boolean;
   allowed: string[];
+  withheld: { recipient: string; reason: WithheldBy; detail: string | null }[];
 }
 
 async function dispatchRows(tx: SqlClient, rows: readonly OutboxRow[], access: NotificationAccessCheck): Promise<DispatchResult> {
   const records = await loadBatchRecords(tx, rows.map((r) => ({ patientId: r.patient_id, encounterId: r.encounter_id })));
+  const sources = await sourceOrganisations(tx);
   const planned: Planned[] = rows.map((row) => {
     const topic = isOutboxEventKind(row.kind) ? topicOfEvent(row.kind) : undefined;
     const person = row.patient_id ? records.person(row.patient_id) : undefined;
@@ -108,12 +115,22 @@ async function dispatchRows(tx: SqlClient, rows: readonly OutboxRow[], access: N
       recipients,
       resources,
       restricted: facts.restricted,
+      record: person ? [...person.patients, ...person.careTeams, ...person.episodesOfCare, ...(encounter ? [encounter] : []), ...person.consents] : [],
+      sourceOrganisations: sources,
     };
     // An event that did not change where the visit stands now (an admission arriving after its
     // discharge) is recorded but told to nobody: the later event already said where things are.
     const superseded = row.payload?.changedState === false;
-    const allowed = topic && !superseded ? recipients.filter((r) => access(view, r.id)).map((r) => r.id) : [];
-    return { row, topic, personKey: person?.personKey ?? row.patient_id ?? `outbox-${row.id}`, view, facts, superseded, allowed };
+    const allowed: string[] = [];
+    const withheld: Planned['withheld'] = [];
+    if (topic && !superseded) {
+      for (const r of recipients) {
+        const verdict = access(view, r.id);
+        if (verdict.told) allowed.push(r.id);
+        else withheld.push({ recipient: r.id, reason: verdict.reason, detail: verdict.detail ?? null });
+      }
+    }
+    return { row, topic, personKey: person?.personKey ?? row.patient_id ?? `outbox-${row.id}`, view, facts, superseded, allowed, withheld };
   });
 
   await tx.query(
@@ -151,9 +168,20 @@ async function dispatchRows(tx: SqlClient, rows: readonly OutboxRow[], access: N
     );
   }
 
-  const recipients = [...new Set(planned.flatMap((p) => p.allowed))];
+  const withheldRows = planned.flatMap((p) => p.withheld.map((w) => ({ outboxId: p.row.id, ...w })));
+  const withheldCounts: Partial<Record<WithheldBy, number>> = {};
+  for (const w of withheldRows) withheldCounts[w.reason] = (withheldCounts[w.reason] ?? 0) + 1;
+  if (withheldRows.length > 0) {
+    await tx.query(
+      `INSERT INTO notify_withheld (outbox_id, recipient, reason, detail) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) ON CONFLICT (outbox_id, recipient) DO NOTHING`,
+      [withheldRows.map((w) => w.outboxId), withheldRows.map((w) => w.recipient), withheldRows.map((w) => w.reason), withheldRows.map((w) => w.detail)],
+    );
+  }
+
+  const recipients = [...new Set(planned.flatMap((p) => [...p.allowed, ...p.withheld.map((w) => w.recipient)]))];
   const topics = [...new Set(planned.map((p) => p.topic?.topic).filter((t): t is NonNullable<typeof t> => t !== undefined))];
-  if (recipients.length === 0 || topics.length === 0) return { events: planned.length, deliveryIds: [] };
+  const done = (deliveryIds: string[]): DispatchResult => ({ events: planned.length, deliveryIds, withheld: withheldCounts });
+  if (recipients.length === 0 || topics.length === 0) return done([]);
   const subs = await tx.query<SubscriptionMatch>(
     `SELECT id, topic, recipient, cancelled_events FROM notify_subscription
       WHERE deleted_at IS NULL AND status <> 'off' AND (end_at IS NULL OR end_at > now()) AND recipient = ANY($1::text[]) AND topic = ANY($2::text[])`,
@@ -164,17 +192,26 @@ async function dispatchRows(tx: SqlClient, rows: readonly OutboxRow[], access: N
     const k = `${s.recipient} ${s.topic}`;
     byKey.set(k, [...(byKey.get(k) ?? []), s]);
   }
+  const matching = (topic: TopicOfEvent, recipient: string): SubscriptionMatch[] =>
+    (byKey.get(`${recipient} ${topic.topic}`) ?? []).filter((s) => s.cancelled_events.length === 0 || (topic.cancelled !== undefined && s.cancelled_events.includes(topic.cancelled)));
   const deliveries: { subscriptionId: string; outboxId: string; lane: string }[] = [];
+  const withheldBySubscription = new Map<string, number>();
   for (const p of planned) {
     if (!p.topic) continue;
     for (const recipient of p.allowed) {
-      for (const s of byKey.get(`${recipient} ${p.topic.topic}`) ?? []) {
-        if (s.cancelled_events.length > 0 && !(p.topic.cancelled && s.cancelled_events.includes(p.topic.cancelled))) continue;
-        deliveries.push({ subscriptionId: s.id, outboxId: p.row.id, lane: `${s.id}|${p.personKey}` });
-      }
+      for (const s of matching(p.topic, recipient)) deliveries.push({ subscriptionId: s.id, outboxId: p.row.id, lane: `${s.id}|${p.personKey}` });
+    }
+    for (const w of p.withheld) {
+      for (const s of matching(p.topic, w.recipient)) withheldBySubscription.set(s.id, (withheldBySubscription.get(s.id) ?? 0) + 1);
     }
   }
-  if (deliveries.length === 0) return { events: planned.length, deliveryIds: [] };
+  if (withheldBySubscription.size > 0) {
+    await tx.query(`UPDATE notify_subscription s SET withheld_events = s.withheld_events + x.c FROM unnest($1::text[], $2::int[]) AS x(id, c) WHERE s.id = x.id`, [
+      [...withheldBySubscription.keys()],
+      [...withheldBySubscription.values()],
+    ]);
+  }
+  if (deliveries.length === 0) return done([]);
   // Event numbers: each subscription's counter moves by its share of the batch, numbers in outbox order.
   const counts = new Map<string, number>();
   for (const d of deliveries) counts.set(d.subscriptionId, (counts.get(d.subscriptionId) ?? 0) + 1);
@@ -193,5 +230,5 @@ async function dispatchRows(tx: SqlClient, rows: readonly OutboxRow[], access: N
      ON CONFLICT (subscription_id, outbox_id) DO NOTHING RETURNING id::text AS id`,
     [deliveries.map((d) => d.subscriptionId), deliveries.map((d) => d.outboxId), deliveries.map((d) => d.lane), numbers],
   );
-  return { events: planned.length, deliveryIds: inserted.rows.map((r) => r.id) };
+  return done(inserted.rows.map((r) => r.id));
 }

@@ -4,12 +4,14 @@ import { timelinessSummary } from './timeliness';
 
 /**
  * Notification metrics on /metrics: deliveries by channel and outcome, the time from an event
- * being applied to its notification being delivered, and the timeliness of discharge notice
+ * being applied to its notification being delivered, recipients not told by the access rules (by
+ * reason), and the timeliness of discharge notice
  * (computed from the database at scrape time, so every process reports the same figures).
  */
 export class NotifyMetrics {
   private readonly deliveries: Counter;
   private readonly latency: Histogram;
+  private readonly withheld: Counter;
 
   constructor(registry: Registry, db?: SqlClient) {
     this.deliveries = new Counter({ name: 'carebridge_notify_deliveries_total', help: 'Notification delivery attempts by channel and outcome', labelNames: ['channel', 'outcome'], registers: [registry] });
@@ -20,6 +22,7 @@ export class NotifyMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 3600],
       registers: [registry],
     });
+    this.withheld = new Counter({ name: 'carebridge_notify_withheld_total', help: 'Recipients not told of an event because the access rules withheld it, by reason', labelNames: ['reason'], registers: [registry] });
     if (db) {
       new Gauge({
         name: 'carebridge_notify_discharge_notice_median_seconds',
@@ -57,5 +60,9 @@ export class NotifyMetrics {
 
   observeFailed(channel: string): void {
     this.deliveries.inc({ channel, outcome: 'failed' });
+  }
+
+  observeWithheld(counts: Partial<Record<string, number>>): void {
+    for (const [reason, n] of Object.entries(counts)) if (n) this.withheld.inc({ reason }, n);
   }
 }

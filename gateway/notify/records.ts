@@ -1,13 +1,13 @@
-import type { CareTeam, Encounter, EpisodeOfCare, Patient, Resource } from '@medplum/fhirtypes';
+import type { CareTeam, Consent, Encounter, EpisodeOfCare, Patient, Resource } from '@medplum/fhirtypes';
 import type { SqlClient } from '../store/engine';
 import { parseStoredResource } from '../store/resource-reader';
 
 /**
  * Loads, for a batch of outbox events, what recipient resolution reads: each person's records
  * (every source's Patient, via identity linking: the same rule as gateway/identity/resolver.ts
- * samePersonIds, batched), their CareTeams and EpisodesOfCare, the events' Encounters, and the
- * resources those refer to (organisations, teams, locations, two levels deep). A few set-based
- * queries per batch, whatever its size.
+ * samePersonIds, batched), their CareTeams, EpisodesOfCare and Consents (the person's decisions,
+ * for the access check), the events' Encounters, and the resources those refer to (organisations,
+ * teams, locations, two levels deep). A few set-based queries per batch, whatever its size.
  */
 
 export interface PersonContext {
@@ -16,6 +16,7 @@ export interface PersonContext {
   readonly patients: readonly Patient[];
   readonly careTeams: readonly CareTeam[];
   readonly episodesOfCare: readonly EpisodeOfCare[];
+  readonly consents: readonly Consent[];
 }
 
 export interface BatchRecords {
@@ -76,17 +77,23 @@ export async function loadBatchRecords(db: SqlClient, events: readonly { patient
     resources.set(key(r), r);
   };
   for (const r of await loadByKeys(db, [...allIds.map((id) => `Patient/${id}`), ...encounterIds.map((id) => `Encounter/${id}`)])) add(r);
-  // Through the reference index (CareTeam.subject, EpisodeOfCare.patient): an index lookup per
-  // person, where an overlap test on patient_ids would scan every care team in the region.
+  // Through the reference index (CareTeam.subject, EpisodeOfCare.patient, Consent.patient): an index
+  // lookup per person, where an overlap test on patient_ids would scan every care team in the region.
   const teams = await db.query<{ content: string; patient_ids: string[] }>(
     `SELECT r.content::text AS content, r.patient_ids FROM resource r
       WHERE (r.resource_type, r.id) IN (
         SELECT DISTINCT x.resource_type, x.resource_id FROM sp_reference x
-         WHERE x.target_type = 'Patient' AND x.target_id = ANY($1::text[]) AND x.resource_type IN ('CareTeam', 'EpisodeOfCare') AND x.code IN ('subject', 'patient'))`,
+         WHERE x.target_type = 'Patient' AND x.target_id = ANY($1::text[]) AND x.resource_type IN ('CareTeam', 'EpisodeOfCare', 'Consent') AND x.code IN ('subject', 'patient'))`,
     [allIds],
   );
+  // Consents are read by the access rules only: kept apart, their references not followed.
+  const consentsOf = new Map<string, Consent[]>();
   for (const row of teams.rows) {
     const r = parseStoredResource(row.content);
+    if (r.resourceType === 'Consent') {
+      for (const id of row.patient_ids) consentsOf.set(id, [...(consentsOf.get(id) ?? []), r]);
+      continue;
+    }
     add(r);
     patientIdsOf.set(key(r), row.patient_ids);
   }
@@ -124,6 +131,7 @@ export async function loadBatchRecords(db: SqlClient, events: readonly { patient
         patients: person.ids.map((id) => stored(`Patient/${id}`)).filter((p): p is Patient => p !== undefined),
         careTeams: mine.filter((t): t is CareTeam => t.resourceType === 'CareTeam'),
         episodesOfCare: mine.filter((t): t is EpisodeOfCare => t.resourceType === 'EpisodeOfCare'),
+        consents: [...new Set(person.ids.flatMap((id) => consentsOf.get(id) ?? []))],
       };
       contexts.set(person.key, context);
       return context;

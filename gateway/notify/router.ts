@@ -119,6 +119,8 @@ export function subscriptionRouter(options: SubscriptionRouterOptions): Router {
     status.parameter?.push(
       { name: 'backlog', valueUnsignedInt: backlog.pending },
       { name: 'dead-letters', valueUnsignedInt: backlog.dead },
+      // Events the access rules kept from the recipient (the person's decisions, labels): a count, nothing about whom.
+      { name: 'withheld', valueUnsignedInt: sub.withheldEvents },
       ...(sub.lastSuccessAt ? [{ name: 'last-success', valueInstant: sub.lastSuccessAt }] : []),
       ...(sub.lastErrorAt ? [{ name: 'last-error', valueInstant: sub.lastErrorAt }] : []),
     );

@@ -94,3 +94,25 @@ CREATE INDEX notify_delivery_dead_idx ON notify_delivery (id) WHERE status = 'de
 CREATE INDEX notify_delivery_outbox_idx ON notify_delivery (outbox_id)
 `,
 };
+
+/**
+ * Migration 14: notifications withheld by the access check. One row per event and recipient not
+ * told, with the reason (a code, and the decision's own words when it denied the person; never
+ * content), and a per-subscription count of the events it would have been sent.
+ */
+export const NOTIFY_WITHHELD_MIGRATION: Migration = {
+  version: 14,
+  name: 'notifications withheld by access rules: reasons per event and recipient, count per subscription',
+  sql: `
+ALTER TABLE notify_subscription ADD COLUMN withheld_events bigint NOT NULL DEFAULT 0;
+CREATE TABLE notify_withheld (
+  outbox_id bigint NOT NULL,
+  recipient text NOT NULL,
+  reason text NOT NULL,
+  detail text,
+  withheld_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (outbox_id, recipient)
+);
+CREATE INDEX notify_withheld_recipient_idx ON notify_withheld (recipient, outbox_id)
+`,
+};

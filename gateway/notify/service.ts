@@ -21,6 +21,7 @@ export interface NotifyServiceOptions {
   readonly runWorkers: boolean;
   /** e.g. https://carebridge.example.nhs.uk (PUBLIC_BASE_URL); references and links are built from it. */
   readonly publicBaseUrl: string;
+  /** Who may be told. Default: a recipient the record names, nothing restricted; production composes consentNotificationAccess (consent-access.ts). */
   readonly access?: NotificationAccessCheck;
   readonly retry?: RetryPolicy;
   readonly mailer?: Mailer;
@@ -84,6 +85,7 @@ export function startNotifications(options: NotifyServiceOptions): NotifyService
       const result = await dispatchOutbox(store.engine, { access });
       dispatchMs += Number(process.hrtime.bigint() - started) / 1e6;
       total += result.events;
+      metrics.observeWithheld(result.withheld);
       if (result.deliveryIds.length > 0) await queue?.enqueue(result.deliveryIds);
       if (result.events === 0 || closed) return total;
     }

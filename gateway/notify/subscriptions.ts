@@ -23,6 +23,8 @@ export interface StoredSubscription {
   readonly reason: string;
   readonly end?: string;
   readonly eventsSinceStart: number;
+  /** Events it would have been sent that the access rules withheld from its recipient. */
+  readonly withheldEvents: number;
   readonly lastSuccessAt?: string;
   readonly lastErrorAt?: string;
   readonly lastError?: string;
@@ -46,6 +48,7 @@ interface Row {
   reason: string;
   end_at: Date | null;
   events_since_start: string | number;
+  withheld_events: string | number;
   last_success_at: Date | null;
   last_error_at: Date | null;
   last_error: string | null;
@@ -72,6 +75,7 @@ function fromRow(r: Row): StoredSubscription {
     reason: r.reason,
     end: iso(r.end_at),
     eventsSinceStart: Number(r.events_since_start),
+    withheldEvents: Number(r.withheld_events),
     lastSuccessAt: iso(r.last_success_at),
     lastErrorAt: iso(r.last_error_at),
     lastError: r.last_error ?? undefined,

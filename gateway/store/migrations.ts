@@ -1,5 +1,5 @@
 import { AUDIT_SCHEMA_SQL } from '../audit/audit-schema';
-import { NOTIFY_MIGRATION } from '../notify/schema';
+import { NOTIFY_MIGRATION, NOTIFY_WITHHELD_MIGRATION } from '../notify/schema';
 import { PASSPORT_MIGRATION } from '../passport/schema';
 import type { SqlEngine } from './engine';
 import { SOCIAL_CARE_MIGRATION_SQL } from '../social-care/schema';
@@ -290,6 +290,7 @@ CREATE INDEX viewer_session_expiry_idx ON viewer_session (expires_at)
 `,
   },
   PASSPORT_MIGRATION,
+  NOTIFY_WITHHELD_MIGRATION,
 ];
 
 /** An arbitrary constant shared by every CareBridge process: the advisory lock key for migrations. */
