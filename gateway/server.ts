@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { composeAccess, type AccessComponents } from './access/compose';
 import { raiseDecisionAlerts } from './access/access-audit';
 import { createApp } from './app';
-import { Authenticator, demoDirectory, loadAuthConfig, loadDirectory } from './auth';
+import { Authenticator, configuredDirectory, loadAuthConfig } from './auth';
 import type { Config } from './config';
 import { demoResources } from './demo/demo-data';
 import { loadFhirDefinitions } from './fhir/definitions';
@@ -54,7 +54,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
   const authConfig = loadAuthConfig(process.env, config);
   const auth = role === Role.ALL || role === Role.API ? await Authenticator.create(authConfig) : undefined;
   // Notifications are decided per recipient from the directory too, so a worker without the API loads it as well.
-  const directory = auth?.directory ?? (authConfig.directoryFile ? loadDirectory(authConfig.directoryFile) : demoDirectory());
+  const directory = auth?.directory ?? configuredDirectory(authConfig);
   loadFhirDefinitions();
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const applied = await store.migrate();

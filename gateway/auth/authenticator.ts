@@ -39,7 +39,7 @@ export class Authenticator {
   ) {}
 
   static async create(config: AuthConfig): Promise<Authenticator> {
-    const directory = config.directoryFile ? loadDirectory(config.directoryFile) : demoDirectory();
+    const directory = configuredDirectory(config);
     const publicKeys = config.publicKeyFiles.map(({ kid, path }) => ({ kid, key: readPublicKey(path) }));
     const devKey: VerificationKey | undefined = config.devAuth ? await loadOrCreateDevKeyPair(devAuthDir(config.dataDir)).then((p) => ({ kid: p.kid, key: p.publicKey })) : undefined;
     const verifier = await TokenVerifier.create({
@@ -97,6 +97,11 @@ function unverifiedSubject(token: string): string | undefined {
 function safeSubject(sub: string): string | undefined {
   const cleaned = sub.replace(/[^\w.@|:-]/g, '').slice(0, 128);
   return cleaned === '' ? undefined : cleaned;
+}
+
+/** The directory DIRECTORY_FILE names, else the development directory. */
+export function configuredDirectory(config: Pick<AuthConfig, 'directoryFile'>): Directory {
+  return config.directoryFile ? loadDirectory(config.directoryFile) : demoDirectory();
 }
 
 /** The development directory shipped beside this file (imported, so the build copies it to dist). */

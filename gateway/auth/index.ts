@@ -1,6 +1,6 @@
 /** Authentication and the directory: what the rest of the gateway imports. */
 export { loadAuthConfig, type AuthConfig } from './auth-config';
-export { Authenticator, demoDirectory, type AuthOutcome } from './authenticator';
+export { Authenticator, configuredDirectory, demoDirectory, type AuthOutcome } from './authenticator';
 export { Claim, DEV_ISSUER, DEFAULT_AUDIENCE } from './claims';
 export { IntakeKind, OrganisationKind, loadDirectory, parseDirectory, organisationId, DirectoryError, type Directory, type DirectoryOrganisation, type DirectorySystem, type DirectoryTeam, type RoleMapping } from './directory';
 export { identityFromClaims, type Identity, type IdentityOutcome, type PersonRequester, type SystemRequester } from './identity';
