@@ -33,8 +33,8 @@ interface CommonFields {
   readonly id?: string;
   /** e.g. { reference: 'Patient/…' } */
   readonly patient: Reference<Patient>;
-  /** When the decision was made (ISO date or date-time). */
-  readonly dateTime: string;
+  /** When the decision was made (ISO date or date-time); an import may not know. */
+  readonly dateTime?: string;
   readonly decisionMaker: DecisionMaker;
   /** Whether the person had capacity for this decision, if assessed. */
   readonly hasCapacity?: boolean;
@@ -57,7 +57,7 @@ function extensions(fields: CommonFields, decision: SharingDecision): Extension[
   ];
 }
 
-function base(fields: CommonFields, topic: ConsentTopic, decision: SharingDecision, provision: ConsentProvision): Consent {
+function base(fields: CommonFields, topic: ConsentTopic | undefined, decision: SharingDecision, provision: ConsentProvision): Consent {
   const type = provision.type ?? 'deny';
   return {
     resourceType: 'Consent',
@@ -66,9 +66,9 @@ function base(fields: CommonFields, topic: ConsentTopic, decision: SharingDecisi
     extension: extensions(fields, decision),
     status: 'active',
     scope: { coding: [{ system: CONSENT_SCOPE_SYSTEM, code: 'patient-privacy' }] },
-    category: [{ coding: [{ ...CONSENT_CATEGORY_LOINC }] }, { coding: [{ system: CONSENT_TOPIC_SYSTEM, code: topic }] }],
+    category: [{ coding: [{ ...CONSENT_CATEGORY_LOINC }] }, ...(topic ? [{ coding: [{ system: CONSENT_TOPIC_SYSTEM, code: topic }] }] : [])],
     patient: fields.patient,
-    dateTime: fields.dateTime,
+    ...(fields.dateTime ? { dateTime: fields.dateTime } : {}),
     ...(fields.performer ? { performer: [fields.performer] } : {}),
     ...(fields.custodian ? { organization: [fields.custodian] } : {}),
     policyRule: { coding: [{ system: ACT_CODE_SYSTEM, code: type === 'permit' ? 'OPTIN' : 'OPTOUT' }] },
@@ -125,52 +125,15 @@ export function sharingConsent(fields: SharingFields): Consent {
   return base(fields, topic, fields.decision, provision);
 }
 
-/** consents.csv codes (specs/social-care-extract.md) → the Consent shape. */
-const EXTRACT_RECIPIENT = { SHARE_WITH_HEALTH: 'health', SHARE_WITH_VOLUNTARY_SECTOR: 'voluntary-sector', SHARE_WITH_CARER: 'carer' } as const satisfies Record<string, RecipientClass>;
-const EXTRACT_DECISION = { GIVEN: 'given', REFUSED: 'refused', WITHDRAWN: 'withdrawn', BEST_INTEREST: 'best-interest' } as const satisfies Record<string, SharingDecision>;
-const EXTRACT_DECISION_MAKER = { PERSON: 'person', LPA_HEALTH_WELFARE: 'lpa-health-welfare', COURT_DEPUTY: 'court-deputy', BEST_INTEREST_MEETING: 'best-interest' } as const satisfies Record<string, DecisionMaker>;
-
-export interface ExtractConsentRow extends Omit<CommonFields, 'decisionMaker' | 'hasCapacity'> {
-  readonly consentType: string;
-  readonly decision: string;
-  /** DECISION_MAKER; empty means the person (and BEST_INTEREST decisions default to a best-interest decision). */
-  readonly decisionMaker?: string;
-  /** HAS_CAPACITY: Y, N or empty. */
-  readonly hasCapacity?: string;
-  /**
-   * The council's sourceSystemUri: SHARE_WITH_HEALTH is about the council's (social care) data, so
-   * a refusal withholds that data from health and nothing else.
-   */
-  readonly councilSource: string;
-}
-
-const has = <K extends string>(table: Readonly<Record<K, unknown>>, key: string): key is K => Object.prototype.hasOwnProperty.call(table, key);
-
 /**
- * One consents.csv row as a Consent, or the column and reason it cannot be (the importer reports
- * it with file and line). SHARE_WITH_HEALTH covers the council's data only; the voluntary sector
- * and carers consents cover the shared record.
+ * A decision about a recipient the rules cannot place (a source's consent type we do not know):
+ * kept, with the source's coding as the recipient's role and no topic. consents.ts cannot read it
+ * as a rule, so it lists it as not understood (in the decision's reasons) instead of guessing.
  */
-export function consentFromExtractRow(row: ExtractConsentRow): { consent: Consent } | { column: string; reason: string } {
-  const type = row.consentType.trim().toUpperCase();
-  const decision = row.decision.trim().toUpperCase();
-  const maker = (row.decisionMaker ?? '').trim().toUpperCase();
-  if (!has(EXTRACT_RECIPIENT, type)) return { column: 'CONSENT_TYPE', reason: `unknown consent type "${row.consentType}"` };
-  if (!has(EXTRACT_DECISION, decision)) return { column: 'DECISION', reason: `unknown decision "${row.decision}"` };
-  if (maker !== '' && !has(EXTRACT_DECISION_MAKER, maker)) return { column: 'DECISION_MAKER', reason: `unknown decision maker "${row.decisionMaker ?? ''}"` };
-  const capacity = (row.hasCapacity ?? '').trim().toUpperCase();
-  if (capacity !== '' && capacity !== 'Y' && capacity !== 'N') return { column: 'HAS_CAPACITY', reason: `"${row.hasCapacity ?? ''}" is not Y or N` };
-  const decisionMaker: DecisionMaker = maker !== '' && has(EXTRACT_DECISION_MAKER, maker) ? EXTRACT_DECISION_MAKER[maker] : decision === 'BEST_INTEREST' ? 'best-interest' : 'person';
-  const recipient = EXTRACT_RECIPIENT[type];
-  const { consentType: _t, decision: _d, decisionMaker: _m, hasCapacity: _c, councilSource, ...common } = row;
-  return {
-    consent: sharingConsent({
-      ...common,
-      recipient,
-      decision: EXTRACT_DECISION[decision],
-      decisionMaker,
-      ...(capacity === '' ? {} : { hasCapacity: capacity === 'Y' }),
-      ...(recipient === 'health' ? { dataSources: [councilSource] } : {}),
-    }),
+export function unplacedRecipientConsent(fields: CommonFields & { readonly decision: SharingDecision }, recipient: Coding | undefined): Consent {
+  const provision: ConsentProvision = {
+    type: provisionTypeOf(fields.decision),
+    actor: [{ role: { coding: recipient ? [{ ...recipient }] : [], text: recipient?.display ?? recipient?.code ?? 'unknown recipient' }, reference: { display: `recipients: ${recipient?.code ?? 'unknown'}` } }],
   };
+  return base(fields, undefined, fields.decision, provision);
 }

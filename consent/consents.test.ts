@@ -1,5 +1,5 @@
 import type { Consent, Resource } from '@medplum/fhirtypes';
-import { consentFromExtractRow, objectionConsent, sharingConsent } from './consent-builders';
+import { objectionConsent, sharingConsent } from './consent-builders';
 import { readPersonDecisions } from './consents';
 import { COUNCIL_SOURCE, days, identified, ORG } from './testing/scenario';
 
@@ -54,17 +54,6 @@ describe('the Consent shape', () => {
     expect(decisions.sharing).toEqual([
       { consent: 'Consent/c1', topic: 'share-with-health', effect: 'deny', recipients: ['health'], actors: [], purposes: ['TREAT'], dataSources: [COUNCIL_SOURCE], resourceTypes: [], securityLabels: [], custodian: undefined, decision: 'refused', decisionMaker: 'court-deputy', hasCapacity: false, dateTime: '2026-11-01' },
     ]);
-  });
-
-  it('maps consents.csv rows, and names the column of a bad one', () => {
-    const row = { ...base, consentType: 'SHARE_WITH_HEALTH', decision: 'REFUSED', decisionMaker: 'LPA_HEALTH_WELFARE', hasCapacity: 'N', councilSource: COUNCIL_SOURCE };
-    const mapped = consentFromExtractRow(row);
-    expect('consent' in mapped && readPersonDecisions([mapped.consent], now).sharing[0]).toMatchObject({ effect: 'deny', recipients: ['health'], dataSources: [COUNCIL_SOURCE], decisionMaker: 'lpa-health-welfare', hasCapacity: false });
-    const bestInterest = consentFromExtractRow({ ...row, consentType: 'SHARE_WITH_CARER', decision: 'BEST_INTEREST', decisionMaker: '' });
-    expect('consent' in bestInterest && readPersonDecisions([bestInterest.consent], now).sharing[0]).toMatchObject({ effect: 'permit', recipients: ['carer'], dataSources: [], decisionMaker: 'best-interest' });
-    expect(consentFromExtractRow({ ...row, consentType: 'SHARE_WITH_POLICE' })).toEqual({ column: 'CONSENT_TYPE', reason: 'unknown consent type "SHARE_WITH_POLICE"' });
-    expect(consentFromExtractRow({ ...row, decision: 'MAYBE' })).toEqual({ column: 'DECISION', reason: 'unknown decision "MAYBE"' });
-    expect(consentFromExtractRow({ ...row, hasCapacity: 'X' })).toEqual({ column: 'HAS_CAPACITY', reason: '"X" is not Y or N' });
   });
 });
 

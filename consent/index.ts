@@ -5,7 +5,7 @@ export { BASELINE_ROLES, loadRoleTable, TableError, type RedactionRule, type Rol
 export { BASELINE_CATEGORIES, categoriesOf, contentDependentTypes, loadCategoryTable, resourceTypesFor, type CategoryTable, type ContentRule } from './categories';
 export { activeGrants, findRelationships, grantExpiry, periodIsCurrent, recordRelationships, referenceKey } from './relationship';
 export * from './consent-shape';
-export { consentFromExtractRow, objectionConsent, sharingConsent, type ExtractConsentRow, type SharingFields } from './consent-builders';
+export { objectionConsent, sharingConsent, unplacedRecipientConsent, type SharingFields } from './consent-builders';
 export { describeDecisionMaker, readPersonDecisions, ruleAppliesTo, type PersonDecisions, type SharingRule } from './consents';
 export { isVeryRestricted, withheldLabelKeys, withheldSensitivities, type LabelGrant } from './labels';
 export { isRedacted, redact, REDACTED_CODING } from './redact';

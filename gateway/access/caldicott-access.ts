@@ -39,7 +39,7 @@ interface RequestContext {
 export interface CaldicottAccessOptions {
   readonly rules?: AccessRules;
   readonly now?: () => Date;
-  /** meta.source → organisation holding the data, from configuration (the directory's systems). */
+  /** meta.source → organisation holding the data, from configuration (the directory's systems); these win over what intakes register. */
   readonly staticSources?: Readonly<Record<string, string>>;
 }
 
@@ -121,7 +121,7 @@ export class CaldicottAccess implements AccessHook {
     const now = this.now();
     const record = await loadPersonRecord(this.db, patientId);
     const [grants, sources] = await Promise.all([activeGrants(this.db, request.requester.userId, record.personIds, now), sourceOrganisations(this.db)]);
-    const decision = decideAccess({ requester: request.requester, record: record.resources, ...toConsentGrants(grants), sourceOrganisations: { ...this.staticSources, ...sources } }, now, this.rules);
+    const decision = decideAccess({ requester: request.requester, record: record.resources, ...toConsentGrants(grants), sourceOrganisations: { ...sources, ...this.staticSources } }, now, this.rules);
     return { personIds: record.personIds, decision };
   }
 

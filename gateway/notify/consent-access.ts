@@ -112,7 +112,7 @@ export function consentNotificationAccess(options: ConsentNotificationAccessOpti
     const requester = notifiedRequester(options.directory, recipient);
     if (!requester) return { told: false, reason: WithheldBy.UNKNOWN_RECIPIENT };
     const establishedRelationships: RelationshipFinding[] = recipient.roles.map((role) => RELATIONSHIP_BY_RECIPIENT_ROLE[role]);
-    const decision = decideAccess({ requester, record: event.record, establishedRelationships, sourceOrganisations: { ...staticSources, ...event.sourceOrganisations } }, now(), rules);
+    const decision = decideAccess({ requester, record: event.record, establishedRelationships, sourceOrganisations: { ...event.sourceOrganisations, ...staticSources } }, now(), rules);
     const withheld = notificationWithheld(decision, event.resources);
     switch (withheld) {
       case undefined:

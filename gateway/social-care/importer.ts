@@ -7,6 +7,8 @@ import type { PersonRow } from '../../mappings/social-care/allocations';
 import { IssueSeverity, type SocialCareContext, type SocialCareIssue } from '../../mappings/social-care/context';
 import { AGGREGATED_TABLES, ExtractMapper, mapPersonAggregate, mapRow, retirementOf, type KeptRecord, type WrittenResource } from '../../mappings/social-care/extract-mapper';
 import { extractProvenance } from '../../mappings/social-care/provenance';
+import { ONS_LOCAL_AUTHORITY_SYSTEM, qualifiedId } from '../../mappings/identifiers';
+import { registerSourceSystem, SourceKind } from '../access/source-systems';
 import { canonicalJson, sha256Hex } from '../fhir/canonical-json';
 import { ingestResources } from '../ingest/ingest';
 import type { Logger } from '../logger';
@@ -244,6 +246,9 @@ export async function importExtract(store: Store, files: ExtractFiles, options: 
   const { manifest } = verified;
   const context: SocialCareContext = { source: manifest.sourceSystemUri, council: manifest.organisation, extractedAt: manifest.extractedAt, type: manifest.type };
   await recordExtractIdentity(db, importId, { source: context.source, extractType: context.type, manifestSha256: verified.manifestSha256 });
+  // Whose data this is, for the access rules (an objection or a council's refusal is enforced by the
+  // organisation holding the data). A source the directory declares keeps the directory's organisation.
+  await registerSourceSystem(db, { uri: context.source, organisation: qualifiedId(ONS_LOCAL_AUTHORITY_SYSTEM, context.council.code), name: context.council.name, kind: SourceKind.SOCIAL_CARE });
   // A retried import starts its report again.
   await clearIssues(db, importId);
   const knownPersons = context.type === 'delta' ? await currentPersonIds(db, context.source) : [];
