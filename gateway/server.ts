@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { composeAccess, type AccessComponents } from './access/compose';
 import { createApp } from './app';
 import { Authenticator, loadAuthConfig } from './auth';
+import { OidcRelyingParty } from './auth/oidc-client';
+import { loadOidcConfig } from './auth/oidc-config';
 import type { Config } from './config';
 import { demoResources } from './demo/demo-data';
 import { loadFhirDefinitions } from './fhir/definitions';
@@ -51,6 +53,9 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
   // Authentication settings and the directory are checked before anything opens: a bad one stops the start.
   const authConfig = loadAuthConfig(process.env, config);
   const auth = role === Role.ALL || role === Role.API ? await Authenticator.create(authConfig) : undefined;
+  // The viewer's OpenID Connect sign-in is the API role's: other roles neither read nor check its settings.
+  const oidcConfig = auth ? loadOidcConfig(process.env, { production: config.production, clockToleranceSeconds: authConfig.clockToleranceSeconds }) : undefined;
+  if (oidcConfig) logger.info({ issuer: oidcConfig.issuer, clientAuthentication: oidcConfig.credentials.method }, 'viewer sign-in with OpenID Connect');
   loadFhirDefinitions();
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const applied = await store.migrate();
@@ -140,6 +145,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
       audit: accessComponents.audit,
       accessComponents,
       secureCookies: config.production,
+      ...(oidcConfig ? { oidc: new OidcRelyingParty(oidcConfig) } : {}),
       fhirIntake: { intake: fhirIntake, systemOf: systemOfToken },
       gpIntake,
       notify: { allowHttp: !config.production, emailEnabled: mailerConfig !== undefined, publicBaseUrl: config.publicBaseUrl },

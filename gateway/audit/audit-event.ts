@@ -26,6 +26,8 @@ export const AuditOperation = {
   PASSPORT_READ: 'passport-read',
   /** A person acknowledged a worklist item (an admission or discharge their organisation, team or caseload was told of). */
   WORKLIST_ACKNOWLEDGE: 'worklist-acknowledge',
+  /** A viewer sign-in with OpenID Connect: a session opened, or verified claims the directory could not place. */
+  SIGN_IN: 'sign-in',
 } as const;
 export type AuditOperation = (typeof AuditOperation)[keyof typeof AuditOperation];
 
@@ -104,6 +106,7 @@ function subtypeOf(what: Interaction | AuditOperation): { subtype: Coding[]; act
     case AuditOperation.AUDIT_SEARCH:
     case AuditOperation.ACCESS_REPORT:
     case AuditOperation.BREAK_GLASS:
+    case AuditOperation.SIGN_IN:
       return { subtype: op(what), action: 'E' };
     case AuditOperation.SELF_CLAIM:
     case AuditOperation.PERMISSION_TO_VIEW:
