@@ -12,6 +12,7 @@ import { auditRefusals } from './audit/refusal-audit';
 import { auditRouter } from './audit/audit-router';
 import type { Consent } from '@medplum/fhirtypes';
 import { authenticate, authenticateRequest, CareRole, identityOf, IntakeKind, organisationId, requesterOf, requirePerson, requireRole, requireSystem, type Authenticator } from './auth';
+import type { OidcRelyingParty } from './auth/oidc-client';
 import { viewerRouter } from './viewer/viewer-router';
 import { sourceNames } from './auth/source-names';
 import { passportRouter } from './passport/passport-router';
@@ -50,6 +51,8 @@ export interface AppOptions {
   accessComponents?: AccessComponents;
   /** Secure cookies and HSTS for the viewer (production, behind TLS). */
   secureCookies?: boolean;
+  /** The viewer's OpenID Connect sign-in (OIDC_ISSUER and the other OIDC_ settings). */
+  oidc?: OidcRelyingParty;
   /** FHIR R4 intake (POST /intake/fhir) and who the sending system is (system authentication). */
   fhirIntake?: { intake: FhirIntake; systemOf: SystemOf; requireSystem?: express.RequestHandler };
   /** GP Connect structured records, for POST /intake/gp. */
@@ -215,6 +218,10 @@ export function createApp(options: AppOptions): Express {
         },
         onGrant: components.onGrant,
         ...(components.mintPersonaToken ? { mintPersonaToken: components.mintPersonaToken } : {}),
+        ...(options.oidc ? { oidc: options.oidc } : {}),
+        audit: async (record) => {
+          await components.trail.recordOperation(record);
+        },
         sourceName,
         organisationName,
         secureCookies: options.secureCookies ?? false,

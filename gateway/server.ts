@@ -4,6 +4,8 @@ import { composeAccess, type AccessComponents } from './access/compose';
 import { raiseDecisionAlerts } from './access/access-audit';
 import { createApp } from './app';
 import { Authenticator, configuredDirectory, loadAuthConfig } from './auth';
+import { OidcRelyingParty } from './auth/oidc-client';
+import { loadOidcConfig } from './auth/oidc-config';
 import type { Config } from './config';
 import { demoResources } from './demo/demo-data';
 import { loadFhirDefinitions } from './fhir/definitions';
@@ -55,6 +57,9 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
   const auth = role === Role.ALL || role === Role.API ? await Authenticator.create(authConfig) : undefined;
   // Notifications are decided per recipient from the directory too, so a worker without the API loads it as well.
   const directory = auth?.directory ?? configuredDirectory(authConfig);
+  // The viewer's OpenID Connect sign-in is the API role's: other roles neither read nor check its settings.
+  const oidcConfig = auth ? loadOidcConfig(process.env, { production: config.production, clockToleranceSeconds: authConfig.clockToleranceSeconds }) : undefined;
+  if (oidcConfig) logger.info({ issuer: oidcConfig.issuer, clientAuthentication: oidcConfig.credentials.method }, 'viewer sign-in with OpenID Connect');
   loadFhirDefinitions();
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const applied = await store.migrate();
@@ -147,6 +152,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
       audit: accessComponents.audit,
       accessComponents,
       secureCookies: config.production,
+      ...(oidcConfig ? { oidc: new OidcRelyingParty(oidcConfig) } : {}),
       fhirIntake: { intake: fhirIntake, systemOf: systemOfToken },
       gpIntake,
       notify: { allowHttp: !config.production, emailEnabled: mailerConfig !== undefined, publicBaseUrl: config.publicBaseUrl },

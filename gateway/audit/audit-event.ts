@@ -28,6 +28,8 @@ export const AuditOperation = {
   WORKLIST_ACKNOWLEDGE: 'worklist-acknowledge',
   /** A bearer token refused at the edge (401 not valid, 403 refused by the directory): who it claimed to be and what it asked for. */
   AUTHENTICATION: 'authentication',
+  /** A viewer sign-in with OpenID Connect: a session opened, or verified claims the directory could not place. */
+  SIGN_IN: 'sign-in',
 } as const;
 export type AuditOperation = (typeof AuditOperation)[keyof typeof AuditOperation];
 
@@ -106,6 +108,7 @@ function subtypeOf(what: Interaction | AuditOperation): { subtype: Coding[]; act
     case AuditOperation.AUDIT_SEARCH:
     case AuditOperation.ACCESS_REPORT:
     case AuditOperation.BREAK_GLASS:
+    case AuditOperation.SIGN_IN:
       return { subtype: op(what), action: 'E' };
     case AuditOperation.SELF_CLAIM:
     case AuditOperation.PERMISSION_TO_VIEW:

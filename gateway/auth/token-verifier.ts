@@ -136,12 +136,13 @@ export class TokenVerifier {
       if (payload.iss === DEV_ISSUER) throw new TokenRejectedError(TokenRejection.WRONG_ISSUER);
       return payload;
     } catch (err) {
-      throw classify(err);
+      throw classifyVerificationError(err);
     }
   }
 }
 
-function classify(err: unknown): Error {
+/** A jose error as a TokenRejectedError (the token's fault) or KeysUnavailableError (the key set could not be had). */
+export function classifyVerificationError(err: unknown): Error {
   if (err instanceof TokenRejectedError) return err;
   if (err instanceof errors.JWTExpired) return new TokenRejectedError(TokenRejection.EXPIRED);
   if (err instanceof errors.JWTClaimValidationFailed) {

@@ -291,6 +291,23 @@ CREATE INDEX viewer_session_expiry_idx ON viewer_session (expires_at)
   },
   PASSPORT_MIGRATION,
   NOTIFY_WITHHELD_MIGRATION,
+  {
+    version: 15,
+    name: 'viewer sign-in by OpenID Connect: sign-ins in progress (state, nonce, PKCE verifier), sessions holding verified claims',
+    sql: `
+CREATE TABLE viewer_sign_in (
+  id_hash text PRIMARY KEY,
+  state text NOT NULL,
+  nonce text NOT NULL,
+  code_verifier text NOT NULL,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX viewer_sign_in_expiry_idx ON viewer_sign_in (expires_at);
+ALTER TABLE viewer_session ADD COLUMN kind text NOT NULL DEFAULT 'token';
+ALTER TABLE viewer_session ADD COLUMN claims jsonb
+`,
+  },
 ];
 
 /** An arbitrary constant shared by every CareBridge process: the advisory lock key for migrations. */

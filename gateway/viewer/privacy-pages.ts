@@ -59,7 +59,8 @@ const INTERACTION_TEXT: Readonly<Record<string, string>> = {
   [AuditOperation.CONSENT_RECORD]: 'Consent recorded',
   [AuditOperation.IDENTITY_DECISION]: 'Identity decision',
   [AuditOperation.WORKLIST_ACKNOWLEDGE]: 'Worklist acknowledgement',
-  [AuditOperation.AUTHENTICATION]: 'Sign-in refused',
+  [AuditOperation.AUTHENTICATION]: 'Token refused',
+  [AuditOperation.SIGN_IN]: 'Sign-in',
 };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

@@ -11,15 +11,19 @@ import type { SecureReader } from '../access/secure-reader';
 import { parseSearch } from '../api/search-parser';
 import { roleCapabilities } from '../../consent/scope';
 import { AlertStatus, listAlerts } from '../audit/alerts';
+import type { OperationRecord } from '../audit/audit-event';
 import type { Authenticator } from '../auth';
+import { identityFromClaims, type Identity } from '../auth/identity';
+import type { OidcRelyingParty } from '../auth/oidc-client';
 import { samePersonIds } from '../identity/resolver';
 import type { SqlClient } from '../store/engine';
 import { navigationFor } from './navigation';
+import { oidcSignInRoutes } from './oidc-sign-in';
 import type { RecordLink, RecordLinkProvider, ViewerPages } from './page-kit';
 import { personaByKey, PERSONAS } from './personas';
 import { buildRecordView } from './record-view';
 import { createRenderer, NHSUK_DIST, ROOT } from './render';
-import { closeSession, csrfMatches, findSession, openSession, type ViewerSession } from './sessions';
+import { closeSession, csrfMatches, findSession, openSession, SessionKind, type ViewerSession } from './sessions';
 
 /**
  * The clinicians' and care staff's web view of the shared record (issue: the viewer). Server-side
@@ -47,6 +51,10 @@ export interface ViewerOptions {
   readonly onGrant: (grant: Grant, requester: Requester, requestId: string) => Promise<void>;
   /** Development sign-in: mints a token for a persona's claims. Undefined when development auth is off. */
   readonly mintPersonaToken?: (claims: Record<string, unknown>) => Promise<string>;
+  /** OpenID Connect sign-in (production). Undefined when OIDC_ISSUER is unset. */
+  readonly oidc?: OidcRelyingParty;
+  /** The audit trail, for OpenID Connect sign-ins. */
+  readonly audit?: (record: OperationRecord) => Promise<void>;
   /** Display name of the organisation a source system belongs to, for "From …" on each item. */
   readonly sourceName: (source: string | undefined) => string;
   readonly organisationName: (organisation: string | undefined) => string;
@@ -92,7 +100,8 @@ export function viewerRouter(options: ViewerOptions): Router {
           'script-src': ["'self'", (_req, res) => `'nonce-${String((res as Response).locals['cspNonce'])}'`],
           'style-src': ["'self'"],
           'img-src': ["'self'", 'data:'],
-          'form-action': ["'self'"],
+          // The sign-out form is answered with a redirect to the identity provider's sign-out page.
+          'form-action': ["'self'", (_req, _res) => options.oidc?.endSessionOrigin() ?? "'self'"],
           'frame-ancestors': ["'none'"],
           'upgrade-insecure-requests': options.secureCookies ? [] : null,
         },
@@ -110,14 +119,21 @@ export function viewerRouter(options: ViewerOptions): Router {
     next();
   });
 
-  const cookieOf = (req: Request): string | undefined => {
+  const namedCookie = (req: Request, wanted: string): string | undefined => {
     const header = req.get('cookie') ?? '';
     for (const part of header.split(';')) {
       const [name, ...value] = part.trim().split('=');
-      if (name === cookieName) return decodeURIComponent(value.join('='));
+      if (name === wanted) {
+        try {
+          return decodeURIComponent(value.join('='));
+        } catch {
+          return undefined;
+        }
+      }
     }
     return undefined;
   };
+  const cookieOf = (req: Request): string | undefined => namedCookie(req, cookieName);
 
   /** POSTs must come from our own pages: the Origin (or Referer) names this host. */
   router.use((req, res, next) => {
@@ -139,21 +155,38 @@ export function viewerRouter(options: ViewerOptions): Router {
     res.type('html').send(render.render(template, { cspNonce: res.locals['cspNonce'] as string, ...context }));
   };
 
+  /** Who a session is, now: its token verified again, or its OpenID Connect claims through the directory again. */
+  const sessionIdentity = async (session: ViewerSession): Promise<Identity | undefined> => {
+    switch (session.kind) {
+      case SessionKind.TOKEN: {
+        const outcome = await options.auth.authenticate(`Bearer ${session.token}`);
+        return outcome.status === 'authenticated' ? outcome.identity : undefined;
+      }
+      case SessionKind.OIDC: {
+        // Only sessions this deployment can still verify: OpenID Connect must still be configured.
+        if (!options.oidc || !session.claims) return undefined;
+        const outcome = identityFromClaims(session.claims, options.auth.directory);
+        return outcome.ok ? outcome.identity : undefined;
+      }
+    }
+  };
+
   const signedIn = async (req: Request, res: Response): Promise<SignedIn | undefined> => {
     const id = cookieOf(req);
     if (!id) return undefined;
     const session = await findSession(options.db, id, now());
     if (!session) return undefined;
-    const outcome = await options.auth.authenticate(`Bearer ${session.token}`);
-    if (outcome.status !== 'authenticated' || outcome.identity.kind !== 'person') return undefined;
+    const identity = await sessionIdentity(session);
+    if (identity?.kind !== 'person') return undefined;
+    const { requester } = identity;
     res.locals['user'] = {
-      name: outcome.identity.requester.displayName ?? outcome.identity.requester.userId,
-      role: outcome.identity.requester.role,
-      roleLabel: ROLE_LABEL[outcome.identity.requester.role],
-      organisationName: options.organisationName(outcome.identity.requester.organisation),
-      navigation: navigationFor(outcome.identity.requester.role),
+      name: requester.displayName ?? requester.userId,
+      role: requester.role,
+      roleLabel: ROLE_LABEL[requester.role],
+      organisationName: options.organisationName(requester.organisation),
+      navigation: navigationFor(requester.role),
     };
-    return { session, requester: outcome.identity.requester };
+    return { session, requester };
   };
 
   const requireSignIn = (handler: (req: Request, res: Response, user: SignedIn) => Promise<void>) => async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -187,7 +220,7 @@ export function viewerRouter(options: ViewerOptions): Router {
       res.redirect(303, '/');
       return;
     }
-    page(res, 'sign-in.njk', { title: 'Sign in', personas: options.mintPersonaToken ? PERSONAS : undefined });
+    page(res, 'sign-in.njk', { title: 'Sign in', personas: options.mintPersonaToken ? PERSONAS : undefined, oidc: options.oidc ? { providerName: options.oidc.config.providerName } : undefined });
   });
 
   router.post('/sign-in', async (req, res) => {
@@ -206,16 +239,40 @@ export function viewerRouter(options: ViewerOptions): Router {
       page(res, 'message.njk', { title: 'Sign-in failed', message: 'That persona is not in this deployment\'s directory.', back: '/sign-in' });
       return;
     }
-    const { id } = await openSession(options.db, token, persona.claims.sub, now());
+    const { id } = await openSession(options.db, { token, userId: persona.claims.sub, now: now() });
     res.cookie(cookieName, id, { httpOnly: true, secure: options.secureCookies, sameSite: 'lax', path: '/', maxAge: 8 * 3600_000 });
     res.redirect(303, '/');
   });
 
+  if (options.oidc) {
+    oidcSignInRoutes(router, {
+      rp: options.oidc,
+      db: options.db,
+      directory: options.auth.directory,
+      logger: options.logger,
+      now,
+      secureCookies: options.secureCookies,
+      sessionCookie: cookieName,
+      cookieOf: namedCookie,
+      page,
+      ...(options.audit ? { audit: options.audit } : {}),
+    });
+  }
+
   router.post('/sign-out', async (req, res) => {
     const id = cookieOf(req);
-    if (id) await closeSession(options.db, id);
+    const ended = id ? await closeSession(options.db, id) : undefined;
     res.clearCookie(cookieName, { path: '/' });
-    res.redirect(303, '/sign-in');
+    // An OpenID Connect session is ended at the identity provider too, when it offers RP-initiated logout.
+    const providerSignOut = ended?.kind === SessionKind.OIDC && options.oidc ? await options.oidc.endSessionUrl(ended.token) : undefined;
+    if (providerSignOut) res.redirect(303, providerSignOut);
+    else if (ended?.kind === SessionKind.OIDC) res.redirect(303, '/signed-out?provider=unchanged');
+    else res.redirect(303, '/sign-in');
+  });
+
+  router.get('/signed-out', (req, res) => {
+    // `provider=unchanged`: the identity provider offers no sign-out, so the person may still be signed in there.
+    page(res, 'signed-out.njk', { title: 'You have signed out', providerName: options.oidc?.config.providerName, stillSignedInThere: req.query['provider'] === 'unchanged' });
   });
 
   router.get(
