@@ -116,7 +116,7 @@ export class SecureReader {
         return true;
       }),
     );
-    const withheld = matches.withheld + extra.withheld;
+    const withheld = matches.withheld + extra.withheld + (page.withheld ?? 0);
     await this.record({ request, outcome: 'permit', returned: [...matches.resources, ...extra.resources].map(refOf), withheld, query: queryText });
     return { matches: matches.resources, included: extra.resources, withheld, total: page.total, next: page.next, previous: page.previous };
   }
@@ -125,7 +125,8 @@ export class SecureReader {
     const scope = await this.scopeOf(request);
     const page = await readCompartment(this.db, scope, patientIds, options);
     const checked = this.checkAll(request, page.resources);
-    await this.record({ request, outcome: 'permit', returned: checked.resources.map(refOf), withheld: checked.withheld });
-    return { ...checked, next: page.next };
+    const withheld = checked.withheld + page.withheld;
+    await this.record({ request, outcome: 'permit', returned: checked.resources.map(refOf), withheld });
+    return { ...checked, withheld, next: page.next };
   }
 }

@@ -80,3 +80,17 @@ export function scopePredicates(scope: AccessScope, alias: string, params: SqlPa
   }
   return predicates;
 }
+
+/**
+ * The rows of the reader's own people that the scope withholds (by type, label, source or id):
+ * the predicate a query adds, in place of the scope's, to learn whether anything it would have
+ * returned was withheld, so the answer can say so (never what). Undefined when nothing of theirs
+ * can be withheld (no restriction, or a scope not limited to people: then other people's rows are
+ * not "withheld from this answer" and must not be hinted at).
+ */
+export function withheldPredicate(scope: AccessScope, alias: string, params: SqlParams): string | undefined {
+  if (scope.patientIds === 'all' || scope.patientIds.length === 0) return undefined;
+  const rest = scopePredicates({ ...scope, patientIds: 'all', nonPatientResources: true }, alias, params);
+  if (rest.length === 0) return undefined;
+  return `${alias}.patient_ids && ${params.add(scope.patientIds)}::text[] AND NOT COALESCE((${rest.join(' AND ')}), false)`;
+}

@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
-import { scopePredicates, SqlParams, type AccessScope } from './access-scope';
+import { scopePredicates, SqlParams, withheldPredicate, type AccessScope } from './access-scope';
 import type { SqlClient } from './engine';
 import type { IncludeSpec, SearchQuery } from './search-query';
 import { buildSearchSql, decodeCursor, encodeCursor, sortCasts, type PageCursor } from './search-sql';
@@ -100,6 +100,8 @@ export async function readHistory(
 
 export interface SearchPage {
   resources: Resource[];
+  /** The first page only: whether the scope withheld a match of the reader's own people (1) or not (0). */
+  withheld?: number;
   total?: number;
   next?: string;
   previous?: string;
@@ -122,6 +124,7 @@ export async function searchResources(db: SqlClient, scope: AccessScope, query: 
   const count = async (): Promise<number> => (await db.query<{ total: number }>(built.countSql, built.countParams)).rows[0]?.total ?? 0;
   if (query.summaryCount) return { resources: [], total: await count() };
   const result = await db.query<Record<string, string | null> & { content: string; id: string }>(built.sql, built.params);
+  const withheld = built.withheldSql && !cursor ? await anyWithheld(db, built.withheldSql, built.withheldParams ?? []) : 0;
   const more = result.rows.length > query.count;
   // A first page that holds every match is its own total: no second query (the common NHS-number lookup).
   let total: number | undefined;
@@ -138,6 +141,7 @@ export async function searchResources(db: SqlClient, scope: AccessScope, query: 
   const hasPrevious = built.reversed ? more : cursor !== undefined;
   return {
     resources: rows.map((r) => parseStoredResource(r.content)),
+    withheld,
     total,
     next: hasNext && last ? keyOf(last, 'next') : undefined,
     previous: hasPrevious && first ? keyOf(first, 'previous') : undefined,
@@ -204,7 +208,14 @@ function decodeCompartmentCursor(text: string): [string, string] {
 
 export interface CompartmentPage {
   resources: Resource[];
+  /** The first page only: whether the scope withheld anything of the compartment (1) or not (0). */
+  withheld: number;
   next?: string;
+}
+
+async function anyWithheld(db: SqlClient, sql: string, params: unknown[]): Promise<number> {
+  const rows = await db.query<{ withheld: boolean }>(sql, params);
+  return rows.rows[0]?.withheld === true ? 1 : 0;
 }
 
 /**
@@ -232,6 +243,18 @@ export async function readCompartment(
   const page = rows.rows.slice(0, options.count);
   const last = page[page.length - 1];
   const resources = page.map((r) => parseStoredResource(r.content));
+  // Whether anything of the compartment (as asked: types, since) was withheld by the scope, asked once, on the first page.
+  let withheld = 0;
+  if (!options.after) {
+    const probeParams = new SqlParams();
+    const probe = withheldPredicate(scope, 'r', probeParams);
+    if (probe) {
+      const probeWhere = [`r.patient_ids && ${probeParams.add(patientIds)}::text[]`, probe];
+      if (options.types) probeWhere.push(`r.resource_type = ANY(${probeParams.add(options.types)}::text[])`);
+      if (options.since) probeWhere.push(`r.last_updated >= ${probeParams.add(options.since.toISOString())}::timestamptz`);
+      withheld = await anyWithheld(db, `SELECT EXISTS (SELECT 1 FROM resource r WHERE ${probeWhere.join(' AND ')}) AS withheld`, probeParams.values);
+    }
+  }
   // Referenced resources outside any patient compartment (Practitioner, Organization, Location, Medication…).
   const refParams = new SqlParams();
   const refWhere = [
@@ -250,6 +273,7 @@ export async function readCompartment(
   }
   return {
     resources,
+    withheld,
     next: rows.rows.length > options.count && last ? Buffer.from(JSON.stringify([last.resource_type, last.id])).toString('base64url') : undefined,
   };
 }

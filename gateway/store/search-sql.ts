@@ -1,4 +1,4 @@
-import { scopePredicates, SqlParams, type AccessScope } from './access-scope';
+import { scopePredicates, SqlParams, withheldPredicate, type AccessScope } from './access-scope';
 import { Prefix, type IndexTable, type SearchFilter, type SearchQuery, type SortKey } from './search-query';
 
 /**
@@ -260,15 +260,19 @@ export interface BuiltSearch {
   countParams: unknown[];
   /** The page was fetched backwards and must be reversed before use. */
   reversed: boolean;
+  /** Whether the scope withheld a match of the reader's own people (EXISTS), when it can withhold any. */
+  withheldSql?: string;
+  withheldParams?: unknown[];
 }
 
 export function buildSearchSql(query: SearchQuery, scope: AccessScope, cursor: PageCursor | undefined): BuiltSearch {
   // The count shares the filters and scope but not the sort or cursor (and so none of their parameters).
-  const build = (forPage: boolean): { sql: string; params: SqlParams; columns: SortColumn[] } => {
+  const build = (forPage: boolean, withheld = false): { sql: string; params: SqlParams; columns: SortColumn[] } => {
     const params = new SqlParams();
     const typeParam = params.add(query.resourceType);
     const where = [`r.resource_type = ${typeParam}`];
-    where.push(...scopePredicates(scope, 'r', params));
+    if (withheld) where.push(withheldPredicate(scope, 'r', params) ?? 'FALSE');
+    else where.push(...scopePredicates(scope, 'r', params));
     for (const filter of query.filters) where.push(filterPredicate(filter, typeParam, params));
     const columns = forPage ? sortColumns(query.sort, params) : [];
     if (forPage && cursor) where.push(keysetPredicate(columns, cursor, params));
@@ -281,5 +285,13 @@ export function buildSearchSql(query: SearchQuery, scope: AccessScope, cursor: P
   const limit = page.params.add(query.count + 1);
   const sql = `SELECT ${select.join(', ')}\nFROM resource r\nWHERE ${page.sql}\nORDER BY ${order.join(', ')}\nLIMIT ${limit}`;
   const counted = build(false);
-  return { sql, params: page.params.values, countSql: `SELECT count(*)::int AS total FROM resource r WHERE ${counted.sql}`, countParams: counted.params.values, reversed };
+  const probe = withheldPredicate(scope, 'r', new SqlParams()) !== undefined ? build(false, true) : undefined;
+  return {
+    sql,
+    params: page.params.values,
+    countSql: `SELECT count(*)::int AS total FROM resource r WHERE ${counted.sql}`,
+    countParams: counted.params.values,
+    reversed,
+    ...(probe ? { withheldSql: `SELECT EXISTS (SELECT 1 FROM resource r WHERE ${probe.sql}) AS withheld`, withheldParams: probe.params.values } : {}),
+  };
 }

@@ -98,6 +98,9 @@ describe('no leaks through any read path', () => {
     const search = await get('/fhir/Condition?patient=pat-1&_total=accurate', gp);
     expect(ids(search.body as Bundle)).toEqual(['Condition/cond-1', 'Condition/cond-3', 'Condition/cond-6', 'Condition/cond-7']);
     expect((search.body as Bundle).total).toBe(4);
+    // The search says something was withheld (never what); a search that withheld nothing says nothing.
+    expect(withheldMarker(search.body as Bundle)).toBe(true);
+    expect(withheldMarker((await get('/fhir/Encounter?patient=pat-1', gp)).body as Bundle)).toBe(false);
     const count = await get('/fhir/Condition?patient=pat-1&_summary=count', gp);
     expect((count.body as Bundle).total).toBe(4);
     expect(JSON.stringify(search.body)).not.toContain('synthetic condition 2');
@@ -124,6 +127,11 @@ describe('no leaks through any read path', () => {
     const all = ids(everything.body as Bundle);
     expect(all).toEqual(expect.arrayContaining(['Patient/pat-1', 'Encounter/enc-1', 'Flag/flag-1', 'Condition/cond-1']));
     expect(all.filter((r) => ['Condition/cond-2', 'Condition/cond-4', 'Condition/cond-5', 'Encounter/enc-2', 'Patient/pat-2'].includes(r))).toEqual([]);
+    // Withheld by the scope before paging, and still marked: the reader is told something was withheld.
+    expect(withheldMarker(everything.body as Bundle)).toBe(true);
+    // Only the Encounters asked for, and none of those withheld: no marker.
+    const encounters = await get('/fhir/Patient/pat-1/$everything?_type=Encounter', gp);
+    expect([encounters.status, ids(encounters.body as Bundle), withheldMarker(encounters.body as Bundle)]).toEqual([200, ['Encounter/enc-1'], false]);
   });
 
   test('reading very restricted data the role is granted raises one privacy officer alert', async () => {

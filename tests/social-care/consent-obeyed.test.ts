@@ -66,7 +66,7 @@ describe('a council\'s consent decision, imported, is what the record obeys', ()
     const res = await request(baseUrl).get(`/fhir/Patient/${patientId}/$everything`).set('Authorization', gp);
     expect(res.status).toBe(200);
     const resources = ((res.body as Bundle).entry ?? []).map((e) => e.resource as Resource);
-    const outcome = resources.find((r) => r.resourceType === 'OperationOutcome') as OperationOutcome | undefined;
+    const outcome = resources.find((r): r is OperationOutcome => r.resourceType === 'OperationOutcome');
     return {
       councilTypes: [...new Set(resources.filter((r) => r.meta?.source === COUNCIL && r.resourceType !== 'Patient').map((r) => r.resourceType))].sort(),
       withheldMarker: (outcome?.issue ?? []).some((i) => /withheld/i.test(i.details?.text ?? '')),
