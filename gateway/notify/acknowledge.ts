@@ -25,7 +25,7 @@ export async function acknowledgeWorklistItem(a: Acknowledgement): Promise<Workl
   if (!/^\d{1,18}$/.test(a.itemId)) return undefined;
   const item = await worklistItem(a.db, a.itemId);
   if (!item || !mayActOn(a.permission, a.requester, item)) return undefined;
-  const acknowledged = await acknowledgeItem(a.db, a.itemId, a.requester.userId, a.now);
+  const acknowledged = await acknowledgeItem(a.db, a.itemId, a.requester.userId, a.now, a.requester.displayName);
   const recorded = acknowledged?.acknowledged?.by === a.requester.userId && acknowledged.acknowledged.at === a.now.toISOString();
   await a.audit({
     requester: a.requester,

@@ -248,9 +248,9 @@ describe('the production notification check: named cases', () => {
     expect(consentNotificationAccess({ directory: noSystems, now: () => now })(view([]), COORDINATOR)).toEqual({ told: false, reason: 'unknown-recipient' });
   });
 
-  test('an objection: the store\'s registration of who holds a source counts (here the practice holds the hospital\'s feed)', () => {
+  test('an objection: the directory\'s word on who holds a source wins over a registration in the store (a registration cannot hand the hospital\'s feed to the practice)', () => {
     const v = { ...view(CONSENT_STATES['objection'] ?? []), sourceOrganisations: { [HOSPITAL_SOURCE]: PRACTICE } };
-    expect(outcome(check(v, PRACTICE))).toBe('told');
+    expect(outcome(check(v, PRACTICE))).toBe('source');
     expect(outcome(check(v, SOCIAL_WORK_TEAM))).toBe('source');
   });
 

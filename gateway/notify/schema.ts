@@ -116,3 +116,10 @@ CREATE TABLE notify_withheld (
 CREATE INDEX notify_withheld_recipient_idx ON notify_withheld (recipient, outbox_id)
 `,
 };
+
+/** Who acknowledged a worklist item, by the name they signed in with, so colleagues see a name rather than a user id. */
+export const NOTIFY_ACKNOWLEDGER_NAME_MIGRATION: Migration = {
+  version: 16,
+  name: 'notification worklist: the acknowledger\'s display name',
+  sql: `ALTER TABLE notify_worklist_item ADD COLUMN acknowledged_by_name text`,
+};

@@ -27,7 +27,8 @@ export interface WorklistItem {
   readonly expectedDischarge: string | null;
   readonly recipient: string;
   readonly roles: readonly string[];
-  readonly acknowledged: { at: string; by: string } | null;
+  /** `by` is the user id; `name` the display name they signed in with, when known. */
+  readonly acknowledged: { at: string; by: string; name?: string } | null;
 }
 
 interface Row {
@@ -45,10 +46,11 @@ interface Row {
   roles: string[];
   acknowledged_at: Date | null;
   acknowledged_by: string | null;
+  acknowledged_by_name: string | null;
 }
 
 const COLUMNS = `w.id::text AS id, e.kind, e.topic, e.event_time, e.patient_id, e.encounter_id, r.content->>'status' AS encounter_status, e.hospital, e.ward, e.expected_discharge,
-  w.recipient, w.roles, w.acknowledged_at, w.acknowledged_by`;
+  w.recipient, w.roles, w.acknowledged_at, w.acknowledged_by, w.acknowledged_by_name`;
 const FROM = `notify_worklist_item w JOIN notify_event e ON e.outbox_id = w.outbox_id LEFT JOIN resource r ON r.resource_type = 'Encounter' AND r.id = e.encounter_id`;
 
 /** One item per encounter: its latest event of the view's topics for this recipient. */
@@ -88,7 +90,7 @@ function toItem(r: Row): WorklistItem {
     expectedDischarge: iso(r.expected_discharge),
     recipient: r.recipient,
     roles: r.roles,
-    acknowledged: r.acknowledged_at ? { at: new Date(r.acknowledged_at).toISOString(), by: r.acknowledged_by ?? '' } : null,
+    acknowledged: r.acknowledged_at ? { at: new Date(r.acknowledged_at).toISOString(), by: r.acknowledged_by ?? '', ...(r.acknowledged_by_name ? { name: r.acknowledged_by_name } : {}) } : null,
   };
 }
 
@@ -104,8 +106,8 @@ export async function worklistItem(db: SqlClient, id: string): Promise<WorklistI
 }
 
 /** Acknowledges an item once; acknowledging again keeps the first acknowledgement. */
-export async function acknowledgeItem(db: SqlClient, id: string, by: string, now: Date): Promise<WorklistItem | undefined> {
-  await db.query(`UPDATE notify_worklist_item SET acknowledged_at = $2::timestamptz, acknowledged_by = $3 WHERE id = $1::bigint AND acknowledged_at IS NULL`, [id, now.toISOString(), by]);
+export async function acknowledgeItem(db: SqlClient, id: string, by: string, now: Date, name?: string): Promise<WorklistItem | undefined> {
+  await db.query(`UPDATE notify_worklist_item SET acknowledged_at = $2::timestamptz, acknowledged_by = $3, acknowledged_by_name = $4 WHERE id = $1::bigint AND acknowledged_at IS NULL`, [id, now.toISOString(), by, name ?? null]);
   return worklistItem(db, id);
 }
 

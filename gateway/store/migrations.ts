@@ -1,5 +1,5 @@
 import { AUDIT_SCHEMA_SQL } from '../audit/audit-schema';
-import { NOTIFY_MIGRATION, NOTIFY_WITHHELD_MIGRATION } from '../notify/schema';
+import { NOTIFY_ACKNOWLEDGER_NAME_MIGRATION, NOTIFY_MIGRATION, NOTIFY_WITHHELD_MIGRATION } from '../notify/schema';
 import { PASSPORT_MIGRATION } from '../passport/schema';
 import type { SqlEngine } from './engine';
 import { SOCIAL_CARE_MIGRATION_SQL } from '../social-care/schema';
@@ -308,6 +308,7 @@ ALTER TABLE viewer_session ADD COLUMN kind text NOT NULL DEFAULT 'token';
 ALTER TABLE viewer_session ADD COLUMN claims jsonb
 `,
   },
+  NOTIFY_ACKNOWLEDGER_NAME_MIGRATION,
 ];
 
 /** An arbitrary constant shared by every CareBridge process: the advisory lock key for migrations. */

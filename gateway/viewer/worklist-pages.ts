@@ -103,7 +103,7 @@ export function worklistPages(options: WorklistPagesOptions): ViewerPages {
         expectedDischarge: item.expectedDischarge ?? undefined,
         party: options.partyName(item.recipient),
         acknowledged: item.acknowledged
-          ? { at: item.acknowledged.at, by: by === user.requester.userId ? `${user.requester.displayName ?? by} (you)` : by }
+          ? { at: item.acknowledged.at, by: by === user.requester.userId ? `${user.requester.displayName ?? by} (you)` : (item.acknowledged.name ?? by) }
           : undefined,
       };
     };

@@ -23,7 +23,7 @@ describe('worklist and privacy officer pages', () => {
   let gateway: RunningGateway;
   let base: string;
   let mllp: MllpClient;
-  let gpToken: string;
+  let colleagueToken: string;
   const people = [
     { nhsNumber: demoNhsNumber(41), family: 'Testperson', given: 'Robin', visit: 'W41' },
     { nhsNumber: demoNhsNumber(42), family: 'Sampleton', given: 'Jude', visit: 'W42' },
@@ -47,7 +47,7 @@ describe('worklist and privacy officer pages', () => {
       return items.rows.length >= 2;
     }, 'the worklist items written');
     const keys = await loadOrCreateDevKeyPair(devAuthDir(dir));
-    gpToken = `Bearer ${await mintToken(keys, { sub: 'demo-gp-hughes', name: 'Dr Anna Hughes', role: 'gp', org: 'Y90001' }, { audience: DEFAULT_AUDIENCE, expiresInSeconds: 600 })}`;
+    colleagueToken = `Bearer ${await mintToken(keys, { sub: 'demo-gp-colleague', name: 'Dr Sam Patel', role: 'gp', org: 'Y90001' }, { audience: DEFAULT_AUDIENCE, expiresInSeconds: 600 })}`;
   }, 120_000);
   afterAll(async () => {
     await mllp.close();
@@ -116,10 +116,14 @@ describe('worklist and privacy officer pages', () => {
 
     // The JSON API, with a bearer token, acknowledges the other item and is audited the same way.
     const other = itemOf(section(before.html, 'admitted-today'), patientIds[1] ?? '');
-    const api = await fetch(`${base}/worklist/items/${other.id}/acknowledge`, { method: 'POST', headers: { authorization: gpToken, accept: 'application/json' } });
+    // A colleague at the practice acknowledges it; the GP's worklist names her colleague, not his user id.
+    const api = await fetch(`${base}/worklist/items/${other.id}/acknowledge`, { method: 'POST', headers: { authorization: colleagueToken, accept: 'application/json' } });
     expect(api.status).toBe(200);
-    expect(((await api.json()) as { acknowledged: { by: string } }).acknowledged.by).toBe('demo-gp-hughes');
-    expect((await acknowledgeEntries(patientIds[1] ?? '')).map((e) => e.user)).toEqual(['demo-gp-hughes']);
+    expect(((await api.json()) as { acknowledged: { by: string; name: string } }).acknowledged).toMatchObject({ by: 'demo-gp-colleague', name: 'Dr Sam Patel' });
+    expect((await acknowledgeEntries(patientIds[1] ?? '')).map((e) => e.user)).toEqual(['demo-gp-colleague']);
+    const byColleague = itemOf(section((await get('/worklist', gp)).html, 'admitted-today'), patientIds[1] ?? '');
+    expect(byColleague.html).toMatch(/Acknowledged<\/strong> by Dr Sam Patel, \d{1,2} \w+ \d{4}, \d{2}:\d{2}/);
+    expect(byColleague.html).not.toContain('demo-gp-colleague');
     // An API client without a token is still answered by the API, not the viewer.
     const anonymous = await fetch(`${base}/worklist?view=admitted-today&org=Y90001`, { headers: { accept: 'application/json' } });
     expect(anonymous.status).toBe(401);
