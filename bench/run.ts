@@ -15,6 +15,10 @@
  *   Passport: red bag transfer and discharge passports for the journey test's resident on PGlite,
  *   build (load record + assemble), sign, render HTML and PDF, p50/p95 per stage and in total,
  *   against bare ceilings of each stage on the same passport (bench/passport-bench.ts).
+ *   Access: read-by-id, search by NHS number and $everything of a realistic three-source record
+ *   through the real app on PostgreSQL, with Caldicott access control and audit on (as
+ *   gateway/server.ts composes them) against permit-all and no audit, in alternating rounds, and
+ *   where the enforced time goes (bench/access-bench.ts).
  *
  * PostgreSQL is DATABASE_URL when set (only schemas named carebridge_bench_* are created and
  * dropped there), otherwise a throw-away server started for the run and removed after it.
@@ -26,13 +30,16 @@
  * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_GP_RECORDS (200), BENCH_FHIR_DOCUMENTS (300),
  * BENCH_NOTIFY_EVENTS (10000), BENCH_NOTIFY_SUBSCRIPTIONS (1000), BENCH_NOTIFY_STEADY_RATE (1000 events/s),
  * BENCH_MLLP_PATIENTS (2000; three messages each), BENCH_PASSPORTS (200 rounds per passport kind),
- * BENCH_ONLY (`store`, `identity`, `audit`, `fhir`, `gp`, `notify`, `social-care`, `mllp`, `passport`: that part only).
+ * BENCH_ACCESS_PATIENTS (2000), BENCH_ACCESS_SECONDS (12 per operation and configuration),
+ * BENCH_ONLY (`store`, `identity`, `audit`, `fhir`, `gp`, `notify`, `social-care`, `mllp`, `passport`, `access`: that part only).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadFhirDefinitions } from '../gateway/fhir/definitions';
 import { Store } from '../gateway/store/store';
+import { accessTable, benchAccess, type AccessBenchResult } from './access-bench';
+import { breakdownTable } from './access-breakdown';
 import { benchApi, type ApiPlan, type ApiResults } from './api-bench';
 import { auditTable, benchAudit, type AuditBenchResult } from './audit-bench';
 import { pgliteStores, postgresStores, type BenchStores } from './bench-stores';
@@ -67,7 +74,7 @@ const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
 const GP_RECORDS = intFromEnv('BENCH_GP_RECORDS', 200);
 const MLLP_PATIENTS = intFromEnv('BENCH_MLLP_PATIENTS', 2_000);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp', 'passport'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp' or 'passport', not '${ONLY}'`);
+if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp', 'passport', 'access'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp', 'passport' or 'access', not '${ONLY}'`);
 const RUN_STORE = ONLY === undefined || ONLY === 'store';
 const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
 /** The audit trail's cost on reads (bench/audit-bench.ts), on PostgreSQL: BENCH_AUDIT_SECONDS (20). */
@@ -87,7 +94,14 @@ const RUN_MLLP = ONLY === undefined || ONLY === 'mllp';
 // Red bag passports (bench/passport-bench.ts): BENCH_PASSPORTS measured rounds per kind (200), after 10 thrown away.
 const RUN_PASSPORT = ONLY === undefined || ONLY === 'passport';
 const PASSPORTS = intFromEnv('BENCH_PASSPORTS', 200);
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE', 'BENCH_SOCIAL_CARE_PERSONS', 'BENCH_MLLP_PATIENTS', 'BENCH_PASSPORTS'].every((name) => !process.env[name]);
+// Caldicott on the read path (bench/access-bench.ts), on PostgreSQL.
+const RUN_ACCESS = ONLY === undefined || ONLY === 'access';
+const ACCESS_PATIENTS = intFromEnv('BENCH_ACCESS_PATIENTS', 2_000);
+const ACCESS_SECONDS = intFromEnv('BENCH_ACCESS_SECONDS', 12);
+/** The goals from issue 7: enforced reads cost at most 1.3× the unenforced; 1,000 enforced, audited reads or searches/s on 2 cores. */
+const ACCESS_COST_GOAL = 1.3;
+const ACCESS_READ_GOAL = 1_000;
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE', 'BENCH_SOCIAL_CARE_PERSONS', 'BENCH_MLLP_PATIENTS', 'BENCH_PASSPORTS', 'BENCH_ACCESS_PATIENTS', 'BENCH_ACCESS_SECONDS'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -277,6 +291,7 @@ async function main(): Promise<void> {
     : undefined;
   const mllp = RUN_MLLP ? await runMllpBenchmark(runDir, postgres) : undefined;
   const passport = RUN_PASSPORT ? await runPassportBenchmark(runDir) : undefined;
+  const access = RUN_ACCESS ? await runAccessBenchmark(runDir, postgres) : undefined;
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -320,6 +335,15 @@ async function main(): Promise<void> {
     );
     console.log(passportTable(passport));
   }
+  if (access && typeof access !== 'string') {
+    console.log(
+      `\nAccess control and audit on the read path, PostgreSQL: the real app on 127.0.0.1, ${String(access.connections)} concurrent keep-alive clients (a separate load process on the same ${machine.cores} cores), ` +
+        `a GP of the people's registered practice with permission to view recorded; off = permit-all, no audit; access only = the Caldicott hook, no audit; on = access control and audit as gateway/server.ts composes them. ` +
+        `${String(access.rounds)} rounds of ${(access.secondsPerConfiguration / access.rounds).toFixed(1)} s per configuration and operation, taking turns. Cost = time per request at the same concurrency (off req/s ÷ on req/s).`,
+    );
+    console.log(accessTable(access, machine.cores, { maxCost: ACCESS_COST_GOAL, minEnforcedPerSecond: ACCESS_READ_GOAL }));
+    console.log(`\nWhere the enforced time goes, one request at a time (no queueing: each audited request waits for its own durable commit):\n${breakdownTable(access.breakdown)}`);
+  } else if (typeof access === 'string') console.log(`\nAccess benchmark skipped: ${access}.`);
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
   const json = {
@@ -357,6 +381,7 @@ async function main(): Promise<void> {
     ...(socialCare ? { socialCare: socialCare.result } : {}),
     ...(mllp ? { mllp } : {}),
     ...(passport ? { passport } : {}),
+    ...(access ? { access: typeof access === 'string' ? { skipped: access } : { engine: 'postgres', goals: { maxCost: ACCESS_COST_GOAL, minEnforcedPerSecond: ACCESS_READ_GOAL }, ...access } } : {}),
     notes: [
       `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
       'Store writes: store.upsert and the ceiling alternate batch by batch into two fresh stores; the ceiling is one multi-row INSERT per table per batch with every row computed before timing.',
@@ -495,6 +520,19 @@ async function runPassportBenchmark(runDir: RunDir): Promise<PassportBenchResult
   cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
   try {
     return await benchPassport(stores, { iterations: PASSPORTS, warmup: 10 }, log);
+  } finally {
+    await stores.dispose();
+  }
+}
+
+/** Caldicott access control and audit on the read path, on PostgreSQL; the reason when skipped. */
+async function runAccessBenchmark(runDir: RunDir, postgres: Postgres | string): Promise<AccessBenchResult | string> {
+  if (typeof postgres === 'string') return `no PostgreSQL: ${postgres}`;
+  const stores = postgresStores(postgres.url);
+  const log = (message: string): void => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  [postgres] ${message}`);
+  cleanups.push({ finish: () => stores.dispose(), abandon: () => stores.abandon() });
+  try {
+    return await benchAccess(stores, { patients: ACCESS_PATIENTS, persons: 5, seconds: ACCESS_SECONDS, rounds: 4, connections: CONNECTIONS, paths: LOOKUPS, breakdownRequests: 200, workDir: runDir.path, log });
   } finally {
     await stores.dispose();
   }

@@ -101,17 +101,31 @@ export function categoriesOf(resource: Resource, table: CategoryTable = BASELINE
   return [...new Set(matched.flatMap((rule) => rule.categories))];
 }
 
+const typesByTable = new WeakMap<CategoryTable, Map<string, readonly string[]>>();
+
 /**
  * Resource types any of whose resources may fall in these categories: the SQL scope. A type
  * whose content decides (CarePlan, DocumentReference, Consent, Bundle) is included when any of its
  * possible categories is allowed; the per-resource check then withholds the rest.
  */
 export function resourceTypesFor(categories: readonly DataCategory[], table: CategoryTable = BASELINE_CATEGORIES): string[] {
-  const allowed = new Set(categories);
-  return Object.entries(table.byType)
-    .filter(([, entry]) => [...entry.default, ...entry.rules.flatMap((r) => r.categories)].some((c) => allowed.has(c)))
-    .map(([type]) => type)
-    .sort();
+  // Asked on every access decision, always with one of the role table's few category lists: worked out once per table and list.
+  const key = [...new Set(categories)].sort().join(' ');
+  let byCategories = typesByTable.get(table);
+  if (!byCategories) {
+    byCategories = new Map();
+    typesByTable.set(table, byCategories);
+  }
+  let types = byCategories.get(key);
+  if (!types) {
+    const allowed = new Set(categories);
+    types = Object.entries(table.byType)
+      .filter(([, entry]) => [...entry.default, ...entry.rules.flatMap((r) => r.categories)].some((c) => allowed.has(c)))
+      .map(([type]) => type)
+      .sort();
+    byCategories.set(key, types);
+  }
+  return [...types];
 }
 
 /** Types whose category depends on content: a count by SQL alone may include resources the check withholds. */

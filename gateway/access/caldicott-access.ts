@@ -34,6 +34,8 @@ interface RequestContext {
   /** Organisation, Practitioner and the like: visible when the request is about them or a permitted person's record lets them be. */
   directory: boolean;
   readonly alerts: AccessAlert[];
+  /** The request's scope once decided: asked again about the same request, the hook answers with it. */
+  scope?: AccessScope;
 }
 
 export interface CaldicottAccessOptions {
@@ -120,14 +122,32 @@ export class CaldicottAccess implements AccessHook {
   async decide(request: Pick<ReadRequest, 'requester'>, patientId: string): Promise<PersonAccess> {
     const now = this.now();
     const record = await loadPersonRecord(this.db, patientId);
-    const [grants, sources] = await Promise.all([activeGrants(this.db, request.requester.userId, record.personIds, now), sourceOrganisations(this.db)]);
+    // Which organisation holds each source's data matters only to the person's own decisions
+    // (objection, sharing), and those are the record's Consents: without one, nothing reads it.
+    const decisionsRecorded = record.resources.some((r) => r.resourceType === 'Consent');
+    const [grants, sources] = await Promise.all([activeGrants(this.db, request.requester.userId, record.personIds, now), decisionsRecorded ? sourceOrganisations(this.db) : Promise.resolve({})]);
     const decision = decideAccess({ requester: request.requester, record: record.resources, ...toConsentGrants(grants), sourceOrganisations: { ...sources, ...this.staticSources } }, now, this.rules);
     return { personIds: record.personIds, decision };
   }
 
+  /**
+   * One request, one decision: $everything reads the Patient and then the compartment under the
+   * same request (the viewer pages it), so a second call answers with the first's scope and
+   * persons. Alerts raised by checking resources belong to the audit record they were explained in.
+   */
   async scope(request: ReadRequest): Promise<AccessScope> {
+    const earlier = this.contexts.get(request);
+    if (earlier?.scope) {
+      earlier.alerts.length = 0;
+      return earlier.scope;
+    }
     const context: RequestContext = { persons: [], byPatientId: new Map(), directory: false, alerts: [] };
     this.contexts.set(request, context);
+    context.scope = await this.decideScope(request, context);
+    return context.scope;
+  }
+
+  private async decideScope(request: ReadRequest, context: RequestContext): Promise<AccessScope> {
     // Source systems write through intake; they never read the record.
     if (request.requester.system) return NOTHING_SCOPE;
     const concerned = await this.patientsConcerned(request);
