@@ -38,7 +38,7 @@ export interface ApiPlan {
   readonly warmupMs: number;
 }
 
-function runLoadProcess(plan: LoadPlan): Promise<LoadResult> {
+export function runLoadProcess(plan: LoadPlan): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = fork(join(__dirname, 'load-client.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let settled = false;

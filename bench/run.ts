@@ -15,6 +15,10 @@
  *   Passport: red bag transfer and discharge passports for the journey test's resident on PGlite,
  *   build (load record + assemble), sign, render HTML and PDF, p50/p95 per stage and in total,
  *   against bare ceilings of each stage on the same passport (bench/passport-bench.ts).
+ *   Viewer: the record page of persons with a realistic record (GP, 20 hospital stays, social care)
+ *   on PostgreSQL, the real gateway on loopback, 20 signed-in sessions; time to first byte and to
+ *   the whole page, against the same bytes from a bare server and the record's raw SQL; a
+ *   step-by-step breakdown; chromium to the load event (bench/viewer-bench.ts).
  *
  * PostgreSQL is DATABASE_URL when set (only schemas named carebridge_bench_* are created and
  * dropped there), otherwise a throw-away server started for the run and removed after it.
@@ -26,7 +30,7 @@
  * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_GP_RECORDS (200), BENCH_FHIR_DOCUMENTS (300),
  * BENCH_NOTIFY_EVENTS (10000), BENCH_NOTIFY_SUBSCRIPTIONS (1000), BENCH_NOTIFY_STEADY_RATE (1000 events/s),
  * BENCH_MLLP_PATIENTS (2000; three messages each), BENCH_PASSPORTS (200 rounds per passport kind),
- * BENCH_ONLY (`store`, `identity`, `audit`, `fhir`, `gp`, `notify`, `social-care`, `mllp`, `passport`: that part only).
+ * BENCH_VIEWER_SECONDS (20), BENCH_ONLY (`store`, `identity`, `audit`, `fhir`, `gp`, `notify`, `social-care`, `mllp`, `passport`, `viewer`: that part only).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -45,6 +49,7 @@ import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type Res
 import { machineInfo, type MachineInfo } from './machine';
 import { benchNotify, notifyTable, type NotifyBenchResults } from './notify-bench';
 import { benchPassport, passportTable, type PassportBenchResults } from './passport-bench';
+import { benchViewer, viewerTable, type ViewerBenchResults } from './viewer-bench';
 import { benchMllp, mllpTable, type MllpResults } from './mllp-bench';
 import { findPostgresBin, startThrowawayPostgres } from './postgres-server';
 import { createRunDir, watchRunDir, type RunDir } from './run-dir';
@@ -67,7 +72,7 @@ const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
 const GP_RECORDS = intFromEnv('BENCH_GP_RECORDS', 200);
 const MLLP_PATIENTS = intFromEnv('BENCH_MLLP_PATIENTS', 2_000);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp', 'passport'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp' or 'passport', not '${ONLY}'`);
+if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp', 'passport', 'viewer'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp', 'passport' or 'viewer', not '${ONLY}'`);
 const RUN_STORE = ONLY === undefined || ONLY === 'store';
 const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
 /** The audit trail's cost on reads (bench/audit-bench.ts), on PostgreSQL: BENCH_AUDIT_SECONDS (20). */
@@ -87,7 +92,10 @@ const RUN_MLLP = ONLY === undefined || ONLY === 'mllp';
 // Red bag passports (bench/passport-bench.ts): BENCH_PASSPORTS measured rounds per kind (200), after 10 thrown away.
 const RUN_PASSPORT = ONLY === undefined || ONLY === 'passport';
 const PASSPORTS = intFromEnv('BENCH_PASSPORTS', 200);
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE', 'BENCH_SOCIAL_CARE_PERSONS', 'BENCH_MLLP_PATIENTS', 'BENCH_PASSPORTS'].every((name) => !process.env[name]);
+// The viewer's record page (bench/viewer-bench.ts), on PostgreSQL: BENCH_VIEWER_SECONDS of load at 20 clients (20).
+const RUN_VIEWER = ONLY === undefined || ONLY === 'viewer';
+const VIEWER_SECONDS = intFromEnv('BENCH_VIEWER_SECONDS', 20);
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE', 'BENCH_SOCIAL_CARE_PERSONS', 'BENCH_MLLP_PATIENTS', 'BENCH_PASSPORTS', 'BENCH_VIEWER_SECONDS'].every((name) => !process.env[name]);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -277,6 +285,7 @@ async function main(): Promise<void> {
     : undefined;
   const mllp = RUN_MLLP ? await runMllpBenchmark(runDir, postgres) : undefined;
   const passport = RUN_PASSPORT ? await runPassportBenchmark(runDir) : undefined;
+  const viewer = RUN_VIEWER ? await runViewerBenchmark(runDir, postgres) : undefined;
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -320,6 +329,13 @@ async function main(): Promise<void> {
     );
     console.log(passportTable(passport));
   }
+  if (viewer && typeof viewer !== 'string') {
+    console.log(
+      `\nViewer record page on PostgreSQL: the real gateway (startGateway, role api) on 127.0.0.1, ${String(viewer.connections)} signed-in sessions of the GP persona, each client one GET /record/{id} at a time, no think time; ` +
+        `time to first byte and to the whole page received, measured by a separate load process on the same ${machine.cores} cores.`,
+    );
+    console.log(viewerTable(viewer));
+  }
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
   const json = {
@@ -357,6 +373,7 @@ async function main(): Promise<void> {
     ...(socialCare ? { socialCare: socialCare.result } : {}),
     ...(mllp ? { mllp } : {}),
     ...(passport ? { passport } : {}),
+    ...(viewer ? { viewer: typeof viewer === 'string' ? { skipped: viewer } : viewer } : {}),
     notes: [
       `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
       'Store writes: store.upsert and the ceiling alternate batch by batch into two fresh stores; the ceiling is one multi-row INSERT per table per batch with every row computed before timing.',
@@ -498,6 +515,15 @@ async function runPassportBenchmark(runDir: RunDir): Promise<PassportBenchResult
   } finally {
     await stores.dispose();
   }
+}
+
+/** The viewer's record page on PostgreSQL; the reason when skipped. */
+async function runViewerBenchmark(runDir: RunDir, postgres: Postgres | string): Promise<ViewerBenchResults | string> {
+  if (typeof postgres === 'string') return `no PostgreSQL: ${postgres}`;
+  const log = (message: string): void => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  [postgres] ${message}`);
+  const workDir = join(runDir.path, 'viewer');
+  mkdirSync(workDir, { recursive: true });
+  return benchViewer(postgres.url, { persons: 20, population: 1_000, connections: CONNECTIONS, seconds: VIEWER_SECONDS, warmupMs: 3_000, stageRounds: 100, browserLoads: 6, workDir }, log);
 }
 
 main()
