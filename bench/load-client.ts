@@ -4,7 +4,8 @@ import { Agent, request } from 'node:http';
  * The HTTP load generator, run as its own process (forked by api-bench.ts) so its work is not on
  * the server's event loop; on a small machine it still shares the CPU cores with the server.
  * `connections` clients each send one request at a time over their own keep-alive connection,
- * until `maxRequests` are done or `maxMs` have passed, after an unmeasured warm-up.
+ * (with a pause of `thinkMs` ± 50% between a response and the next request, when set), until `maxRequests` are
+ * done or `maxMs` have passed, after an unmeasured warm-up.
  */
 export interface LoadPlan {
   readonly baseUrl: string;
@@ -19,6 +20,8 @@ export interface LoadPlan {
   readonly accept?: string;
   /** Cookie headers, one per client (client i sends cookies[i % length]): signed-in viewer sessions. */
   readonly cookies?: readonly string[];
+  /** A pause after each response before the client's next request (a user reading the page); none by default. */
+  readonly thinkMs?: number;
 }
 
 export interface LoadResult {
@@ -73,8 +76,11 @@ async function drive(agent: Agent, plan: LoadPlan, maxRequests: number, maxMs: n
   };
   const started = process.hrtime.bigint();
   const deadline = started + BigInt(Math.round(maxMs * 1e6));
+  const think = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, (plan.thinkMs ?? 0) * (0.5 + Math.random())));
   const client = async (n: number): Promise<void> => {
     const headers = headersOf(n);
+    // Paced clients start spread over one think time, as users do not click in unison.
+    if (plan.thinkMs) await new Promise((resolve) => setTimeout(resolve, ((plan.thinkMs ?? 0) * n) / plan.connections));
     while (issued < maxRequests && process.hrtime.bigint() < deadline) {
       const url = urls[issued % urls.length] as URL;
       issued++;
@@ -84,6 +90,7 @@ async function drive(agent: Agent, plan: LoadPlan, maxRequests: number, maxMs: n
       firstByteMs.push(Number(answer.firstByteAt - t) / 1e6);
       bytes += answer.bytes;
       if (answer.status !== 200) errors++;
+      if (plan.thinkMs) await think();
     }
   };
   await Promise.all(Array.from({ length: plan.connections }, (_, n) => client(n)));

@@ -523,7 +523,7 @@ async function runViewerBenchmark(runDir: RunDir, postgres: Postgres | string): 
   const log = (message: string): void => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  [postgres] ${message}`);
   const workDir = join(runDir.path, 'viewer');
   mkdirSync(workDir, { recursive: true });
-  return benchViewer(postgres.url, { persons: 20, population: 1_000, connections: CONNECTIONS, seconds: VIEWER_SECONDS, warmupMs: 3_000, stageRounds: 100, browserLoads: 6, workDir }, log);
+  return benchViewer(postgres.url, { persons: 20, population: 1_000, connections: CONNECTIONS, seconds: VIEWER_SECONDS, thinkMs: 5_000, warmupMs: 3_000, stageRounds: 100, browserLoads: 6, workDir }, log);
 }
 
 main()

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
@@ -51,6 +53,8 @@ export interface ViewerBenchPlan {
   readonly connections: number;
   /** Measured seconds of the main load; the single-client run and the ceilings take half each. */
   readonly seconds: number;
+  /** The paced run: each session reads its page this long before opening the next (a user, not a load generator). */
+  readonly thinkMs: number;
   readonly warmupMs: number;
   /** Unloaded rounds of the step-by-step breakdown. */
   readonly stageRounds: number;
@@ -69,6 +73,8 @@ export interface PageTiming {
   readonly whole: TimingSummary;
   /** CPU of this process (the server: the gateway, or the bare server) per page sent, warm-up included. */
   readonly serverCpuMsPerPage: number;
+  /** CPU of the PostgreSQL server's processes per page, when they are on this machine and readable in /proc. */
+  readonly postgresCpuMsPerPage?: number;
 }
 
 export interface ViewerBenchResults {
@@ -77,8 +83,10 @@ export interface ViewerBenchResults {
   readonly population: Omit<ViewerPopulation, 'persons'> & { readonly persons: number; readonly socialCareRowsPerPerson: readonly Record<string, number>[] };
   readonly page: { readonly bytes: number; readonly items: Readonly<Record<string, number>>; readonly withheldNote: boolean; readonly recordPatients: number };
   readonly record: PageTiming;
+  /** The same sessions with think time between pages. */
+  readonly paced: PageTiming & { readonly thinkMs: number };
   readonly singleClient: PageTiming;
-  readonly ceilings: { readonly bareHttp: PageTiming; readonly rawSql: { readonly queries: number; readonly perSecond: number; readonly rows: number; readonly latency: TimingSummary } };
+  readonly ceilings: { readonly bareHttp: PageTiming; readonly rawSql: { readonly queries: number; readonly perSecond: number; readonly rows: number; readonly latency: TimingSummary; readonly postgresCpuMsPerQuery?: number } };
   readonly stages: StageBreakdown;
   readonly browser: BrowserLoads | { readonly skipped: string };
   readonly goal: { readonly p95WholeMs: number; readonly met: boolean };
@@ -101,17 +109,41 @@ export function sectionItems(html: string): Record<string, number> {
   return items;
 }
 
-/** Runs the load process while measuring this process's CPU, which serves the pages. */
-async function measured(plan: Parameters<typeof runLoadProcess>[0]): Promise<PageTiming> {
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** CPU ms so far of each PostgreSQL server process (pg_stat_activity's pids, read in /proc); undefined when the server is not local. */
+async function postgresCpu(store: Store): Promise<Map<number, number> | undefined> {
+  const pids = (await store.engine.query<{ pid: number }>('SELECT pid FROM pg_stat_activity')).rows.map((r) => r.pid);
+  const cpu = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      // Fields after "(comm)": state is the 3rd field; utime and stime the 14th and 15th.
+      const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpu.set(pid, ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1000);
+    } catch {
+      return undefined;
+    }
+  }
+  return cpu;
+}
+
+/** Runs the load process while measuring this process's CPU (it serves the pages) and, when it can, PostgreSQL's. */
+async function measured(plan: Parameters<typeof runLoadProcess>[0], store?: Store): Promise<PageTiming> {
+  const pgBefore = store ? await postgresCpu(store) : undefined;
   const cpu = process.cpuUsage();
   const result = await runLoadProcess(plan);
   const used = process.cpuUsage(cpu);
-  return pageTiming(result, (used.user + used.system) / 1000 / Math.max(1, result.requests + result.warmupRequests));
+  const pgAfter = store ? await postgresCpu(store) : undefined;
+  const pages = Math.max(1, result.requests + result.warmupRequests);
+  const pgMs = pgBefore && pgAfter ? [...pgAfter].reduce((n, [pid, ms]) => n + ms - (pgBefore.get(pid) ?? 0), 0) : undefined;
+  return pageTiming(result, (used.user + used.system) / 1000 / pages, pgMs === undefined ? undefined : pgMs / pages);
 }
 
-function pageTiming(result: LoadResult, serverCpuMsPerPage: number): PageTiming {
+function pageTiming(result: LoadResult, serverCpuMsPerPage: number, postgresCpuMsPerPage: number | undefined): PageTiming {
   return {
     serverCpuMsPerPage,
+    ...(postgresCpuMsPerPage === undefined ? {} : { postgresCpuMsPerPage }),
     requests: result.requests,
     errors: result.errors,
     pagesPerSecond: (result.requests / result.ms) * 1000,
@@ -169,6 +201,7 @@ async function rawSqlCeiling(store: Store, personIds: readonly (readonly string[
   const latencies: number[] = [];
   let rows = 0;
   let issued = 0;
+  const pgBefore = await postgresCpu(store);
   const started = process.hrtime.bigint();
   const deadline = started + BigInt(forMs * 1e6);
   const client = async (): Promise<void> => {
@@ -182,7 +215,15 @@ async function rawSqlCeiling(store: Store, personIds: readonly (readonly string[
   };
   await Promise.all(Array.from({ length: concurrency }, client));
   const elapsed = msSince(started);
-  return { queries: latencies.length, perSecond: (latencies.length / elapsed) * 1000, rows: latencies.length > 0 ? rows / latencies.length : 0, latency: summariseTimings(latencies) };
+  const pgAfter = await postgresCpu(store);
+  const pgMs = pgBefore && pgAfter ? [...pgAfter].reduce((n, [pid, ms]) => n + ms - (pgBefore.get(pid) ?? 0), 0) : undefined;
+  return {
+    queries: latencies.length,
+    perSecond: (latencies.length / elapsed) * 1000,
+    rows: latencies.length > 0 ? rows / latencies.length : 0,
+    latency: summariseTimings(latencies),
+    ...(pgMs === undefined ? {} : { postgresCpuMsPerQuery: pgMs / Math.max(1, latencies.length) }),
+  };
 }
 
 export async function benchViewer(databaseUrl: string, plan: ViewerBenchPlan, log: (message: string) => void): Promise<ViewerBenchResults> {
@@ -226,9 +267,12 @@ export async function benchViewer(databaseUrl: string, plan: ViewerBenchPlan, lo
     const cookies = sessions.map((s) => s.cookie);
     const loadPlan = { paths, accept: 'text/html', maxRequests: Number.MAX_SAFE_INTEGER, warmupMs: plan.warmupMs };
     log(`viewer: one client, one page at a time, ${String(plan.seconds / 2)} s…`);
-    const single = await measured({ ...loadPlan, baseUrl: base, cookies: cookies.slice(0, 1), connections: 1, maxMs: (plan.seconds / 2) * 1000 });
+    const single = await measured({ ...loadPlan, baseUrl: base, cookies: cookies.slice(0, 1), connections: 1, maxMs: (plan.seconds / 2) * 1000 }, store);
     log(`viewer: ${String(plan.connections)} clients, ${String(plan.seconds)} s…`);
-    const record = await measured({ ...loadPlan, baseUrl: base, cookies, connections: plan.connections, maxMs: plan.seconds * 1000 });
+    const record = await measured({ ...loadPlan, baseUrl: base, cookies, connections: plan.connections, maxMs: plan.seconds * 1000 }, store);
+
+    log(`viewer: ${String(plan.connections)} sessions each reading a page for ${String(plan.thinkMs / 1000)} s before the next, ${String(plan.seconds)} s…`);
+    const paced = { ...(await measured({ ...loadPlan, baseUrl: base, cookies, connections: plan.connections, maxMs: plan.seconds * 1000, thinkMs: plan.thinkMs }, store)), thinkMs: plan.thinkMs };
 
     log('viewer: ceilings (the same bytes from a bare node:http server; the raw SQL of the record)…');
     const bareStarted = await bareServer(pages);
@@ -255,6 +299,7 @@ export async function benchViewer(databaseUrl: string, plan: ViewerBenchPlan, lo
       },
       page: { bytes, items, withheldNote, recordPatients: personIds[0]?.length ?? 0 },
       record,
+      paced,
       singleClient: single,
       ceilings: { bareHttp, rawSql },
       stages,
@@ -273,13 +318,14 @@ export async function benchViewer(databaseUrl: string, plan: ViewerBenchPlan, lo
 const p = (t: TimingSummary): string => `${ms(t.p50Ms)} / ${ms(t.p95Ms)} / ${ms(t.p99Ms)}`;
 
 export function viewerTable(r: ViewerBenchResults): string {
-  const rows: string[][] = [['what', 'clients', 'pages/s', 'first byte p50 / p95 / p99 ms', 'whole page p50 / p95 / p99 ms', 'pages', 'errors', 'bytes', 'server CPU ms/page', `goal p95 < ${String(r.goal.p95WholeMs)} ms`]];
-  const row = (what: string, clients: number, t: PageTiming, goal = ''): string[] => [what, String(clients), rate(t.pagesPerSecond), p(t.firstByte), p(t.whole), rate(t.requests), rate(t.errors), rate(t.meanBytes), ms(t.serverCpuMsPerPage), goal];
+  const rows: string[][] = [['what', 'clients', 'pages/s', 'first byte p50 / p95 / p99 ms', 'whole page p50 / p95 / p99 ms', 'pages', 'errors', 'bytes', 'CPU ms/page: gateway + PostgreSQL', `goal p95 < ${String(r.goal.p95WholeMs)} ms`]];
+  const row = (what: string, clients: number, t: PageTiming, goal = ''): string[] => [what, String(clients), rate(t.pagesPerSecond), p(t.firstByte), p(t.whole), rate(t.requests), rate(t.errors), rate(t.meanBytes), `${ms(t.serverCpuMsPerPage)}${t.postgresCpuMsPerPage === undefined ? '' : ` + ${ms(t.postgresCpuMsPerPage)}`}`, goal];
   rows.push(row('GET /record/{id}, real gateway', r.connections, r.record, r.goal.met ? 'met' : 'NOT MET'));
+  rows.push(row(`GET /record/{id}, each session reading ${String(r.paced.thinkMs / 1000)} s between pages`, r.connections, r.paced));
   rows.push(row('GET /record/{id}, one client', 1, r.singleClient));
   rows.push(row('ceiling: same bytes, bare node:http', r.connections, r.ceilings.bareHttp));
   const sql = r.ceilings.rawSql;
-  rows.push(['ceiling: raw SQL of the record', String(r.connections), rate(sql.perSecond), '', p(sql.latency), rate(sql.queries), '0', `${rate(sql.rows)} rows`, '', '']);
+  rows.push(['ceiling: raw SQL of the record', String(r.connections), rate(sql.perSecond), '', p(sql.latency), rate(sql.queries), '0', `${rate(sql.rows)} rows`, sql.postgresCpuMsPerQuery === undefined ? '' : `PostgreSQL ${ms(sql.postgresCpuMsPerQuery)}`, '']);
   if ('skipped' in r.browser) {
     rows.push(['chromium, to the load event', '1', '', '', r.browser.skipped, '', '', '', '', '']);
   } else {
