@@ -59,6 +59,9 @@ export function withSearchPath(databaseUrl: string, schema: string): string {
   return url.toString();
 }
 
+/** The schema postgresStores(…).fresh(name) creates and migrates, for a second process or app on the same data. */
+export const benchSchema = (name: string): string => `carebridge_bench_${name.replace(/[^a-z0-9_]/g, '_')}`;
+
 export function postgresStores(databaseUrl: string): BenchStores {
   const admin = new Pool({ connectionString: databaseUrl, max: 1 });
   const opened: { store: Store; schema: string }[] = [];
@@ -66,7 +69,7 @@ export function postgresStores(databaseUrl: string): BenchStores {
   return {
     engine: 'postgres',
     async fresh(name) {
-      const schema = `carebridge_bench_${name.replace(/[^a-z0-9_]/g, '_')}`;
+      const schema = benchSchema(name);
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await admin.query(`CREATE SCHEMA ${schema}`);
       const store = await Store.open({ databaseUrl: withSearchPath(databaseUrl, schema) });

@@ -19,6 +19,10 @@
  *   through the real app on PostgreSQL, with Caldicott access control and audit on (as
  *   gateway/server.ts composes them) against permit-all and no audit, in alternating rounds, and
  *   where the enforced time goes (bench/access-bench.ts).
+ *   Viewer: the record page of persons with a realistic record (GP, 20 hospital stays, social care)
+ *   on PostgreSQL, the real gateway on loopback, 20 signed-in sessions; time to first byte and to
+ *   the whole page, against the same bytes from a bare server and the record's raw SQL; a
+ *   step-by-step breakdown; chromium to the load event (bench/viewer-bench.ts).
  *
  * PostgreSQL is DATABASE_URL when set (only schemas named carebridge_bench_* are created and
  * dropped there), otherwise a throw-away server started for the run and removed after it.
@@ -30,8 +34,8 @@
  * BENCH_API_SECONDS (15), BENCH_IDENTITY_RECORDS (100000), BENCH_GP_RECORDS (200), BENCH_FHIR_DOCUMENTS (300),
  * BENCH_NOTIFY_EVENTS (10000), BENCH_NOTIFY_SUBSCRIPTIONS (1000), BENCH_NOTIFY_STEADY_RATE (1000 events/s),
  * BENCH_MLLP_PATIENTS (2000; three messages each), BENCH_PASSPORTS (200 rounds per passport kind),
- * BENCH_ACCESS_PATIENTS (2000), BENCH_ACCESS_SECONDS (12 per operation and configuration),
- * BENCH_ONLY (`store`, `identity`, `audit`, `fhir`, `gp`, `notify`, `social-care`, `mllp`, `passport`, `access`: that part only).
+ * BENCH_ACCESS_PATIENTS (2000), BENCH_ACCESS_SECONDS (12 per operation and configuration), BENCH_VIEWER_SECONDS (20),
+ * BENCH_ONLY (`store`, `identity`, `audit`, `fhir`, `gp`, `notify`, `social-care`, `mllp`, `passport`, `access`, `viewer`: that part only).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -52,6 +56,7 @@ import { samplePicks, timeLookups, type LookupKeys, type LookupResults, type Res
 import { machineInfo, type MachineInfo } from './machine';
 import { benchNotify, notifyTable, type NotifyBenchResults } from './notify-bench';
 import { benchPassport, passportTable, type PassportBenchResults } from './passport-bench';
+import { benchViewer, viewerTable, type ViewerBenchResults } from './viewer-bench';
 import { benchMllp, mllpTable, type MllpResults } from './mllp-bench';
 import { findPostgresBin, startThrowawayPostgres } from './postgres-server';
 import { createRunDir, watchRunDir, type RunDir } from './run-dir';
@@ -74,7 +79,7 @@ const IDENTITY_RECORDS = intFromEnv('BENCH_IDENTITY_RECORDS', 100_000);
 const GP_RECORDS = intFromEnv('BENCH_GP_RECORDS', 200);
 const MLLP_PATIENTS = intFromEnv('BENCH_MLLP_PATIENTS', 2_000);
 const ONLY = process.env['BENCH_ONLY'];
-if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp', 'passport', 'access'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp', 'passport' or 'access', not '${ONLY}'`);
+if (ONLY !== undefined && !['store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp', 'passport', 'access', 'viewer'].includes(ONLY)) throw new Error(`BENCH_ONLY is 'store', 'identity', 'audit', 'fhir', 'gp', 'notify', 'social-care', 'mllp', 'passport', 'access' or 'viewer', not '${ONLY}'`);
 const RUN_STORE = ONLY === undefined || ONLY === 'store';
 const RUN_IDENTITY = ONLY === undefined || ONLY === 'identity';
 /** The audit trail's cost on reads (bench/audit-bench.ts), on PostgreSQL: BENCH_AUDIT_SECONDS (20). */
@@ -101,7 +106,10 @@ const ACCESS_SECONDS = intFromEnv('BENCH_ACCESS_SECONDS', 12);
 /** The goals from issue 7: enforced reads cost at most 1.3× the unenforced; 1,000 enforced, audited reads or searches/s on 2 cores. */
 const ACCESS_COST_GOAL = 1.3;
 const ACCESS_READ_GOAL = 1_000;
-const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE', 'BENCH_SOCIAL_CARE_PERSONS', 'BENCH_MLLP_PATIENTS', 'BENCH_PASSPORTS', 'BENCH_ACCESS_PATIENTS', 'BENCH_ACCESS_SECONDS'].every((name) => !process.env[name]);
+const PUBLISHED_CONFIGURATION = ['BENCH_PATIENTS', 'BENCH_BATCH', 'BENCH_LOOKUPS', 'BENCH_API_SECONDS', 'BENCH_IDENTITY_RECORDS', 'BENCH_ONLY', 'BENCH_AUDIT_SECONDS', 'BENCH_FHIR_DOCUMENTS', 'BENCH_GP_RECORDS', 'BENCH_NOTIFY_EVENTS', 'BENCH_NOTIFY_SUBSCRIPTIONS', 'BENCH_NOTIFY_STEADY_RATE', 'BENCH_SOCIAL_CARE_PERSONS', 'BENCH_MLLP_PATIENTS', 'BENCH_PASSPORTS', 'BENCH_ACCESS_PATIENTS', 'BENCH_ACCESS_SECONDS', 'BENCH_VIEWER_SECONDS'].every((name) => !process.env[name]);
+// The viewer's record page (bench/viewer-bench.ts), on PostgreSQL: BENCH_VIEWER_SECONDS of load at 20 clients (20).
+const RUN_VIEWER = ONLY === undefined || ONLY === 'viewer';
+const VIEWER_SECONDS = intFromEnv('BENCH_VIEWER_SECONDS', 20);
 const CONNECTIONS = 20;
 const LOOKUP_WARMUP = 200;
 /** Per lookup kind and engine, store and ceiling together: bounds the run if a path is slow. */
@@ -292,6 +300,7 @@ async function main(): Promise<void> {
   const mllp = RUN_MLLP ? await runMllpBenchmark(runDir, postgres) : undefined;
   const passport = RUN_PASSPORT ? await runPassportBenchmark(runDir) : undefined;
   const access = RUN_ACCESS ? await runAccessBenchmark(runDir, postgres) : undefined;
+  const viewer = RUN_VIEWER ? await runViewerBenchmark(runDir, postgres) : undefined;
 
   console.log(`\n${header(info, postgresNote, true)}\n`);
   if (store) {
@@ -344,6 +353,13 @@ async function main(): Promise<void> {
     console.log(accessTable(access, machine.cores, { maxCost: ACCESS_COST_GOAL, minEnforcedPerSecond: ACCESS_READ_GOAL }));
     console.log(`\nWhere the enforced time goes, one request at a time (no queueing: each audited request waits for its own durable commit):\n${breakdownTable(access.breakdown)}`);
   } else if (typeof access === 'string') console.log(`\nAccess benchmark skipped: ${access}.`);
+  if (viewer && typeof viewer !== 'string') {
+    console.log(
+      `\nViewer record page on PostgreSQL: the real gateway (startGateway, role api) on 127.0.0.1, ${String(viewer.connections)} signed-in sessions of the GP persona, each client one GET /record/{id} at a time, no think time; ` +
+        `time to first byte and to the whole page received, measured by a separate load process on the same ${machine.cores} cores.`,
+    );
+    console.log(viewerTable(viewer));
+  }
   if (typeof postgres === 'string') console.log(`\nPostgreSQL was skipped: ${postgres}.`);
 
   const json = {
@@ -382,6 +398,7 @@ async function main(): Promise<void> {
     ...(mllp ? { mllp } : {}),
     ...(passport ? { passport } : {}),
     ...(access ? { access: typeof access === 'string' ? { skipped: access } : { engine: 'postgres', goals: { maxCost: ACCESS_COST_GOAL, minEnforcedPerSecond: ACCESS_READ_GOAL }, ...access } } : {}),
+    ...(viewer ? { viewer: typeof viewer === 'string' ? { skipped: viewer } : viewer } : {}),
     notes: [
       `The API load generator runs on the same ${machine.cores} cores as the server and the database.`,
       'Store writes: store.upsert and the ceiling alternate batch by batch into two fresh stores; the ceiling is one multi-row INSERT per table per batch with every row computed before timing.',
@@ -536,6 +553,15 @@ async function runAccessBenchmark(runDir: RunDir, postgres: Postgres | string): 
   } finally {
     await stores.dispose();
   }
+}
+
+/** The viewer's record page on PostgreSQL; the reason when skipped. */
+async function runViewerBenchmark(runDir: RunDir, postgres: Postgres | string): Promise<ViewerBenchResults | string> {
+  if (typeof postgres === 'string') return `no PostgreSQL: ${postgres}`;
+  const log = (message: string): void => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  [postgres] ${message}`);
+  const workDir = join(runDir.path, 'viewer');
+  mkdirSync(workDir, { recursive: true });
+  return benchViewer(postgres.url, { persons: 20, population: 1_000, connections: CONNECTIONS, seconds: VIEWER_SECONDS, thinkMs: 5_000, warmupMs: 3_000, stageRounds: 100, browserLoads: 6, workDir }, log);
 }
 
 main()

@@ -206,8 +206,9 @@ export function createApp(options: AppOptions): Express {
         auth: options.auth,
         logger,
         decide: async (who, patientId) => {
-          const { decision } = await components.access.decide({ requester: who }, patientId);
+          const { decision, personIds } = await components.access.decide({ requester: who }, patientId);
           return {
+            personIds,
             effect: decision.effect,
             needsPermissionToView: decision.needsPermissionToView,
             permissionRefused: decision.permissionToView === 'refused',

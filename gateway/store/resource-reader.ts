@@ -256,17 +256,17 @@ export async function readCompartment(
     }
   }
   // Referenced resources outside any patient compartment (Practitioner, Organization, Location, Medication…).
+  // The page's own references first (sp_reference by source), materialised so the planner cannot
+  // start from the targets instead: a practice or a hospital is the target of every record it
+  // holds, so from there it would read the references of all its patients to find this page's.
   const refParams = new SqlParams();
-  const refWhere = [
-    `x.resource_type = ANY(${refParams.add(page.map((r) => r.resource_type))}::text[])`,
-    `(x.resource_type, x.resource_id) IN (SELECT * FROM unnest(${refParams.add(page.map((r) => r.resource_type))}::text[], ${refParams.add(page.map((r) => r.id))}::text[]))`,
-    `r.patient_ids = '{}'`,
-    ...scopePredicates(scope, 'r', refParams),
-  ];
+  const targets = `SELECT DISTINCT x.target_type, x.target_id FROM unnest(${refParams.add(page.map((r) => r.resource_type))}::text[], ${refParams.add(page.map((r) => r.id))}::text[]) AS k(t, i) JOIN sp_reference x ON x.resource_type = k.t AND x.resource_id = k.i`;
+  const refWhere = [`r.patient_ids = '{}'`, ...scopePredicates(scope, 'r', refParams)];
   if (options.types) refWhere.push(`r.resource_type = ANY(${refParams.add(options.types)}::text[])`);
   if (page.length > 0) {
+    // The targets are distinct, so each resource comes once.
     const referenced = await db.query<{ content: string }>(
-      `SELECT DISTINCT r.content::text AS content FROM sp_reference x JOIN resource r ON r.resource_type = x.target_type AND r.id = x.target_id WHERE ${refWhere.join(' AND ')} LIMIT ${refParams.add(MAX_INCLUDED)}`,
+      `WITH targets AS MATERIALIZED (${targets}) SELECT r.content::text AS content FROM targets t JOIN resource r ON r.resource_type = t.target_type AND r.id = t.target_id WHERE ${refWhere.join(' AND ')} LIMIT ${refParams.add(MAX_INCLUDED)}`,
       refParams.values,
     );
     resources.push(...referenced.rows.map((r) => parseStoredResource(r.content)));

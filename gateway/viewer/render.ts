@@ -29,6 +29,9 @@ export function createRenderer(): nunjucks.Environment {
   return env;
 }
 
+/** One formatter for every date shown: creating an Intl.DateTimeFormat costs far more than formatting with one (a record page formats hundreds). */
+const LONDON_DATE_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false });
+
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
 /** "12 April 1938", "2 October 2026, 03:10" (UK time): the NHS style for dates. */
@@ -39,7 +42,7 @@ export function formatDate(value: unknown, withTime: boolean): string {
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return `${Number(value.slice(8, 10))} ${MONTHS[Number(value.slice(5, 7)) - 1] ?? ''} ${value.slice(0, 4)}`;
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return value;
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }).formatToParts(date);
+  const parts = LONDON_DATE_TIME.formatToParts(date);
   const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
   const day = `${get('day')} ${get('month')} ${get('year')}`;
   return withTime ? `${day}, ${get('hour')}:${get('minute')}` : day;

@@ -39,6 +39,8 @@ export interface ViewerDecision {
   readonly breakGlass: boolean;
   readonly validUntil?: string;
   readonly reasons: readonly string[];
+  /** Every source record of the person (samePersonIds of the patient), as the decision read them. */
+  readonly personIds: readonly string[];
 }
 
 export interface ViewerOptions {
@@ -359,7 +361,7 @@ export function viewerRouter(options: ViewerOptions): Router {
       return;
     }
     const request = readRequest(res, user.requester, Interaction.EVERYTHING, { resourceType: 'Patient', patientId, resourceId: patientId });
-    const personIds = await samePersonIds(options.db, patientId);
+    const personIds = decision.personIds;
     const resources: Resource[] = [];
     let withheld = 0;
     let after: string | undefined;
