@@ -228,10 +228,14 @@ export async function readCompartment(
   patientIds: readonly string[],
   options: { count: number; after?: string; types?: readonly string[]; since?: Date },
 ): Promise<CompartmentPage> {
+  // The compartment as asked (the people, and the _type and _since of the request), for the page and the withheld probe alike.
+  const asked = (p: SqlParams): string[] => [
+    `r.patient_ids && ${p.add(patientIds)}::text[]`,
+    ...(options.types ? [`r.resource_type = ANY(${p.add(options.types)}::text[])`] : []),
+    ...(options.since ? [`r.last_updated >= ${p.add(options.since.toISOString())}::timestamptz`] : []),
+  ];
   const params = new SqlParams();
-  const where = [`r.patient_ids && ${params.add(patientIds)}::text[]`, ...scopePredicates(scope, 'r', params)];
-  if (options.types) where.push(`r.resource_type = ANY(${params.add(options.types)}::text[])`);
-  if (options.since) where.push(`r.last_updated >= ${params.add(options.since.toISOString())}::timestamptz`);
+  const where = [...asked(params), ...scopePredicates(scope, 'r', params)];
   if (options.after) {
     const [type, id] = decodeCompartmentCursor(options.after);
     where.push(`(r.resource_type COLLATE "C", r.id COLLATE "C") > (${params.add(type)}::text COLLATE "C", ${params.add(id)}::text COLLATE "C")`);
@@ -249,9 +253,7 @@ export async function readCompartment(
     const probeParams = new SqlParams();
     const probe = withheldPredicate(scope, 'r', probeParams);
     if (probe) {
-      const probeWhere = [`r.patient_ids && ${probeParams.add(patientIds)}::text[]`, probe];
-      if (options.types) probeWhere.push(`r.resource_type = ANY(${probeParams.add(options.types)}::text[])`);
-      if (options.since) probeWhere.push(`r.last_updated >= ${probeParams.add(options.since.toISOString())}::timestamptz`);
+      const probeWhere = [...asked(probeParams), probe];
       withheld = await anyWithheld(db, `SELECT EXISTS (SELECT 1 FROM resource r WHERE ${probeWhere.join(' AND ')}) AS withheld`, probeParams.values);
     }
   }
