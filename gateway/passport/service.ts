@@ -8,7 +8,7 @@ import { Hl7EventKind } from '../../mappings/hl7v2/tables/events';
 import { CARE_HOME_RESIDENCE_EXTENSION } from '../../mappings/identifiers';
 import { RedBagEventKind } from '../../mappings/notify/topics';
 import { buildDischargePassport, buildTransferPassport } from '../../mappings/passport/build';
-import { careHomeSource, DOCUMENT_TYPE_SYSTEM, PASSPORT_SOURCE, PASSPORT_TYPE } from '../../mappings/passport/codes';
+import { careHomeSource, DOCUMENT_TYPE_SYSTEM, isDischargeSummaryType, PASSPORT_SOURCE, PASSPORT_TYPE } from '../../mappings/passport/codes';
 import { compositionOf, parseDocumentIdentifier } from '../../mappings/passport/document';
 import { passportView } from '../../mappings/passport/document-view';
 import { advanceJourney, BagState, JOURNEY_EVENT_KINDS, startJourney, type Journey } from '../../mappings/passport/journey';
@@ -270,7 +270,7 @@ export class PassportService {
       return undefined;
     }
     const transfer = await getPassport(this.db, transferPassportId(bag.id));
-    const documents = record.filter((r): r is DocumentReference => r.resourceType === 'DocumentReference' && r.meta?.source !== PASSPORT_SOURCE && r.status === 'current' && (r.context?.encounter ?? []).some((e) => e.reference === `Encounter/${encounterId}`) && (r.type?.coding ?? []).some((c) => ['373942005', 'DS', '18842-5'].includes(c.code ?? '')) && !(r.content.some((c) => c.attachment.contentType?.startsWith('application/fhir+json'))));
+    const documents = record.filter((r): r is DocumentReference => r.resourceType === 'DocumentReference' && r.meta?.source !== PASSPORT_SOURCE && r.status === 'current' && (r.context?.encounter ?? []).some((e) => e.reference === `Encounter/${encounterId}`) && isDischargeSummaryType(r.type) && !(r.content.some((c) => c.attachment.contentType?.startsWith('application/fhir+json'))));
     const composition = stayComposition(record, encounter, (c) => c.meta?.source === PASSPORT_SOURCE);
     const passportId = dischargePassportId(bag.id);
     const version = (await latestVersion(this.db, passportId)) + 1;

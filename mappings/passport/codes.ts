@@ -47,6 +47,16 @@ export const PASSPORT_TYPE: Readonly<Record<PassportKind, CodeableConcept>> = {
   },
 };
 
+/**
+ * The type codes that mark a hospital's discharge summary, whoever sent it: SNOMED CT 373942005 and
+ * LOINC 18842-5 (FHIR eDischarge Compositions and DocumentReferences), and HL7v2 table 0270 `DS`
+ * (TXA-2 of an MDM message, kept on the DocumentReference beside its SNOMED CT code).
+ */
+export const DISCHARGE_SUMMARY_CODES: ReadonlySet<string> = new Set(['373942005', '18842-5', 'DS']);
+
+/** Whether a type (CodeableConcept) names a discharge summary. */
+export const isDischargeSummaryType = (type: { coding?: readonly { code?: string }[] } | undefined): boolean => (type?.coding ?? []).some((c) => DISCHARGE_SUMMARY_CODES.has(c.code ?? ''));
+
 export const PASSPORT_TITLE: Readonly<Record<PassportKind, string>> = {
   [PassportKind.TRANSFER]: 'Hospital transfer passport',
   [PassportKind.DISCHARGE]: 'Discharge passport',

@@ -1,4 +1,5 @@
 import type { Composition, Encounter, Resource } from '@medplum/fhirtypes';
+import { isDischargeSummaryType } from './codes';
 
 /**
  * Which of the hospital's discharge summary Compositions (FHIR eDischarge documents through the
@@ -12,7 +13,6 @@ import type { Composition, Encounter, Resource } from '@medplum/fhirtypes';
  * The latest by date wins among several of the same rank. Pure.
  */
 
-const DISCHARGE_SUMMARY_CODES = ['373942005', '18842-5'];
 const AFTER_END_MS = 2 * 24 * 3600 * 1000;
 
 const identifierKeys = (e: Encounter): Set<string> => new Set((e.identifier ?? []).filter((i) => i.system && i.value).map((i) => `${i.system ?? ''}|${i.value ?? ''}`));
@@ -30,7 +30,7 @@ export function stayComposition(record: readonly Resource[], stay: Encounter, ex
       const theirs = encounters.get(ref);
       return theirs && [...identifierKeys(theirs)].some((k) => stayKeys.has(k)) ? 2 : undefined;
     }
-    const isSummary = (c.type.coding ?? []).some((k) => DISCHARGE_SUMMARY_CODES.includes(k.code ?? ''));
+    const isSummary = isDischargeSummaryType(c.type);
     const at = Date.parse(c.date);
     return isSummary && !Number.isNaN(start) && at >= start && at <= (Number.isNaN(end) ? start : end) + AFTER_END_MS ? 3 : undefined;
   };
