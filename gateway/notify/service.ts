@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/store';
 import { relationshipAndNoRestrictedLabel, type NotificationAccessCheck } from './access';
 import { DEFAULT_RETRY, DeliveryWorker, overdueDeliveries, type DeliveryTiming, type RetryPolicy } from './delivery';
-import { dispatchOutbox } from './dispatcher';
+import { dispatchOutbox, type DispatchScan } from './dispatcher';
 import type { Mailer } from './email';
 import { NotifyMetrics } from './metrics';
 import { BullMqDeliveryQueue, InProcessDeliveryQueue, type DeliveryQueue } from './queue';
@@ -73,6 +73,8 @@ export function startNotifications(options: NotifyServiceOptions): NotifyService
     }
   }
 
+  // Where this process's dispatcher has got to: each pass looks above it, and from the cursor once a second.
+  const scan: DispatchScan = { fullScanAt: 0 };
   let running: Promise<number> | undefined;
   let again = false;
   const readAgain = (): boolean => again;
@@ -82,7 +84,7 @@ export function startNotifications(options: NotifyServiceOptions): NotifyService
     let total = 0;
     for (;;) {
       const started = process.hrtime.bigint();
-      const result = await dispatchOutbox(store.engine, { access });
+      const result = await dispatchOutbox(store.engine, { access, scan });
       dispatchMs += Number(process.hrtime.bigint() - started) / 1e6;
       total += result.events;
       metrics.observeWithheld(result.withheld);
