@@ -447,7 +447,7 @@ async function runStoreBenchmarks(runDir: RunDir, postgres: Postgres | string, r
       `${RESOURCES_PER_PATIENT} per patient, batches of ${BATCH_SIZE}; index rows: ${Object.entries(indexRows).map(([t, n]) => `${t} ${n.toLocaleString('en-GB')}`).join(', ')}`,
   );
   console.log(
-    `Indexing  the ceiling's rows were computed before timing in ${(prepared.ms / 1000).toFixed(1)} s (FHIRPath indexing + hashing + JSON alone: ` +
+    `Indexing  the ceiling's rows were computed before timing in ${(prepared.ms / 1000).toFixed(1)} s (search indexing + hashing + JSON alone: ` +
       `${rate((resources.length / prepared.ms) * 1000)} resources/s on one core)\n`,
   );
 
