@@ -34,7 +34,7 @@ export const Step = {
   CHECK: 'reader: per-resource check and redaction',
   AUDIT: 'reader: audit entry committed (group commit)',
   VIEW: 'buildRecordView (sections, sorting)',
-  LINKS: "record link: red bags (the page's decision, two queries)",
+  LINKS: "record link: red bags (the page's decision; its bags' queries)",
   RENDER: 'render record.njk (nunjucks)',
 } as const;
 export type Step = (typeof Step)[keyof typeof Step];

@@ -17,7 +17,16 @@ import type { CheckpointPayload, CheckpointSigner } from './signing';
 export const GENESIS_HASH = '0'.repeat(64);
 
 export function entryHash(seq: number, prevHash: string, event: AuditEvent): string {
-  return sha256Hex(canonicalJson({ seq, prevHash, event }));
+  return entryHashOfCanonical(seq, prevHash, canonicalJson(event));
+}
+
+/**
+ * entryHash from the event's canonical JSON, which an append also stores (one serialisation of a
+ * large entry instead of two): the canonical form of { seq, prevHash, event } is this text, its
+ * keys in code unit order (event, prevHash, seq).
+ */
+function entryHashOfCanonical(seq: number, prevHash: string, canonicalEvent: string): string {
+  return sha256Hex(`{"event":${canonicalEvent},"prevHash":${JSON.stringify(prevHash)},"seq":${canonicalJson(seq)}}`);
 }
 
 export interface ChainHead {
@@ -71,7 +80,8 @@ function chainRows(head: ChainHead, events: readonly AuditEvent[]): ChainRows {
   let prev = head.hash;
   for (const event of events) {
     seq += 1;
-    const hash = entryHash(seq, prev, event);
+    const canonical = canonicalJson(event);
+    const hash = entryHashOfCanonical(seq, prev, canonical);
     const c = auditColumns(event);
     cols.seq.push(String(seq));
     cols.id.push(c.id);
@@ -84,7 +94,7 @@ function chainRows(head: ChainHead, events: readonly AuditEvent[]): ChainRows {
     cols.interaction.push(c.interaction);
     cols.outcome.push(c.outcome);
     cols.patients.push(pgArrayLiteral(c.patientIds));
-    cols.event.push(JSON.stringify(event));
+    cols.event.push(canonical);
     cols.prev.push(prev);
     cols.hash.push(hash);
     appended.push({ seq, id: c.id, hash });
