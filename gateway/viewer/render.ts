@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import nunjucks from 'nunjucks';
+import { recordItemsHtml } from './record-items';
+import type { ViewItem } from './record-view';
 
 /**
  * Server-side rendering with the NHS.UK design system's own Nunjucks templates and macros
@@ -25,6 +27,8 @@ export function createRenderer(): nunjucks.Environment {
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader([TEMPLATES, NHSUK_DIST], { noCache: false }), { autoescape: true, throwOnUndefined: false });
   env.addFilter('date', (value: unknown) => formatDate(value, false));
   env.addFilter('datetime', (value: unknown) => formatDate(value, true));
+  // A section's items: the markup is in record-items.ts (record.njk's loop, built in code).
+  env.addFilter('recordItems', (items: readonly ViewItem[]) => new nunjucks.runtime.SafeString(recordItemsHtml(items, formatDate)));
   env.addFilter('nhsNumber', (value: unknown) => (typeof value === 'string' && /^\d{10}$/.test(value) ? `${value.slice(0, 3)} ${value.slice(3, 6)} ${value.slice(6)}` : value));
   return env;
 }
