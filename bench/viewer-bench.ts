@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
@@ -158,6 +159,27 @@ async function measured(plan: Parameters<typeof runLoadProcess>[0], store?: Stor
   return pageTiming(result, (used.user + used.system) / 1000 / pages, pgMs === undefined ? undefined : pgMs / pages);
 }
 
+/**
+ * BENCH_VIEWER_CPU_PROFILE=<file>: a V8 CPU profile (.cpuprofile, for Chrome DevTools or
+ * speedscope) of this process, which serves the pages, while the 20 clients load them. The
+ * profiler costs CPU itself, so the figures of a profiled run are not published ones.
+ */
+async function startCpuProfile(): Promise<{ stop(file: string): Promise<string> }> {
+  const session = new InspectorSession();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      return file;
+    },
+  };
+}
+
 function pageTiming(result: LoadResult, serverCpuMsPerPage: number, postgresCpuMsPerPage: number | undefined): PageTiming {
   return {
     serverCpuMsPerPage,
@@ -287,7 +309,9 @@ export async function benchViewer(databaseUrl: string, plan: ViewerBenchPlan, lo
     log(`viewer: one client, one page at a time, ${String(plan.seconds / 2)} s…`);
     const single = await measured({ ...loadPlan, baseUrl: base, cookies: cookies.slice(0, 1), connections: 1, maxMs: (plan.seconds / 2) * 1000 }, store);
     log(`viewer: ${String(plan.connections)} clients, ${String(plan.seconds)} s…`);
+    const profile = process.env['BENCH_VIEWER_CPU_PROFILE'] ? await startCpuProfile() : undefined;
     const record = await measured({ ...loadPlan, baseUrl: base, cookies, connections: plan.connections, maxMs: plan.seconds * 1000 }, store);
+    if (profile) log(`viewer: CPU profile of the gateway under the 20 clients written to ${await profile.stop(process.env['BENCH_VIEWER_CPU_PROFILE'] as string)}`);
 
     // Twice as long: paced sessions send few pages, and the p95 needs enough of them.
     log(`viewer: ${String(plan.connections)} sessions each reading a page for ${String(plan.thinkMs / 1000)} s before the next, ${String(plan.seconds * 2)} s…`);

@@ -28,13 +28,13 @@ import { msSince, yieldToEventLoop } from './stats';
  */
 export const Step = {
   SESSION: 'session: find the session row, verify its token',
-  DECIDE: "access decision (the viewer's, before reading)",
-  SCOPE: "reader: access scope (the decision again, as the reader's hook)",
+  DECIDE: "access decision (the page's one, before reading)",
+  SCOPE: "reader: access scope (from the page's decision)",
   READ: 'reader: the compartment SELECT + referenced resources, parse',
   CHECK: 'reader: per-resource check and redaction',
   AUDIT: 'reader: audit entry committed (group commit)',
   VIEW: 'buildRecordView (sections, sorting)',
-  LINKS: 'record link: red bags (the decision a third time, two queries)',
+  LINKS: "record link: red bags (the page's decision; its bags' queries)",
   RENDER: 'render record.njk (nunjucks)',
 } as const;
 export type Step = (typeof Step)[keyof typeof Step];
@@ -152,9 +152,10 @@ export async function recordPageStages(options: { store: Store; config: Config; 
         if (outcome.status !== 'authenticated' || outcome.identity.kind !== 'person') throw new Error('viewer bench: the session token no longer verifies');
         return outcome.identity.requester;
       });
-      const { decision, personIds } = await step(Step.DECIDE, () => components.access.decide({ requester }, patientId));
-      if (decision.effect !== 'permit' || decision.needsPermissionToView) throw new Error('viewer bench: the GP may not open the record');
       const request: ReadRequest = { requestId: randomBytes(8).toString('hex'), requester, interaction: Interaction.EVERYTHING, resourceType: 'Patient', patientId, resourceId: patientId };
+      const decided = await step(Step.DECIDE, () => components.access.decideRequest(request));
+      const { decision, personIds } = decided;
+      if (decision.effect !== 'permit' || decision.needsPermissionToView) throw new Error('viewer bench: the GP may not open the record');
       const before = { ...round };
       current = Step.READ;
       const t = process.hrtime.bigint();
@@ -165,7 +166,7 @@ export async function recordPageStages(options: { store: Store; config: Config; 
       add(Step.READ, msSince(t) - hooks);
       const resources: Resource[] = page.resources;
       const view = await step(Step.VIEW, () => buildRecordView(patientId, resources, names.sourceName));
-      const bags = await step(Step.LINKS, () => passports.bagsFor(requester, patientId));
+      const bags = await step(Step.LINKS, () => passports.bagsFor(requester, patientId, { decided }));
       const html = await step(Step.RENDER, () =>
         renderer.render('record.njk', {
           cspNonce: randomBytes(16).toString('base64'),

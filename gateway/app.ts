@@ -205,9 +205,11 @@ export function createApp(options: AppOptions): Express {
         reader,
         auth: options.auth,
         logger,
-        decide: async (who, patientId) => {
-          const { decision, personIds } = await components.access.decide({ requester: who }, patientId);
+        decide: async (request) => {
+          const decided = await components.access.decideRequest(request);
+          const { decision, personIds } = decided;
           return {
+            decided,
             personIds,
             effect: decision.effect,
             needsPermissionToView: decision.needsPermissionToView,

@@ -36,6 +36,8 @@ interface RequestContext {
   readonly alerts: AccessAlert[];
   /** The request's scope once decided: asked again about the same request, the hook answers with it. */
   scope?: AccessScope;
+  /** Set when decideRequest took the request's decision ahead of its reads. */
+  readonly decidedAhead?: true;
 }
 
 export interface CaldicottAccessOptions {
@@ -103,6 +105,11 @@ export function scopeFor(person: PersonAccess): AccessScope {
   };
 }
 
+function addPerson(context: RequestContext, person: PersonAccess): void {
+  context.persons.push(person);
+  for (const id of person.personIds) context.byPatientId.set(id, person);
+}
+
 export class CaldicottAccess implements AccessHook {
   private readonly contexts = new WeakMap<ReadRequest, RequestContext>();
   private readonly rules: AccessRules;
@@ -131,6 +138,27 @@ export class CaldicottAccess implements AccessHook {
   }
 
   /**
+   * The decision for the one person an $everything request is about, taken once for that request:
+   * the viewer chooses its page by it, and the reader's scope and checks for this same request
+   * object are built from it (scope() finds it), so a record page decides once, not once per
+   * reader. It is exactly the decision scope() would take for the request (its requester, its
+   * patient, now); a source system's request is not seeded (scope() gives it nothing).
+   */
+  async decideRequest(request: ReadRequest): Promise<PersonAccess> {
+    if (request.interaction !== Interaction.EVERYTHING || !request.patientId) throw new Error('decideRequest takes an $everything request about one patient');
+    const earlier = this.contexts.get(request);
+    if (earlier?.decidedAhead) return earlier.persons[0] as PersonAccess;
+    if (earlier) throw new Error('decideRequest: the reader has already decided this request');
+    const person = await this.decide(request, request.patientId);
+    if (!request.requester.system) {
+      const context: RequestContext = { persons: [], byPatientId: new Map(), directory: false, alerts: [], decidedAhead: true };
+      addPerson(context, person);
+      this.contexts.set(request, context);
+    }
+    return person;
+  }
+
+  /**
    * One request, one decision: $everything reads the Patient and then the compartment under the
    * same request (the viewer pages it), so a second call answers with the first's scope and
    * persons. Alerts raised by checking resources belong to the audit record they were explained in.
@@ -139,6 +167,11 @@ export class CaldicottAccess implements AccessHook {
     const earlier = this.contexts.get(request);
     if (earlier?.scope) {
       earlier.alerts.length = 0;
+      return earlier.scope;
+    }
+    if (earlier?.decidedAhead) {
+      // Decided by decideRequest: the scope of that decision.
+      earlier.scope = this.scopeOfPersons(request, earlier);
       return earlier.scope;
     }
     const context: RequestContext = { persons: [], byPatientId: new Map(), directory: false, alerts: [] };
@@ -155,16 +188,15 @@ export class CaldicottAccess implements AccessHook {
       context.directory = true;
       return { patientIds: [], nonPatientResources: true, resourceTypes: 'all', withheldLabels: [] };
     }
-    const seen = new Set<string>();
     for (const patientId of concerned) {
-      if (seen.has(patientId)) continue;
-      const person = await this.decide(request, patientId);
-      context.persons.push(person);
-      for (const id of person.personIds) {
-        seen.add(id);
-        context.byPatientId.set(id, person);
-      }
+      if (context.byPatientId.has(patientId)) continue;
+      addPerson(context, await this.decide(request, patientId));
     }
+    return this.scopeOfPersons(request, context);
+  }
+
+  /** The scope of the persons decided for a request (decideScope's, or decideRequest's one person). */
+  private scopeOfPersons(request: ReadRequest, context: RequestContext): AccessScope {
     if (context.persons.length === 1 && request.interaction !== Interaction.SEARCH) {
       const only = context.persons[0] as PersonAccess;
       if (only.decision.needsPermissionToView) {

@@ -17,7 +17,16 @@ import type { CheckpointPayload, CheckpointSigner } from './signing';
 export const GENESIS_HASH = '0'.repeat(64);
 
 export function entryHash(seq: number, prevHash: string, event: AuditEvent): string {
-  return sha256Hex(canonicalJson({ seq, prevHash, event }));
+  return entryHashOfCanonical(seq, prevHash, canonicalJson(event));
+}
+
+/**
+ * entryHash from the event's canonical JSON, which an append also stores (one serialisation of a
+ * large entry instead of two): the canonical form of { seq, prevHash, event } is this text, its
+ * keys in code unit order (event, prevHash, seq).
+ */
+function entryHashOfCanonical(seq: number, prevHash: string, canonicalEvent: string): string {
+  return sha256Hex(`{"event":${canonicalEvent},"prevHash":${JSON.stringify(prevHash)},"seq":${canonicalJson(seq)}}`);
 }
 
 export interface ChainHead {
@@ -57,7 +66,7 @@ export async function readChainHead(db: SqlClient): Promise<ChainHead> {
 }
 
 interface ChainRows {
-  readonly params: unknown[][];
+  readonly params: unknown[];
   readonly appended: AppendedEntry[];
   readonly seq: number;
   readonly hash: string;
@@ -71,7 +80,8 @@ function chainRows(head: ChainHead, events: readonly AuditEvent[]): ChainRows {
   let prev = head.hash;
   for (const event of events) {
     seq += 1;
-    const hash = entryHash(seq, prev, event);
+    const canonical = canonicalJson(event);
+    const hash = entryHashOfCanonical(seq, prev, canonical);
     const c = auditColumns(event);
     cols.seq.push(String(seq));
     cols.id.push(c.id);
@@ -84,24 +94,26 @@ function chainRows(head: ChainHead, events: readonly AuditEvent[]): ChainRows {
     cols.interaction.push(c.interaction);
     cols.outcome.push(c.outcome);
     cols.patients.push(pgArrayLiteral(c.patientIds));
-    cols.event.push(JSON.stringify(event));
+    cols.event.push(canonical);
     cols.prev.push(prev);
     cols.hash.push(hash);
     appended.push({ seq, id: c.id, hash });
     prev = hash;
   }
   return {
-    params: [cols.seq, cols.id, cols.recorded, cols.requestId, cols.userId, cols.organisation, cols.role, cols.purpose, cols.interaction, cols.outcome, cols.patients, cols.event, cols.prev, cols.hash],
+    params: [cols.seq, cols.id, cols.recorded, cols.requestId, cols.userId, cols.organisation, cols.role, cols.purpose, cols.interaction, cols.outcome, cols.patients, `[${cols.event.join(',')}]`, cols.prev, cols.hash],
     appended,
     seq,
     hash: prev,
   };
 }
 
+// The events go as one JSON array ($12), not a text[]: an entry of a record page lists every
+// resource returned, and a text[] parameter would escape each of its quotes again.
 const INSERT_ENTRIES = `INSERT INTO audit_event (seq, id, recorded, request_id, user_id, organisation, role, purpose, interaction, outcome, patient_ids, event, prev_hash, hash)
-     SELECT s::bigint, i::uuid, r::timestamptz, q, u, o, ro, pu, it, oc, p::text[], e::jsonb, ph, h
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
-         AS x(s, i, r, q, u, o, ro, pu, it, oc, p, e, ph, h)`;
+     SELECT s::bigint, i::uuid, r::timestamptz, q, u, o, ro, pu, it, oc, p::text[], $12::jsonb -> (n - 1)::int, ph, h
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $13::text[], $14::text[]) WITH ORDINALITY
+         AS x(s, i, r, q, u, o, ro, pu, it, oc, p, ph, h, n)`;
 
 /** Appends events after the locked head, in one INSERT, and moves the head. Call inside a transaction holding lockChainHead. */
 export async function appendToChain(tx: SqlClient, head: ChainHead, events: readonly AuditEvent[]): Promise<{ head: ChainHead; appended: AppendedEntry[] }> {

@@ -53,7 +53,7 @@ export function passportRouter(options: PassportRouterOptions): Router {
 
   router.get('/Patient/:id', async (req, res) => {
     const patientId = idParam(req, 'id');
-    const bags = await service.bagsFor(options.requester(req, res), patientId, { requestId: requestId(res) });
+    const bags = await service.bagsFor(options.requester(req, res), patientId, { audited: { requestId: requestId(res) } });
     res.json({
       redBags: bags.map(({ bag, versions }) => ({
         id: bag.id,

@@ -54,11 +54,17 @@ import { passportFingerprint, type PassportSigner } from './signing';
  * every issue and read audited. Journey steps go to the outbox, which notifications deliver.
  */
 
+/** An access decision for one person (CaldicottAccess.decide's answer). */
+export interface PassportDecision {
+  readonly decision: AccessDecision;
+  readonly personIds: readonly string[];
+}
+
 export interface PassportServiceOptions {
   readonly store: Store;
   readonly signer: PassportSigner;
   /** The access decision for one person, as the requester would get it now (CaldicottAccess.decide). */
-  readonly decide: (requester: Requester, patientId: string) => Promise<{ decision: AccessDecision; personIds: readonly string[] }>;
+  readonly decide: (requester: Requester, patientId: string) => Promise<PassportDecision>;
   /** The audit trail's named operations. */
   readonly audit: (record: OperationRecord) => Promise<unknown>;
   /** The privacy officer's alerts a permitted read raises (very restricted content shown, an override of a refusal), as for any read of the record. */
@@ -417,14 +423,17 @@ export class PassportService {
     return encounter?.extension?.find((e) => e.url === PLANNED_END_EXTENSION)?.valueDateTime;
   }
 
-  /** The person's bags, each with its journey and passport versions, when the requester may open passports for them. */
   /**
    * The person's red bags, journeys and passport versions for this reader. With `audited` (the API,
    * the red bag page) the read is audited and a reader who may not open passports is refused (403);
    * without it (the record page's link, whose read is audited as the record's) they get none.
+   * `decided` is the decision the caller already took for this requester and patient (the record
+   * page's, CaldicottAccess.decide for the same two), so it is not taken again.
    */
-  async bagsFor(requester: Requester, patientId: string, audited?: { readonly requestId: string }): Promise<BagSummary[]> {
-    const { decision, personIds } = await this.options.decide(requester, patientId);
+  async bagsFor(requester: Requester, patientId: string, options: { readonly audited?: { readonly requestId: string }; readonly decided?: PassportDecision } = {}): Promise<BagSummary[]> {
+    const { audited, decided } = options;
+    if (decided && !decided.personIds.includes(patientId)) throw new Error('bagsFor: the decision given is not for this patient');
+    const { decision, personIds } = decided ?? (await this.options.decide(requester, patientId));
     const audit = (outcome: 'permit' | 'deny', reasons: string[], entities: string[] = []): Promise<unknown> =>
       audited ? this.options.audit({ requestId: audited.requestId, requester, operation: AuditOperation.PASSPORT_READ, outcome, patientIds: [patientId], entities, reasons }) : Promise.resolve();
     if (decision.needsPermissionToView || !mayOpenPassport(decision)) {

@@ -246,7 +246,6 @@ export async function readCompartment(
   );
   const page = rows.rows.slice(0, options.count);
   const last = page[page.length - 1];
-  const resources = page.map((r) => parseStoredResource(r.content));
   // Whether anything of the compartment (as asked: types, since) was withheld by the scope, asked once, on the first page.
   let withheld = 0;
   if (!options.after) {
@@ -265,14 +264,19 @@ export async function readCompartment(
   const targets = `SELECT DISTINCT x.target_type, x.target_id FROM unnest(${refParams.add(page.map((r) => r.resource_type))}::text[], ${refParams.add(page.map((r) => r.id))}::text[]) AS k(t, i) JOIN sp_reference x ON x.resource_type = k.t AND x.resource_id = k.i`;
   const refWhere = [`r.patient_ids = '{}'`, ...scopePredicates(scope, 'r', refParams)];
   if (options.types) refWhere.push(`r.resource_type = ANY(${refParams.add(options.types)}::text[])`);
-  if (page.length > 0) {
-    // The targets are distinct, so each resource comes once.
-    const referenced = await db.query<{ content: string }>(
-      `WITH targets AS MATERIALIZED (${targets}) SELECT r.content::text AS content FROM targets t JOIN resource r ON r.resource_type = t.target_type AND r.id = t.target_id WHERE ${refWhere.join(' AND ')} LIMIT ${refParams.add(MAX_INCLUDED)}`,
-      refParams.values,
-    );
-    resources.push(...referenced.rows.map((r) => parseStoredResource(r.content)));
-  }
+  const referenced =
+    page.length > 0
+      ? // The targets are distinct, so each resource comes once.
+        (
+          await db.query<{ content: string }>(
+            `WITH targets AS MATERIALIZED (${targets}) SELECT r.content::text AS content FROM targets t JOIN resource r ON r.resource_type = t.target_type AND r.id = t.target_id WHERE ${refWhere.join(' AND ')} LIMIT ${refParams.add(MAX_INCLUDED)}`,
+            refParams.values,
+          )
+        ).rows
+      : [];
+  // Parsed once every query is answered: a text per row waits across them, not its object graph.
+  const resources = page.map((r) => parseStoredResource(r.content));
+  for (const r of referenced) resources.push(parseStoredResource(r.content));
   return {
     resources,
     withheld,

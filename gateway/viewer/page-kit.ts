@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response, Router } from 'express';
+import type { PersonAccess } from '../access/caldicott-access';
 import type { ReadRequest, Requester } from '../access/hooks';
 import type { ViewerSession } from './sessions';
 
@@ -22,8 +23,11 @@ export interface RecordLink {
   readonly detail?: string;
 }
 
-/** What a set of pages adds to a record page, for this reader and person (nothing when they have nothing to add). */
-export type RecordLinkProvider = (requester: Requester, patientId: string) => Promise<readonly RecordLink[]>;
+/**
+ * What a set of pages adds to a record page, for this reader and person (nothing when they have
+ * nothing to add), under the access decision the record page took for them (not taken again).
+ */
+export type RecordLinkProvider = (requester: Requester, patientId: string, decided: PersonAccess) => Promise<readonly RecordLink[]>;
 
 export interface ViewerPageKit {
   /** Renders a template in the layout, with the CSP nonce. */

@@ -117,8 +117,8 @@ export function passportPages(options: PassportPagesOptions): ViewerPages {
         })),
     });
 
-    kit.addRecordLinks(async (requester, patientId): Promise<readonly RecordLink[]> => {
-      const bags = await service.bagsFor(requester, patientId);
+    kit.addRecordLinks(async (requester, patientId, decided): Promise<readonly RecordLink[]> => {
+      const bags = await service.bagsFor(requester, patientId, { decided });
       const latest = bags[0];
       if (requester.role === CARE_HOME_STAFF) {
         return [{ href: `/record/${patientId}/red-bag`, text: bags.length > 0 ? 'Red bag: passports, or send to hospital' : 'Red bag: send to hospital', ...(latest ? { detail: `${BAG_STATE_TEXT[latest.bag.journey.state]}, ${formatDate(latest.bag.journey.steps.at(-1)?.at, true)}` } : {}) }];
@@ -133,7 +133,7 @@ export function passportPages(options: PassportPagesOptions): ViewerPages {
         const patientId = patientOf(req, res, user);
         if (!patientId || !(await mayProceed(res, user, patientId))) return;
         await handled(res, user, `/record/${patientId}`, async () => {
-          const bags = await service.bagsFor(user.requester, patientId, { requestId: requestIdOf(res) });
+          const bags = await service.bagsFor(user.requester, patientId, { audited: { requestId: requestIdOf(res) } });
           const name = await personName(res, user, patientId);
           kit.page(res, 'red-bag.njk', {
             ...kit.base(res, user),

@@ -147,7 +147,17 @@ function sortKey(item: ViewItem): string {
   return item.date ?? item.updated ?? '';
 }
 
-export function buildRecordView(patientId: string, resources: readonly Resource[], sourceName: (source: string | undefined) => string): RecordView {
+export function buildRecordView(patientId: string, resources: readonly Resource[], sourceNameOf: (source: string | undefined) => string): RecordView {
+  // A record has a handful of sources and hundreds of items: each source named once per page.
+  const names = new Map<string | undefined, string>();
+  const sourceName = (source: string | undefined): string => {
+    let name = names.get(source);
+    if (name === undefined) {
+      name = sourceNameOf(source);
+      names.set(source, name);
+    }
+    return name;
+  };
   const index = byId(resources);
   const patients = resources.filter((r): r is Patient => r.resourceType === 'Patient');
   const primary = patients.find((p) => p.id === patientId) ?? patients[0];

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { isValidNhsNumber, NHS_NUMBER_SYSTEM, normaliseNhsNumber } from '../../mappings/identity/nhs-number';
 import { GrantKind, PermissionToView, recordGrant, SELF_CLAIM_REASON_TEXT, SelfClaimReason, type Grant } from '../access/grants';
 import { Interaction, type ReadRequest, type Requester } from '../access/hooks';
+import type { PersonAccess } from '../access/caldicott-access';
 import type { SecureReader } from '../access/secure-reader';
 import { parseSearch } from '../api/search-parser';
 import { roleCapabilities } from '../../consent/scope';
@@ -41,6 +42,8 @@ export interface ViewerDecision {
   readonly reasons: readonly string[];
   /** Every source record of the person (samePersonIds of the patient), as the decision read them. */
   readonly personIds: readonly string[];
+  /** The decision itself, handed on to the record page's links so they do not take it again. */
+  readonly decided: PersonAccess;
 }
 
 export interface ViewerOptions {
@@ -48,7 +51,11 @@ export interface ViewerOptions {
   readonly reader: SecureReader;
   readonly auth: Authenticator;
   readonly logger: Logger;
-  readonly decide: (requester: Requester, patientId: string) => Promise<ViewerDecision>;
+  /**
+   * The access decision for a record page's $everything request (its requester, its patient),
+   * taken once: the reader's scope for the same request object is this decision.
+   */
+  readonly decide: (request: ReadRequest) => Promise<ViewerDecision>;
   /** Audit and alert for an access operation (permission to view, claim, break-glass). */
   readonly onGrant: (grant: Grant, requester: Requester, requestId: string) => Promise<void>;
   /** Development sign-in: mints a token for a persona's claims. Undefined when development auth is off. */
@@ -340,7 +347,8 @@ export function viewerRouter(options: ViewerOptions): Router {
       page(res, 'message.njk', { ...base(res, user), title: 'Not found', message: 'There is no such record.', back: '/' });
       return;
     }
-    const decision = await options.decide(user.requester, patientId);
+    const request = readRequest(res, user.requester, Interaction.EVERYTHING, { resourceType: 'Patient', patientId, resourceId: patientId });
+    const decision = await options.decide(request);
     if (decision.needsPermissionToView) {
       page(res, 'access.njk', { ...base(res, user), title: 'Permission to view', mode: 'permission', patientId });
       return;
@@ -360,7 +368,6 @@ export function viewerRouter(options: ViewerOptions): Router {
       });
       return;
     }
-    const request = readRequest(res, user.requester, Interaction.EVERYTHING, { resourceType: 'Patient', patientId, resourceId: patientId });
     const personIds = decision.personIds;
     const resources: Resource[] = [];
     let withheld = 0;
@@ -372,7 +379,7 @@ export function viewerRouter(options: ViewerOptions): Router {
       after = pageResult.next;
     } while (after && resources.length < MAX_RECORD_ITEMS);
     const view = buildRecordView(patientId, resources, options.sourceName);
-    const recordLinks: RecordLink[] = (await Promise.all(recordLinkProviders.map((provide) => provide(user.requester, patientId)))).flat();
+    const recordLinks: RecordLink[] = (await Promise.all(recordLinkProviders.map((provide) => provide(user.requester, patientId, decision.decided)))).flat();
     page(res, 'record.njk', { ...base(res, user), title: view.banner.name, view, withheld, breakGlass: decision.breakGlass, validUntil: decision.validUntil, recordLinks });
   };
 

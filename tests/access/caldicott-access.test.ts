@@ -1,6 +1,7 @@
 import type { Consent, Patient } from '@medplum/fhirtypes';
 import { objectionConsent } from '../../consent/consent-builders';
 import { CaldicottAccess } from '../../gateway/access/caldicott-access';
+import { NOTHING_SCOPE } from '../../gateway/store/access-scope';
 import { GrantKind, PermissionToView, recordGrant } from '../../gateway/access/grants';
 import { Interaction, PurposeOfUse, type ReadRequest, type Requester } from '../../gateway/access/hooks';
 import { registerSourceSystem } from '../../gateway/access/source-systems';
@@ -39,7 +40,7 @@ describe('the Caldicott hook decides once per request and reads only what the de
     loadFhirDefinitions();
     store = await Store.open({});
     await store.migrate();
-    await store.upsert([patient('pat-plain', '9990000018'), patient('pat-objects', '9990000026'), objection]);
+    await store.upsert([patient('pat-plain', '9990000018'), patient('pat-objects', '9990000026'), patient('pat-unasked', '9990000034'), objection]);
     await registerSourceSystem(store.engine, { uri: GP_SOURCE, organisation: `${ODS}|Y90001`, kind: 'gp-connect' });
     for (const patientId of ['pat-plain', 'pat-objects']) {
       await recordGrant(store.engine, { kind: GrantKind.PERMISSION_TO_VIEW, requester: gp, patientId, personIds: [patientId], decision: PermissionToView.GIVEN, now });
@@ -74,6 +75,52 @@ describe('the Caldicott hook decides once per request and reads only what the de
     const other = await access.scope(everything('pat-plain', 'r-2'));
     expect(other).toEqual(first);
     expect(statements.length).toBe(2 * decided);
+  });
+
+  it('a decision taken ahead for a record page is the scope and checks the reader gets, without deciding again', async () => {
+    const access = new CaldicottAccess(counted, { now: () => now });
+    for (const patientId of ['pat-plain', 'pat-objects']) {
+      // The reader deciding by itself, on a request of its own: what the page's decision must equal.
+      const own = everything(patientId, `own-${patientId}`);
+      const expected = await access.scope(own);
+      statements.length = 0;
+
+      const request = everything(patientId, `page-${patientId}`);
+      const decided = await access.decideRequest(request);
+      const decisionStatements = statements.length;
+      expect(decisionStatements).toBeGreaterThan(0);
+      expect(decided.personIds).toEqual([patientId]);
+      expect(await access.decideRequest(request)).toBe(decided);
+      expect(await access.scope(request)).toEqual(expected);
+      expect(statements.length).toBe(decisionStatements);
+      expect(access.explain(request)).toEqual(access.explain(own));
+      const stored = await store.engine.query<{ content: string }>('SELECT content::text AS content FROM resource WHERE id = $1', [patientId]);
+      const resource = JSON.parse(stored.rows[0]?.content ?? '{}') as Patient;
+      expect(access.check(request, resource)).toEqual(access.check(own, resource));
+    }
+    // The objection's scope is the narrower one, and that is what the page's request got.
+    expect((await access.scope(everything('pat-objects', 'again'))).allowedSources).toEqual([GP_SOURCE]);
+  });
+
+  it('a record page decided ahead is refused by the reader when permission to view is not recorded, and a stranger sees nothing', async () => {
+    const access = new CaldicottAccess(counted, { now: () => now });
+    const unasked = everything('pat-unasked', 'page-unasked');
+    const decided = await access.decideRequest(unasked);
+    expect(decided.decision.needsPermissionToView).toBe(true);
+    await expect(access.scope(unasked)).rejects.toThrow('Record whether the person gave permission to view');
+
+    const stranger: Requester = { userId: 'u-other', role: 'gp', organisation: `${ODS}|Y99999`, purposeOfUse: PurposeOfUse.TREAT };
+    const request: ReadRequest = { ...everything('pat-plain', 'page-stranger'), requester: stranger };
+    expect((await access.decideRequest(request)).decision.effect).toBe('deny');
+    expect(await access.scope(request)).toEqual(NOTHING_SCOPE);
+  });
+
+  it('takes a decision ahead only for an $everything request about one patient, not decided already', async () => {
+    const access = new CaldicottAccess(counted, { now: () => now });
+    await expect(access.decideRequest({ requestId: 'r-read', requester: gp, interaction: Interaction.READ, resourceType: 'Patient', resourceId: 'pat-plain', patientId: 'pat-plain' })).rejects.toThrow('decideRequest takes an $everything request about one patient');
+    const request = everything('pat-plain', 'r-scoped');
+    await access.scope(request);
+    await expect(access.decideRequest(request)).rejects.toThrow('the reader has already decided this request');
   });
 
   it('reads the organisations holding each source only for a person with recorded decisions', async () => {

@@ -1,6 +1,8 @@
+import type { AuditEvent } from '@medplum/fhirtypes';
 import { AuditTrail } from '../../gateway/audit/audit-trail';
 import { entryHash, GENESIS_HASH } from '../../gateway/audit/chain';
 import { generateSigningKeyPem, signerFromPem } from '../../gateway/audit/signing';
+import { canonicalJson, sha256Hex } from '../../gateway/fhir/canonical-json';
 import type { Store } from '../../gateway/store/store';
 import { memoryStore, readRecord } from './support';
 import { resetTrail } from './tamper';
@@ -33,6 +35,17 @@ describe('audit chain on PGlite', () => {
     const head = (await store.engine.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_chain_head')).rows[0];
     expect(head && Number(head.seq)).toBe(3);
     expect(head?.hash).toBe(prev);
+  });
+
+  test('an entry\'s hash is sha-256 of the canonical JSON of its seq, previous hash and event, as stored', async () => {
+    await trail.record(readRecord(1));
+    await trail.record(readRecord(2));
+    const rows = (await store.engine.query<{ seq: string; prev_hash: string; hash: string; event: AuditEvent }>('SELECT seq, prev_hash, hash, event FROM audit_event ORDER BY seq')).rows;
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row.hash).toBe(sha256Hex(canonicalJson({ seq: Number(row.seq), prevHash: row.prev_hash, event: row.event })));
+      expect(row.event.resourceType).toBe('AuditEvent');
+    }
   });
 
   test('the database refuses UPDATE, DELETE and TRUNCATE of audit entries and checkpoints', async () => {

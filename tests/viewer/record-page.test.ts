@@ -72,4 +72,32 @@ describe('the record page', () => {
     // Every source record of the person was read (their Patient resources are in what was shown).
     expect(reads[0]?.returned).toEqual(expect.arrayContaining(personIds.map((id) => `Patient/${id}`)));
   }, 60_000);
+
+  const openRecord = async (cookie: string, nhsNumber: string): Promise<{ patientId: string; html: string }> => {
+    const search = await get(`/search?nhs=${nhsNumber}`, cookie);
+    const patientId = /href="\/record\/([A-Za-z0-9\-.]+)"/.exec(search.html)?.[1] ?? '';
+    let record = await get(`/record/${patientId}`, cookie);
+    if (record.html.includes('<h1>Permission to view</h1>')) {
+      await fetch(`${base}/record/${patientId}/permission-to-view`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, accept: HTML, origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrfOf(record.html), decision: 'given' }).toString(),
+      });
+      record = await get(`/record/${patientId}`, cookie);
+    }
+    return { patientId, html: record.html };
+  };
+  const recordLinks = (html: string): string[] => [...html.matchAll(/<div class="cb-record-link">[\s\S]*?href="([^"]+)"[\s\S]*?<\/div>/g)].map((m) => m[1] ?? '');
+
+  test('the red bag link is chosen under the record page\'s own decision: the care home nurse of a resident gets it, a GP with no passports to show does not', async () => {
+    const nurse = await openRecord(await signInCookie(base, 'care-home-nurse'), demoNhsNumber(0));
+    expect(nurse.html).toContain('ELLIS, Margaret');
+    expect(recordLinks(nurse.html)).toEqual([`/record/${nurse.patientId}/red-bag`]);
+    expect(nurse.html).toContain('Red bag: send to hospital');
+
+    const gp = await openRecord(await signInCookie(base, 'gp'), demoNhsNumber(0));
+    expect(gp.html).toContain('ELLIS, Margaret');
+    expect(recordLinks(gp.html)).toEqual([]);
+  }, 60_000);
 });
