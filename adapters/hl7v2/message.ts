@@ -13,8 +13,10 @@ const NULL_VALUE = '""';
 
 function fieldIsEmpty(field: Hl7Field | undefined): boolean {
   if (field === undefined) return true;
-  const [first, ...rest] = field.components;
-  return rest.length === 0 && (first === undefined || (first.length === 1 && first[0] === ''));
+  const repetitions = field.components;
+  if (repetitions.length > 1) return false;
+  const first = repetitions[0];
+  return first === undefined || (first.length === 1 && first[0] === '');
 }
 
 export class ParsedSegment implements Hl7Segment {

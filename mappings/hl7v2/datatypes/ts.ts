@@ -38,7 +38,7 @@ export type ParsedTimestamp =
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
@@ -47,6 +47,17 @@ function formatOffset(minutes: number): string {
   const sign = minutes < 0 ? '-' : '+';
   const abs = Math.abs(minutes);
   return `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** '+01:00' and the like, by offset in minutes: a zone has a handful. */
+const offsetTexts = new Map<number, string>();
+function offsetText(minutes: number): string {
+  let text = offsetTexts.get(minutes);
+  if (text === undefined) {
+    text = formatOffset(minutes);
+    offsetTexts.set(minutes, text);
+  }
+  return text;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -125,7 +136,12 @@ export function localToUtc(wallMs: number, timeZone: string): { utcMs: number; o
   return { utcMs, offsetMinutes: offsetAt(timeZone, utcMs), shifted: true };
 }
 
+/** Years Date.prototype.toISOString writes as four digits (outside them it writes ±YYYYYY). */
+const ISO_FOUR_DIGIT_YEARS = { from: Date.parse('0000-01-01T00:00:00Z'), to: Date.parse('+010000-01-01T00:00:00Z') };
+
 function isoFromUtc(utcMs: number, fraction: string): string {
+  // Whole seconds (the fraction is the sender's own digits): toISOString's first 19 characters.
+  if (utcMs >= ISO_FOUR_DIGIT_YEARS.from && utcMs < ISO_FOUR_DIGIT_YEARS.to) return `${new Date(utcMs).toISOString().slice(0, 19)}${fraction}Z`;
   const d = new Date(utcMs);
   return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${fraction}Z`;
 }
@@ -136,7 +152,30 @@ function wallFields(utcMs: number, offsetMinutes: number): { y: number; mo: numb
   return { y: w.getUTCFullYear(), mo: w.getUTCMonth() + 1, d: w.getUTCDate(), h: w.getUTCHours(), mi: w.getUTCMinutes(), s: w.getUTCSeconds() };
 }
 
+/**
+ * Results by sender zone and value, bounded (cleared when full): a message carries the same time
+ * in several fields (MSH-7 and EVN-2; EVN-6, PV1-45 and DG1-5 of a discharge) and a patient's
+ * messages repeat the admission time. The results are immutable, so one can be handed out twice.
+ */
+const RECENT_LIMIT = 1024;
+const recent = new Map<string, Map<string, ParsedTimestamp>>();
+
 export function parseHl7Timestamp(value: string, senderTimeZone: string = DEFAULT_SENDER_TIME_ZONE): ParsedTimestamp {
+  let zone = recent.get(senderTimeZone);
+  if (zone === undefined) {
+    zone = new Map();
+    recent.set(senderTimeZone, zone);
+  }
+  let parsed = zone.get(value);
+  if (parsed === undefined) {
+    parsed = convertHl7Timestamp(value, senderTimeZone);
+    if (zone.size >= RECENT_LIMIT) zone.clear();
+    zone.set(value, parsed);
+  }
+  return parsed;
+}
+
+function convertHl7Timestamp(value: string, senderTimeZone: string): ParsedTimestamp {
   const m = TS_PATTERN.exec(value.trim());
   if (!m) return { ok: false, reason: 'format' };
   const [, ys, mos, ds, hs, mis, ss, frac, offs] = m;
@@ -171,7 +210,13 @@ export function parseHl7Timestamp(value: string, senderTimeZone: string = DEFAUL
   }
   const instant = isoFromUtc(utcMs, fraction);
   if (hs === undefined) return { ok: true, dateTime: ymd, date: ymd, precision: TimestampPrecision.DAY, instant, shifted };
-  const w = wallFields(utcMs, offsetMinutes);
-  const dateTime = `${pad(w.y, 4)}-${pad(w.mo)}-${pad(w.d)}T${pad(w.h)}:${pad(w.mi)}:${pad(w.s)}${fraction}${formatOffset(offsetMinutes)}`;
+  let dateTime: string;
+  if (!shifted) {
+    // The wall-clock time is the one sent (utcMs + offset = wallMs): its own digits, zero-filled.
+    dateTime = `${ymd}T${hs}:${mis ?? '00'}:${ss ?? '00'}${fraction}${offsetText(offsetMinutes)}`;
+  } else {
+    const w = wallFields(utcMs, offsetMinutes);
+    dateTime = `${pad(w.y, 4)}-${pad(w.mo)}-${pad(w.d)}T${pad(w.h)}:${pad(w.mi)}:${pad(w.s)}${fraction}${offsetText(offsetMinutes)}`;
+  }
   return { ok: true, dateTime, date: ymd, precision: TimestampPrecision.TIME, instant, shifted };
 }
