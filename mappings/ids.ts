@@ -17,20 +17,35 @@ export function uuidV5(name: string, namespace: Buffer = CAREBRIDGE_NAMESPACE): 
 }
 
 /**
- * Ids a mapping just derived, by name: a feed names the same organisation, wards and clinicians in
- * message after message, and a patient's messages arrive close together. Bounded (cleared when
- * full) and small on purpose: it only saves hashing what recurs within a short stretch of traffic.
+ * Ids a mapping just derived, by resource type, source and source id: a feed names the same
+ * organisation, wards and clinicians in message after message, and a patient's messages arrive
+ * close together. Bounded (cleared when full) and small on purpose: it only saves hashing what
+ * recurs within a short stretch of traffic. Nested maps, so a hit builds no name string.
  */
 const RECENT_IDS_LIMIT = 512;
-const recentIds = new Map<string, string>();
+const recentIds = new Map<string, Map<string, Map<string, string>>>();
+let recentIdCount = 0;
 
 export function resourceId(resourceType: string, source: string, sourceId: string): string {
-  const name = `${resourceType}|${source}|${sourceId}`;
-  let id = recentIds.get(name);
+  if (recentIdCount >= RECENT_IDS_LIMIT) {
+    recentIds.clear();
+    recentIdCount = 0;
+  }
+  let bySource = recentIds.get(resourceType);
+  if (bySource === undefined) {
+    bySource = new Map();
+    recentIds.set(resourceType, bySource);
+  }
+  let bySourceId = bySource.get(source);
+  if (bySourceId === undefined) {
+    bySourceId = new Map();
+    bySource.set(source, bySourceId);
+  }
+  let id = bySourceId.get(sourceId);
   if (id === undefined) {
-    id = uuidV5(name);
-    if (recentIds.size >= RECENT_IDS_LIMIT) recentIds.clear();
-    recentIds.set(name, id);
+    id = uuidV5(`${resourceType}|${source}|${sourceId}`);
+    bySourceId.set(sourceId, id);
+    recentIdCount++;
   }
   return id;
 }

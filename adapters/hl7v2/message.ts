@@ -22,6 +22,8 @@ function fieldIsEmpty(field: Hl7Field | undefined): boolean {
 export class ParsedSegment implements Hl7Segment {
   readonly name: string;
   readonly fieldCount: number;
+  /** MSH numbers its fields one off from medplum's array and has MSH-1/MSH-2 outside it. */
+  private readonly isMsh: boolean;
 
   constructor(
     readonly position: number,
@@ -29,8 +31,9 @@ export class ParsedSegment implements Hl7Segment {
     private readonly encoding: Hl7Encoding,
   ) {
     this.name = raw.name;
-    let count = this.name === 'MSH' ? 2 : 0;
-    for (let seq = raw.fields.length - (this.name === 'MSH' ? 0 : 1); seq > count; seq--) {
+    this.isMsh = this.name === 'MSH';
+    let count = this.isMsh ? 2 : 0;
+    for (let seq = raw.fields.length - (this.isMsh ? 0 : 1); seq > count; seq--) {
       if (!fieldIsEmpty(this.field(seq))) {
         count = seq;
         break;
@@ -42,17 +45,17 @@ export class ParsedSegment implements Hl7Segment {
   /** medplum keeps the segment name at index 0; in MSH, index 1 holds MSH-2 and index k MSH-(k+1). */
   private field(seq: number): Hl7Field | undefined {
     if (!Number.isInteger(seq) || seq < 1) return undefined;
-    return this.raw.fields[this.name === 'MSH' ? seq - 1 : seq];
+    return this.raw.fields[this.isMsh ? seq - 1 : seq];
   }
 
   /** The leaf as sent (still escaped), or undefined when absent. */
   private leaf(seq: number, component: number, subcomponent: number, repetition: number): string | undefined {
-    if (this.name === 'MSH' && (seq === 1 || seq === 2)) {
+    if (this.isMsh && (seq === 1 || seq === 2)) {
       if (component !== 1 || subcomponent !== 1 || repetition !== 1) return undefined;
       return seq === 1 ? this.encoding.delimiters.field : encodingCharacters(this.encoding.delimiters);
     }
     const value = this.field(seq)?.components[repetition - 1]?.[component - 1];
-    if (value === undefined) return undefined;
+    if (value === undefined || value === '') return value;
     const separator = this.encoding.delimiters.subcomponent;
     if (subcomponent === 1 && !value.includes(separator)) return value;
     return value.split(separator)[subcomponent - 1];
@@ -62,7 +65,7 @@ export class ParsedSegment implements Hl7Segment {
     const value = this.leaf(seq, component, subcomponent, repetition);
     if (value === undefined || value === '') return '';
     if (value === NULL_VALUE) return HL7_NULL;
-    if (this.name === 'MSH' && (seq === 1 || seq === 2)) return value;
+    if (this.isMsh && (seq === 1 || seq === 2)) return value;
     return unescapeHl7(value, this.encoding.delimiters, this.encoding.charset);
   }
 
@@ -72,14 +75,14 @@ export class ParsedSegment implements Hl7Segment {
   }
 
   repetitions(seq: number): number {
-    if (this.name === 'MSH' && (seq === 1 || seq === 2)) return 1;
+    if (this.isMsh && (seq === 1 || seq === 2)) return 1;
     const field = this.field(seq);
     return fieldIsEmpty(field) ? 0 : (field?.components.length ?? 0);
   }
 
   /** Field seq exactly as sent (escaped, in this message's delimiters); '' when absent. */
   rawField(seq: number): string {
-    if (this.name === 'MSH' && (seq === 1 || seq === 2)) return this.leaf(seq, 1, 1, 1) ?? '';
+    if (this.isMsh && (seq === 1 || seq === 2)) return this.leaf(seq, 1, 1, 1) ?? '';
     return this.field(seq)?.toString() ?? '';
   }
 }

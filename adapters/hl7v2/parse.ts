@@ -62,6 +62,9 @@ function splitSegments(text: string, fieldSeparator: string): string[] {
   let lines: string[];
   if (!text.includes('\r')) {
     lines = text.split('\n');
+  } else if (!text.includes('\n')) {
+    // CR only, as the standard has it: the regular split below would give the same lines.
+    lines = text.split('\r');
   } else {
     const bareLf = bareLfTerminator(fieldSeparator);
     lines = text.split(/\r\n?/).flatMap((chunk) => (chunk.includes('\n') ? chunk.split(bareLf) : [chunk]));
@@ -116,7 +119,8 @@ function medplumSegment(line: string, context: Hl7Context, emptyField: Hl7Field)
   const fields: Hl7Field[] = new Array<Hl7Field>(texts.length);
   for (let i = 0; i < texts.length; i++) {
     const text = texts[i] ?? '';
-    fields[i] = text === '' ? emptyField : Hl7Field.parse(text, context);
+    // Hl7Field.parse's result (repetitions, each split into components), without its second pass when nothing repeats.
+    fields[i] = text === '' ? emptyField : text.includes(context.repetitionSeparator) ? Hl7Field.parse(text, context) : new Hl7Field([text.split(context.componentSeparator)], context);
   }
   return new MedplumSegment(fields, context);
 }
@@ -128,7 +132,7 @@ function medplumSegment(line: string, context: Hl7Context, emptyField: Hl7Field)
  */
 export function parseHl7(bytes: Buffer, options: ParseHl7Options = {}): ParseHl7Result {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  const defaultCharset = charsetFromName(options.defaultCharset ?? 'UNICODE UTF-8');
+  const defaultCharset = options.defaultCharset === undefined ? Hl7Charset.Utf8 : charsetFromName(options.defaultCharset);
   if (defaultCharset === undefined) {
     throw new RangeError(`parseHl7: defaultCharset must be ASCII, 8859/1 or UNICODE UTF-8`);
   }

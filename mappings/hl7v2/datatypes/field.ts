@@ -71,6 +71,11 @@ export function simpleText(segment: Hl7Segment, seq: number): string {
  * as `""` and none carrying a value (a field not sent at all leaves its part alone).
  */
 export function clearedBy(segment: Hl7Segment, ...seqs: number[]): boolean {
-  const states = seqs.map((seq) => fieldState(segment, seq));
-  return states.includes(FieldState.NULL) && !states.includes(FieldState.PRESENT);
+  let sawNull = false;
+  for (const seq of seqs) {
+    const state = fieldState(segment, seq);
+    if (state === FieldState.PRESENT) return false;
+    if (state === FieldState.NULL) sawNull = true;
+  }
+  return sawNull;
 }

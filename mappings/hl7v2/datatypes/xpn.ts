@@ -26,7 +26,8 @@ export const NAME_TYPE_TO_USE: Readonly<Record<string, HumanName['use']>> = {
 
 export function readXpn(scope: MapScope, value: FieldValue, defaultUse?: HumanName['use']): HumanName | undefined {
   const family = component(value, 1, 1);
-  const given = [component(value, 2), ...component(value, 3).split(/\s+/)].filter((g) => g !== '');
+  const further = component(value, 3);
+  const given = [component(value, 2), ...(further === '' ? [] : further.split(/\s+/))].filter((g) => g !== '');
   const suffix = component(value, 4);
   const prefix = component(value, 5);
   if (!family && given.length === 0) return undefined;
