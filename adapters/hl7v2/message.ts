@@ -57,7 +57,8 @@ export class ParsedSegment implements Hl7Segment {
     const value = this.field(seq)?.components[repetition - 1]?.[component - 1];
     if (value === undefined || value === '') return value;
     const separator = this.encoding.delimiters.subcomponent;
-    if (subcomponent === 1 && !value.includes(separator)) return value;
+    // No subcomponent separator: the value is subcomponent 1 and there is no other.
+    if (!value.includes(separator)) return subcomponent === 1 ? value : undefined;
     return value.split(separator)[subcomponent - 1];
   }
 

@@ -139,9 +139,32 @@ export function localToUtc(wallMs: number, timeZone: string): { utcMs: number; o
 /** Years Date.prototype.toISOString writes as four digits (outside them it writes ±YYYYYY). */
 const ISO_FOUR_DIGIT_YEARS = { from: Date.parse('0000-01-01T00:00:00Z'), to: Date.parse('+010000-01-01T00:00:00Z') };
 
+/** '00'…'59'. */
+const TWO_DIGITS = Array.from({ length: 60 }, (_, n) => pad(n));
+/** 'YYYY-MM-DD' of a UTC day number, for the days asked about lately (bounded: cleared when full). */
+const utcDates = new Map<number, string>();
+
+function utcDateText(day: number): string {
+  let text = utcDates.get(day);
+  if (text === undefined) {
+    text = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (utcDates.size >= 4096) utcDates.clear();
+    utcDates.set(day, text);
+  }
+  return text;
+}
+
 function isoFromUtc(utcMs: number, fraction: string): string {
-  // Whole seconds (the fraction is the sender's own digits): toISOString's first 19 characters.
-  if (utcMs >= ISO_FOUR_DIGIT_YEARS.from && utcMs < ISO_FOUR_DIGIT_YEARS.to) return `${new Date(utcMs).toISOString().slice(0, 19)}${fraction}Z`;
+  // Whole seconds (the fraction is the sender's own digits). Within the four-digit years: the
+  // day's date (as toISOString writes it) and the time of day by arithmetic.
+  if (utcMs >= ISO_FOUR_DIGIT_YEARS.from && utcMs < ISO_FOUR_DIGIT_YEARS.to) {
+    const day = Math.floor(utcMs / DAY_MS);
+    const seconds = Math.floor((utcMs - day * DAY_MS) / 1000);
+    const hh = TWO_DIGITS[Math.floor(seconds / 3600)] ?? '';
+    const mm = TWO_DIGITS[Math.floor(seconds / 60) % 60] ?? '';
+    const ss = TWO_DIGITS[seconds % 60] ?? '';
+    return `${utcDateText(day)}T${hh}:${mm}:${ss}${fraction}Z`;
+  }
   const d = new Date(utcMs);
   return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${fraction}Z`;
 }
@@ -152,30 +175,7 @@ function wallFields(utcMs: number, offsetMinutes: number): { y: number; mo: numb
   return { y: w.getUTCFullYear(), mo: w.getUTCMonth() + 1, d: w.getUTCDate(), h: w.getUTCHours(), mi: w.getUTCMinutes(), s: w.getUTCSeconds() };
 }
 
-/**
- * Results by sender zone and value, bounded (cleared when full): a message carries the same time
- * in several fields (MSH-7 and EVN-2; EVN-6, PV1-45 and DG1-5 of a discharge) and a patient's
- * messages repeat the admission time. The results are immutable, so one can be handed out twice.
- */
-const RECENT_LIMIT = 1024;
-const recent = new Map<string, Map<string, ParsedTimestamp>>();
-
 export function parseHl7Timestamp(value: string, senderTimeZone: string = DEFAULT_SENDER_TIME_ZONE): ParsedTimestamp {
-  let zone = recent.get(senderTimeZone);
-  if (zone === undefined) {
-    zone = new Map();
-    recent.set(senderTimeZone, zone);
-  }
-  let parsed = zone.get(value);
-  if (parsed === undefined) {
-    parsed = convertHl7Timestamp(value, senderTimeZone);
-    if (zone.size >= RECENT_LIMIT) zone.clear();
-    zone.set(value, parsed);
-  }
-  return parsed;
-}
-
-function convertHl7Timestamp(value: string, senderTimeZone: string): ParsedTimestamp {
   const m = TS_PATTERN.exec(value.trim());
   if (!m) return { ok: false, reason: 'format' };
   const [, ys, mos, ds, hs, mis, ss, frac, offs] = m;
