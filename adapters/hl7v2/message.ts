@@ -45,7 +45,9 @@ export class ParsedSegment implements Hl7Segment {
   /** medplum keeps the segment name at index 0; in MSH, index 1 holds MSH-2 and index k MSH-(k+1). */
   private field(seq: number): Hl7Field | undefined {
     if (!Number.isInteger(seq) || seq < 1) return undefined;
-    return this.raw.fields[this.isMsh ? seq - 1 : seq];
+    const index = this.isMsh ? seq - 1 : seq;
+    // Bounds checked here: an array read past its end is much slower than a length test.
+    return index < this.raw.fields.length ? this.raw.fields[index] : undefined;
   }
 
   /** The leaf as sent (still escaped), or undefined when absent. */
@@ -54,7 +56,11 @@ export class ParsedSegment implements Hl7Segment {
       if (component !== 1 || subcomponent !== 1 || repetition !== 1) return undefined;
       return seq === 1 ? this.encoding.delimiters.field : encodingCharacters(this.encoding.delimiters);
     }
-    const value = this.field(seq)?.components[repetition - 1]?.[component - 1];
+    const repetitions = this.field(seq)?.components;
+    if (repetitions === undefined || repetition < 1 || repetition > repetitions.length) return undefined;
+    const components = repetitions[repetition - 1];
+    if (components === undefined || component < 1 || component > components.length) return undefined;
+    const value = components[component - 1];
     if (value === undefined || value === '') return value;
     const separator = this.encoding.delimiters.subcomponent;
     // No subcomponent separator: the value is subcomponent 1 and there is no other.

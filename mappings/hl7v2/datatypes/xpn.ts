@@ -37,13 +37,13 @@ export function readXpn(scope: MapScope, value: FieldValue, defaultUse?: HumanNa
     if (Object.hasOwn(NAME_TYPE_TO_USE, typeCode)) use = NAME_TYPE_TO_USE[typeCode];
     else scope.issues.unknownCode(at(value.segment, value.seq, 7, value.rep), 'name type (table 0200)');
   }
-  return {
-    ...(use ? { use } : {}),
-    ...(family ? { family } : {}),
-    ...(given.length ? { given } : {}),
-    ...(prefix ? { prefix: [prefix] } : {}),
-    ...(suffix ? { suffix: [suffix] } : {}),
-  };
+  const name: HumanName = {};
+  if (use) name.use = use;
+  if (family) name.family = family;
+  if (given.length) name.given = given;
+  if (prefix) name.prefix = [prefix];
+  if (suffix) name.suffix = [suffix];
+  return name;
 }
 
 export function readXpnList(scope: MapScope, segment: Hl7Segment, seq: number, defaultUse?: HumanName['use']): HumanName[] {
