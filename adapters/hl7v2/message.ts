@@ -102,11 +102,14 @@ export class ParsedMessage implements ParsedHl7 {
   ) {}
 
   segment(name: string): ParsedSegment | undefined {
-    return this.segments.find((s) => s.name === name);
+    for (const segment of this.segments) if (segment.name === name) return segment;
+    return undefined;
   }
 
   all(name: string): readonly ParsedSegment[] {
-    return this.segments.filter((s) => s.name === name);
+    const found: ParsedSegment[] = [];
+    for (const segment of this.segments) if (segment.name === name) found.push(segment);
+    return found;
   }
 }
 
