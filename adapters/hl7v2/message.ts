@@ -24,6 +24,8 @@ export class ParsedSegment implements Hl7Segment {
   readonly fieldCount: number;
   /** MSH numbers its fields one off from medplum's array and has MSH-1/MSH-2 outside it. */
   private readonly isMsh: boolean;
+  private readonly subcomponentSeparator: string;
+  private readonly escapeCharacter: string;
 
   constructor(
     readonly position: number,
@@ -32,6 +34,8 @@ export class ParsedSegment implements Hl7Segment {
   ) {
     this.name = raw.name;
     this.isMsh = this.name === 'MSH';
+    this.subcomponentSeparator = encoding.delimiters.subcomponent;
+    this.escapeCharacter = encoding.delimiters.escape;
     let count = this.isMsh ? 2 : 0;
     for (let seq = raw.fields.length - (this.isMsh ? 0 : 1); seq > count; seq--) {
       if (!fieldIsEmpty(this.field(seq))) {
@@ -62,7 +66,7 @@ export class ParsedSegment implements Hl7Segment {
     if (components === undefined || component < 1 || component > components.length) return undefined;
     const value = components[component - 1];
     if (value === undefined || value === '') return value;
-    const separator = this.encoding.delimiters.subcomponent;
+    const separator = this.subcomponentSeparator;
     // No subcomponent separator: the value is subcomponent 1 and there is no other.
     if (!value.includes(separator)) return subcomponent === 1 ? value : undefined;
     return value.split(separator)[subcomponent - 1];
@@ -73,7 +77,8 @@ export class ParsedSegment implements Hl7Segment {
     if (value === undefined || value === '') return '';
     if (value === NULL_VALUE) return HL7_NULL;
     if (this.isMsh && (seq === 1 || seq === 2)) return value;
-    return unescapeHl7(value, this.encoding.delimiters, this.encoding.charset);
+    // Most values hold no escape sequence: unescaping only those that do.
+    return value.includes(this.escapeCharacter) ? unescapeHl7(value, this.encoding.delimiters, this.encoding.charset) : value;
   }
 
   text(seq: number, component?: number, subcomponent?: number, repetition?: number): string {
