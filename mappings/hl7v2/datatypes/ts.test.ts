@@ -98,6 +98,39 @@ describe('timestamps around the clock changes (the offset cached per UTC day)', 
     expect(readBack.length === 0 || readBack.length === 4).toBe(true);
   });
 
+  test.each([
+    ['Europe/London', '2025-03-29T12:00:00Z'],
+    ['Europe/London', '2025-10-25T12:00:00Z'],
+    ['America/New_York', '2025-03-08T12:00:00Z'],
+    ['America/New_York', '2025-11-01T12:00:00Z'],
+    ['Australia/Lord_Howe', '2025-04-05T00:00:00Z'],
+    ['Australia/Lord_Howe', '2025-10-04T00:00:00Z'],
+    ['America/Sao_Paulo', '2018-11-03T12:00:00Z'],
+  ])('%s around %s: each wall-clock time (every 5 minutes) gets the offset the zone has at the instant it names', (zone, from) => {
+    const wall = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'longOffset' });
+    const read = (utc: number): { wall: string; offset: string } => {
+      const parts = wall.formatToParts(new Date(utc));
+      const get = (type: Intl.DateTimeFormatPartTypes): string => parts.find((x) => x.type === type)?.value ?? '';
+      const name = get('timeZoneName').replace('GMT', '');
+      return { wall: `${get('year')}${get('month')}${get('day')}${get('hour')}${get('minute')}${get('second')}`, offset: name === '' ? '+00:00' : name };
+    };
+    const start = Date.parse(from);
+    let gaps = 0;
+    for (let step = 0; step < 2 * 24 * 12; step++) {
+      const input = read(start + step * 300_000).wall;
+      // The same wall-clock digits, moved by 0-59 minutes, also probe the hour that does not exist.
+      for (const sent of [input, `${input.slice(0, 10)}${String((Number(input.slice(10, 12)) + 17) % 60).padStart(2, '0')}00`]) {
+        const parsed = parseHl7Timestamp(sent, zone);
+        if (!parsed.ok || parsed.instant === undefined) throw new Error('unparsed');
+        const at = read(Date.parse(parsed.instant));
+        expect(parsed.dateTime.slice(19)).toBe(at.offset);
+        if (parsed.shifted) gaps++;
+        else expect(at.wall).toBe(sent);
+      }
+    }
+    expect(gaps).toBeLessThan(2 * 24 * 12);
+  });
+
   test('the ambiguous autumn hour is BST both times it is asked (the cached day is not reused wrongly)', () => {
     for (let i = 0; i < 3; i++) {
       expect(parseHl7Timestamp('20241027011500')).toMatchObject({ dateTime: '2024-10-27T01:15:00+01:00', instant: '2024-10-27T00:15:00Z', shifted: false });

@@ -90,13 +90,31 @@ export function zoneOffsetMinutes(timeZone: string, utcMs: number): number {
 }
 
 const DAY_MS = 86_400_000;
-const dayOffsets = new Map<string, Map<number, number | null>>();
+/** A UTC day's offsets: one for the whole day, or the two either side of the day's one transition. */
+type DayOffsets = number | { readonly before: number; readonly after: number; readonly transitionMs: number };
+const dayOffsets = new Map<string, Map<number, DayOffsets>>();
+
+/**
+ * The first whole second of the day at which the zone has `after` as its offset, by bisection
+ * (about 17 questions to Intl, once per transition day and zone).
+ */
+function transitionSecond(timeZone: string, dayStartMs: number, after: number): number {
+  let low = dayStartMs; // offset here is `before`
+  let high = dayStartMs + DAY_MS - 1000; // offset here is `after`
+  while (high - low > 1000) {
+    const middle = low + Math.floor((high - low) / 2000) * 1000;
+    if (zoneOffsetMinutes(timeZone, middle) === after) high = middle;
+    else low = middle;
+  }
+  return high;
+}
 
 /**
  * The zone's offset at a UTC instant, remembered per UTC day: a day whose first and last second
  * have the same offset has no transition in it (zones change offset at most once a day), so its
- * offset is known for the whole day; a transition day asks Intl each time. Bounded: cleared when
- * large, since it only saves work.
+ * offset is known for the whole day; for a transition day the second it changes is found once,
+ * and instants before it have the first offset, those from it on the second. Bounded: cleared
+ * when large, since it only saves work.
  */
 function offsetAt(timeZone: string, utcMs: number): number {
   const day = Math.floor(utcMs / DAY_MS);
@@ -110,10 +128,12 @@ function offsetAt(timeZone: string, utcMs: number): number {
     if (days.size > 100_000) days.clear();
     const first = zoneOffsetMinutes(timeZone, day * DAY_MS);
     const last = zoneOffsetMinutes(timeZone, (day + 1) * DAY_MS - 1000);
-    known = first === last ? first : null;
+    known = first === last ? first : { before: first, after: last, transitionMs: transitionSecond(timeZone, day * DAY_MS, last) };
     days.set(day, known);
   }
-  return known ?? zoneOffsetMinutes(timeZone, utcMs);
+  if (typeof known === 'number') return known;
+  // Offsets are looked up for whole seconds (zoneOffsetMinutes): the same here.
+  return Math.floor(utcMs / 1000) * 1000 < known.transitionMs ? known.before : known.after;
 }
 
 /**
@@ -184,11 +204,12 @@ export function parseHl7Timestamp(value: string, senderTimeZone: string = DEFAUL
   if (mos === undefined) return { ok: true, dateTime: pad(year, 4), date: pad(year, 4), precision: TimestampPrecision.YEAR, instant: undefined, shifted: false };
   const month = Number(mos);
   if (month < 1 || month > 12) return { ok: false, reason: 'impossible' };
-  const ym = `${pad(year, 4)}-${pad(month)}`;
+  // The digits as sent are already zero-filled (four for the year, two for the month and day).
+  const ym = `${ys ?? pad(year, 4)}-${mos}`;
   if (ds === undefined) return { ok: true, dateTime: ym, date: ym, precision: TimestampPrecision.MONTH, instant: undefined, shifted: false };
   const day = Number(ds);
   if (day < 1 || day > daysInMonth(year, month)) return { ok: false, reason: 'impossible' };
-  const ymd = `${ym}-${pad(day)}`;
+  const ymd = `${ym}-${ds}`;
   const hour = hs === undefined ? 0 : Number(hs);
   const minute = mis === undefined ? 0 : Number(mis);
   const second = ss === undefined ? 0 : Number(ss);
