@@ -80,7 +80,24 @@ function isDelimiterChar(ch: string): boolean {
 }
 
 /** Validates MSH-1 and MSH-2 (v2.5.1 §2.5.4: four distinct encoding characters; v2.7 adds a fifth). */
+/** Valid delimiter sets by MSH-1 + MSH-2: a sender uses one set for every message (bounded: only a cache). */
+const knownDelimiters = new Map<string, Hl7Delimiters>();
+
 export function delimitersFrom(msh1: string, msh2: string): Hl7Delimiters | Hl7ParseError {
+  // A valid MSH-1 is one character, so one character + MSH-2 names one pair.
+  if (msh1.length !== 1) return readDelimiters(msh1, msh2);
+  const key = msh1 + msh2;
+  const known = knownDelimiters.get(key);
+  if (known !== undefined) return known;
+  const read = readDelimiters(msh1, msh2);
+  if (!('code' in read)) {
+    if (knownDelimiters.size >= 64) knownDelimiters.clear();
+    knownDelimiters.set(key, read);
+  }
+  return read;
+}
+
+function readDelimiters(msh1: string, msh2: string): Hl7Delimiters | Hl7ParseError {
   if (!isDelimiterChar(msh1)) {
     return hl7Error(Hl7ErrorCode.DataTypeError, 'MSH-1 (field separator) must be a printable, non-alphanumeric ASCII character', {
       segment: 'MSH',

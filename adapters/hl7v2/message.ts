@@ -13,13 +13,19 @@ const NULL_VALUE = '""';
 
 function fieldIsEmpty(field: Hl7Field | undefined): boolean {
   if (field === undefined) return true;
-  const [first, ...rest] = field.components;
-  return rest.length === 0 && (first === undefined || (first.length === 1 && first[0] === ''));
+  const repetitions = field.components;
+  if (repetitions.length > 1) return false;
+  const first = repetitions[0];
+  return first === undefined || (first.length === 1 && first[0] === '');
 }
 
 export class ParsedSegment implements Hl7Segment {
   readonly name: string;
   readonly fieldCount: number;
+  /** MSH numbers its fields one off from medplum's array and has MSH-1/MSH-2 outside it. */
+  private readonly isMsh: boolean;
+  private readonly subcomponentSeparator: string;
+  private readonly escapeCharacter: string;
 
   constructor(
     readonly position: number,
@@ -27,8 +33,11 @@ export class ParsedSegment implements Hl7Segment {
     private readonly encoding: Hl7Encoding,
   ) {
     this.name = raw.name;
-    let count = this.name === 'MSH' ? 2 : 0;
-    for (let seq = raw.fields.length - (this.name === 'MSH' ? 0 : 1); seq > count; seq--) {
+    this.isMsh = this.name === 'MSH';
+    this.subcomponentSeparator = encoding.delimiters.subcomponent;
+    this.escapeCharacter = encoding.delimiters.escape;
+    let count = this.isMsh ? 2 : 0;
+    for (let seq = raw.fields.length - (this.isMsh ? 0 : 1); seq > count; seq--) {
       if (!fieldIsEmpty(this.field(seq))) {
         count = seq;
         break;
@@ -40,19 +49,26 @@ export class ParsedSegment implements Hl7Segment {
   /** medplum keeps the segment name at index 0; in MSH, index 1 holds MSH-2 and index k MSH-(k+1). */
   private field(seq: number): Hl7Field | undefined {
     if (!Number.isInteger(seq) || seq < 1) return undefined;
-    return this.raw.fields[this.name === 'MSH' ? seq - 1 : seq];
+    const index = this.isMsh ? seq - 1 : seq;
+    // Bounds checked here: an array read past its end is much slower than a length test.
+    return index < this.raw.fields.length ? this.raw.fields[index] : undefined;
   }
 
   /** The leaf as sent (still escaped), or undefined when absent. */
   private leaf(seq: number, component: number, subcomponent: number, repetition: number): string | undefined {
-    if (this.name === 'MSH' && (seq === 1 || seq === 2)) {
+    if (this.isMsh && (seq === 1 || seq === 2)) {
       if (component !== 1 || subcomponent !== 1 || repetition !== 1) return undefined;
       return seq === 1 ? this.encoding.delimiters.field : encodingCharacters(this.encoding.delimiters);
     }
-    const value = this.field(seq)?.components[repetition - 1]?.[component - 1];
-    if (value === undefined) return undefined;
-    const separator = this.encoding.delimiters.subcomponent;
-    if (subcomponent === 1 && !value.includes(separator)) return value;
+    const repetitions = this.field(seq)?.components;
+    if (repetitions === undefined || repetition < 1 || repetition > repetitions.length) return undefined;
+    const components = repetitions[repetition - 1];
+    if (components === undefined || component < 1 || component > components.length) return undefined;
+    const value = components[component - 1];
+    if (value === undefined || value === '') return value;
+    const separator = this.subcomponentSeparator;
+    // No subcomponent separator: the value is subcomponent 1 and there is no other.
+    if (!value.includes(separator)) return subcomponent === 1 ? value : undefined;
     return value.split(separator)[subcomponent - 1];
   }
 
@@ -60,8 +76,9 @@ export class ParsedSegment implements Hl7Segment {
     const value = this.leaf(seq, component, subcomponent, repetition);
     if (value === undefined || value === '') return '';
     if (value === NULL_VALUE) return HL7_NULL;
-    if (this.name === 'MSH' && (seq === 1 || seq === 2)) return value;
-    return unescapeHl7(value, this.encoding.delimiters, this.encoding.charset);
+    if (this.isMsh && (seq === 1 || seq === 2)) return value;
+    // Most values hold no escape sequence: unescaping only those that do.
+    return value.includes(this.escapeCharacter) ? unescapeHl7(value, this.encoding.delimiters, this.encoding.charset) : value;
   }
 
   text(seq: number, component?: number, subcomponent?: number, repetition?: number): string {
@@ -70,14 +87,14 @@ export class ParsedSegment implements Hl7Segment {
   }
 
   repetitions(seq: number): number {
-    if (this.name === 'MSH' && (seq === 1 || seq === 2)) return 1;
+    if (this.isMsh && (seq === 1 || seq === 2)) return 1;
     const field = this.field(seq);
     return fieldIsEmpty(field) ? 0 : (field?.components.length ?? 0);
   }
 
   /** Field seq exactly as sent (escaped, in this message's delimiters); '' when absent. */
   rawField(seq: number): string {
-    if (this.name === 'MSH' && (seq === 1 || seq === 2)) return this.leaf(seq, 1, 1, 1) ?? '';
+    if (this.isMsh && (seq === 1 || seq === 2)) return this.leaf(seq, 1, 1, 1) ?? '';
     return this.field(seq)?.toString() ?? '';
   }
 }
@@ -90,11 +107,14 @@ export class ParsedMessage implements ParsedHl7 {
   ) {}
 
   segment(name: string): ParsedSegment | undefined {
-    return this.segments.find((s) => s.name === name);
+    for (const segment of this.segments) if (segment.name === name) return segment;
+    return undefined;
   }
 
   all(name: string): readonly ParsedSegment[] {
-    return this.segments.filter((s) => s.name === name);
+    const found: ParsedSegment[] = [];
+    for (const segment of this.segments) if (segment.name === name) found.push(segment);
+    return found;
   }
 }
 

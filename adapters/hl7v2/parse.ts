@@ -9,7 +9,7 @@
  * CR-terminated message (see splitSegments). We build the same Hl7Context from validated MSH-1/MSH-2
  * and hand medplum one segment at a time.
  */
-import { Hl7Context, Hl7Message, Hl7Segment as MedplumSegment } from '@medplum/core';
+import { Hl7Context, Hl7Field, Hl7Message, Hl7Segment as MedplumSegment } from '@medplum/core';
 import { chooseCharset, charsetFromName, decodeText, encodingCharacters, Hl7Charset, type Hl7Delimiters, type Hl7Encoding, readRawHeader } from './encoding';
 import { unescapeHl7 } from './escape';
 import { Hl7ErrorCode, hl7Error, type Hl7ParseError } from './errors';
@@ -62,6 +62,9 @@ function splitSegments(text: string, fieldSeparator: string): string[] {
   let lines: string[];
   if (!text.includes('\r')) {
     lines = text.split('\n');
+  } else if (!text.includes('\n')) {
+    // CR only, as the standard has it: the regular split below would give the same lines.
+    lines = text.split('\r');
   } else {
     const bareLf = bareLfTerminator(fieldSeparator);
     lines = text.split(/\r\n?/).flatMap((chunk) => (chunk.includes('\n') ? chunk.split(bareLf) : [chunk]));
@@ -106,13 +109,30 @@ function medplumContext(d: Hl7Delimiters): Hl7Context {
 }
 
 /**
+ * One segment as medplum's Hl7Segment.parse builds it (fields split on the field separator, each
+ * field by Hl7Field.parse into repetitions and components), except that every empty field is one
+ * shared Hl7Field: most of a PID or PV1 is empty fields, and each would otherwise cost three arrays
+ * and an object. Nothing writes to a parsed segment (ParsedSegment keeps it private and reads it).
+ */
+function medplumSegment(line: string, context: Hl7Context, emptyField: Hl7Field): MedplumSegment {
+  const texts = line.split(context.fieldSeparator);
+  const fields: Hl7Field[] = new Array<Hl7Field>(texts.length);
+  for (let i = 0; i < texts.length; i++) {
+    const text = texts[i] ?? '';
+    // Hl7Field.parse's result (repetitions, each split into components), without its second pass when nothing repeats.
+    fields[i] = text === '' ? emptyField : text.includes(context.repetitionSeparator) ? Hl7Field.parse(text, context) : new Hl7Field([text.split(context.componentSeparator)], context);
+  }
+  return new MedplumSegment(fields, context);
+}
+
+/**
  * Parses one HL7 v2 message (ER7, "pipe and hat"). Never throws for bad input: the error carries a
  * table 0357 code, a location and a text without patient data, ready for an ACK's ERR segment.
  * Only configuration mistakes (an unknown defaultCharset) throw.
  */
 export function parseHl7(bytes: Buffer, options: ParseHl7Options = {}): ParseHl7Result {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  const defaultCharset = charsetFromName(options.defaultCharset ?? 'UNICODE UTF-8');
+  const defaultCharset = options.defaultCharset === undefined ? Hl7Charset.Utf8 : charsetFromName(options.defaultCharset);
   if (defaultCharset === undefined) {
     throw new RangeError(`parseHl7: defaultCharset must be ASCII, 8859/1 or UNICODE UTF-8`);
   }
@@ -151,8 +171,9 @@ export function parseHl7(bytes: Buffer, options: ParseHl7Options = {}): ParseHl7
   }
 
   const context = medplumContext(d);
+  const emptyField = new Hl7Field([['']], context);
   const medplum = new Hl7Message(
-    lines.map((line) => MedplumSegment.parse(line, context)),
+    lines.map((line) => medplumSegment(line, context, emptyField)),
     context,
   );
   const segments = medplum.segments.map((segment, index) => new ParsedSegment(index + 1, segment, encoding));

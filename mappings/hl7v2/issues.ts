@@ -69,13 +69,11 @@ export interface Hl7MappingIssue {
 
 /** Where an issue is, from the segment and the field address. */
 export function at(segment: Hl7Segment, field?: number, component?: number, repetition?: number): Hl7IssueLocation {
-  return {
-    segment: segment.name,
-    position: segment.position,
-    ...(field === undefined ? {} : { field }),
-    ...(repetition === undefined || repetition === 1 ? {} : { repetition }),
-    ...(component === undefined ? {} : { component }),
-  };
+  const location: { -readonly [K in keyof Hl7IssueLocation]: Hl7IssueLocation[K] } = { segment: segment.name, position: segment.position };
+  if (field !== undefined) location.field = field;
+  if (repetition !== undefined && repetition !== 1) location.repetition = repetition;
+  if (component !== undefined) location.component = component;
+  return location;
 }
 
 /** A segment the message lacks: position 0. */

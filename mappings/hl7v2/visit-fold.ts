@@ -1,4 +1,4 @@
-import type { Encounter, EncounterLocation, Extension, Location, Reference } from '@medplum/fhirtypes';
+import type { Encounter, EncounterLocation, Extension, Location, Period, Reference } from '@medplum/fhirtypes';
 import { PLANNED_END_EXTENSION, PLANNED_START_EXTENSION, UNKNOWN_CLASS } from './tables/encounter';
 import { TRIGGERS, VisitEffect } from './tables/events';
 import { UK_CORE_EXTENSION } from './tables/uk-core-codes';
@@ -169,6 +169,14 @@ function applyEvent(state: FoldState, event: VisitEvent): void {
   }
 }
 
+/** A period with the ends that are known (each a non-empty dateTime). */
+function periodOf(start: string | undefined, end: string | undefined): Period {
+  const period: Period = {};
+  if (start) period.start = start;
+  if (end) period.end = end;
+  return period;
+}
+
 function locationStatus(stay: Stay, status: Encounter['status']): EncounterLocation['status'] {
   if (stay.end !== undefined) return 'completed';
   if (status === 'in-progress') return 'active';
@@ -202,8 +210,10 @@ export function foldVisit(events: readonly VisitEvent[]): (Encounter & { id: str
 
   const location: EncounterLocation[] = state.stays.map((stay) => {
     const stayStatus = locationStatus(stay, status);
-    const period = { ...(stay.start ? { start: stay.start } : {}), ...(stay.end ? { end: stay.end } : {}) };
-    return { location: stay.location, ...(stayStatus ? { status: stayStatus } : {}), ...(period.start || period.end ? { period } : {}) };
+    const entry: EncounterLocation = { location: stay.location };
+    if (stayStatus) entry.status = stayStatus;
+    if (stay.start || stay.end) entry.period = periodOf(stay.start, stay.end);
+    return entry;
   });
   const extension: Extension[] = [
     ...(finished && d.dischargeMethod ? [{ url: UK_CORE_EXTENSION.DISCHARGE_METHOD, valueCodeableConcept: d.dischargeMethod }] : []),
@@ -227,7 +237,7 @@ export function foldVisit(events: readonly VisitEvent[]): (Encounter & { id: str
     ...(d.serviceType ? { serviceType: d.serviceType } : {}),
     subject: facts.subject,
     ...(d.participant?.length ? { participant: d.participant } : {}),
-    ...(start || end ? { period: { ...(start ? { start } : {}), ...(end ? { end } : {}) } } : {}),
+    ...(start || end ? { period: periodOf(start, end) } : {}),
     ...(d.reasonCode?.length ? { reasonCode: d.reasonCode } : {}),
     ...(Object.keys(hospitalization).length ? { hospitalization } : {}),
     ...(location.length ? { location } : {}),

@@ -32,8 +32,12 @@ export function fieldState(segment: Hl7Segment, seq: number): FieldState {
 export function presentRepetitions(segment: Hl7Segment, seq: number): number[] {
   const out: number[] = [];
   const reps = segment.repetitions(seq);
-  for (let r = 1; r <= reps; r++) if (!isNullRepetition(segment, seq, r) && hasAnyComponent(segment, seq, r)) out.push(r);
+  for (let r = 1; r <= reps; r++) if (isPresentRepetition(segment, seq, r)) out.push(r);
   return out;
+}
+
+function isPresentRepetition(segment: Hl7Segment, seq: number, rep: number): boolean {
+  return !isNullRepetition(segment, seq, rep) && hasAnyComponent(segment, seq, rep);
 }
 
 function hasAnyComponent(segment: Hl7Segment, seq: number, rep: number): boolean {
@@ -54,11 +58,16 @@ export function component(value: FieldValue, c: number, sub = 1): string {
 }
 
 export function repetitionsOf(segment: Hl7Segment, seq: number): FieldValue[] {
-  return presentRepetitions(segment, seq).map((rep) => ({ segment, seq, rep }));
+  const out: FieldValue[] = [];
+  const reps = segment.repetitions(seq);
+  for (let rep = 1; rep <= reps; rep++) if (isPresentRepetition(segment, seq, rep)) out.push({ segment, seq, rep });
+  return out;
 }
 
 export function firstOf(segment: Hl7Segment, seq: number): FieldValue | undefined {
-  return repetitionsOf(segment, seq)[0];
+  const reps = segment.repetitions(seq);
+  for (let rep = 1; rep <= reps; rep++) if (isPresentRepetition(segment, seq, rep)) return { segment, seq, rep };
+  return undefined;
 }
 
 /** The first component of the first repetition, trimmed ('' when absent or null). */
@@ -71,6 +80,11 @@ export function simpleText(segment: Hl7Segment, seq: number): string {
  * as `""` and none carrying a value (a field not sent at all leaves its part alone).
  */
 export function clearedBy(segment: Hl7Segment, ...seqs: number[]): boolean {
-  const states = seqs.map((seq) => fieldState(segment, seq));
-  return states.includes(FieldState.NULL) && !states.includes(FieldState.PRESENT);
+  let sawNull = false;
+  for (const seq of seqs) {
+    const state = fieldState(segment, seq);
+    if (state === FieldState.PRESENT) return false;
+    if (state === FieldState.NULL) sawNull = true;
+  }
+  return sawNull;
 }

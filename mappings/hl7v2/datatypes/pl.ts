@@ -38,7 +38,7 @@ export function locationFromPl(scope: MapScope, value: FieldValue, resources: Re
       name: room || bed ? pointOfCare : description || pointOfCare,
       physicalType: physicalType('wa', 'Ward'),
     });
-    if (!room && !bed) return { ...ward, display: description || pointOfCare };
+    if (!room && !bed) return { reference: ward.reference, display: description || pointOfCare };
   }
   const key = [facility, pointOfCare, room, bed].join('|');
   const name = description || [pointOfCare, room && `room ${room}`, bed && `bed ${bed}`].filter((p) => p).join(', ');
@@ -51,5 +51,5 @@ export function locationFromPl(scope: MapScope, value: FieldValue, resources: Re
     physicalType: bed ? physicalType('bd', 'Bed') : physicalType('ro', 'Room'),
     ...(ward ? { partOf: ward } : {}),
   });
-  return { ...place, display: name };
+  return { reference: place.reference, display: name };
 }

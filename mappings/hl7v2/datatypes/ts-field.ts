@@ -13,6 +13,7 @@ export function readTimestamp(scope: MapScope, segment: Hl7Segment, seq: number,
   const raw = segment.text(seq, component, 1, repetition).trim();
   if (raw === '') return undefined;
   const parsed = parseHl7Timestamp(raw, scope.timeZone);
+  if (parsed.ok && !parsed.shifted) return parsed;
   const location = at(segment, seq, component === 1 ? undefined : component, repetition);
   if (!parsed.ok) {
     if (parsed.reason === 'format') scope.issues.error(Hl7ErrorCode.DATA_TYPE_ERROR, IssueReason.INVALID_DATE, location, `${label} is not an HL7 timestamp`);

@@ -67,3 +67,111 @@ test('every hour of a year in London reads back as the instant it was, but for t
   // 01:00-01:59 on 26 October 2025 happens twice; the second (GMT) reads as the first (BST).
   expect(earlier).toEqual(['2025-10-26T01:00:00.000Z']);
 });
+
+describe('timestamps around the clock changes (the offset cached per UTC day)', () => {
+  const london = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const wallOf = (utc: number): string => {
+    const parts = london.formatToParts(new Date(utc));
+    return ['year', 'month', 'day', 'hour', 'minute', 'second'].map((type) => parts.find((x) => x.type === type)?.value ?? '').join('');
+  };
+
+  test.each([
+    ['spring forward, GMT to BST', '2025-03-29T12:00:00Z'],
+    ['fall back, BST to GMT', '2025-10-25T12:00:00Z'],
+    ['spring forward 2024', '2024-03-30T12:00:00Z'],
+    ['fall back 2024', '2024-10-26T12:00:00Z'],
+  ])('%s: every quarter hour for two days reads back as its instant, with the offset London had then', (_label, from) => {
+    const start = Date.parse(from);
+    const readBack: string[] = [];
+    for (let quarter = 0; quarter < 2 * 24 * 4; quarter++) {
+      const utc = start + quarter * 900_000;
+      const parsed = parseHl7Timestamp(wallOf(utc));
+      if (!parsed.ok || parsed.instant === undefined) throw new Error('unparsed');
+      // dateTime is the wall-clock time sent, with an offset that names the same instant.
+      expect(parsed.dateTime.slice(0, 19).replace(/[-T:]/g, '')).toBe(wallOf(utc));
+      expect(Date.parse(parsed.dateTime)).toBe(Date.parse(parsed.instant));
+      if (Date.parse(parsed.instant) !== utc) readBack.push(new Date(utc).toISOString());
+    }
+    // Only the repeated autumn hour (its second, GMT, pass) reads as another instant: the first.
+    const repeated = readBack.map((iso) => Date.parse(iso));
+    for (const utc of repeated) expect(wallOf(utc)).toBe(wallOf(utc - 3_600_000));
+    expect(readBack.length === 0 || readBack.length === 4).toBe(true);
+  });
+
+  test.each([
+    ['Europe/London', '2025-03-29T12:00:00Z'],
+    ['Europe/London', '2025-10-25T12:00:00Z'],
+    ['America/New_York', '2025-03-08T12:00:00Z'],
+    ['America/New_York', '2025-11-01T12:00:00Z'],
+    ['Australia/Lord_Howe', '2025-04-05T00:00:00Z'],
+    ['Australia/Lord_Howe', '2025-10-04T00:00:00Z'],
+    ['America/Sao_Paulo', '2018-11-03T12:00:00Z'],
+  ])('%s around %s: each wall-clock time (every 5 minutes) gets the offset the zone has at the instant it names', (zone, from) => {
+    const wall = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'longOffset' });
+    const read = (utc: number): { wall: string; offset: string } => {
+      const parts = wall.formatToParts(new Date(utc));
+      const get = (type: Intl.DateTimeFormatPartTypes): string => parts.find((x) => x.type === type)?.value ?? '';
+      const name = get('timeZoneName').replace('GMT', '');
+      return { wall: `${get('year')}${get('month')}${get('day')}${get('hour')}${get('minute')}${get('second')}`, offset: name === '' ? '+00:00' : name };
+    };
+    const start = Date.parse(from);
+    let gaps = 0;
+    for (let step = 0; step < 2 * 24 * 12; step++) {
+      const input = read(start + step * 300_000).wall;
+      // The same wall-clock digits, moved by 0-59 minutes, also probe the hour that does not exist.
+      for (const sent of [input, `${input.slice(0, 10)}${String((Number(input.slice(10, 12)) + 17) % 60).padStart(2, '0')}00`]) {
+        const parsed = parseHl7Timestamp(sent, zone);
+        if (!parsed.ok || parsed.instant === undefined) throw new Error('unparsed');
+        const at = read(Date.parse(parsed.instant));
+        expect(parsed.dateTime.slice(19)).toBe(at.offset);
+        if (parsed.shifted) gaps++;
+        else expect(at.wall).toBe(sent);
+      }
+    }
+    expect(gaps).toBeLessThan(2 * 24 * 12);
+  });
+
+  test('the ambiguous autumn hour is BST both times it is asked (the cached day is not reused wrongly)', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(parseHl7Timestamp('20241027011500')).toMatchObject({ dateTime: '2024-10-27T01:15:00+01:00', instant: '2024-10-27T00:15:00Z', shifted: false });
+      expect(parseHl7Timestamp('20241027005959')).toMatchObject({ dateTime: '2024-10-27T00:59:59+01:00', instant: '2024-10-26T23:59:59Z' });
+      expect(parseHl7Timestamp('20241027020000')).toMatchObject({ dateTime: '2024-10-27T02:00:00+00:00', instant: '2024-10-27T02:00:00Z' });
+    }
+  });
+
+  test('every minute of the missing spring hour moves forward an hour, says so, and its dateTime is the moved time', () => {
+    for (let minute = 0; minute < 60; minute++) {
+      const mm = String(minute).padStart(2, '0');
+      expect(parseHl7Timestamp(`2024033101${mm}00`)).toEqual({
+        ok: true,
+        dateTime: `2024-03-31T02:${mm}:00+01:00`,
+        date: '2024-03-31',
+        precision: 'time',
+        instant: `2024-03-31T01:${mm}:00Z`,
+        shifted: true,
+      });
+    }
+    expect(parseHl7Timestamp('20240331005959')).toMatchObject({ dateTime: '2024-03-31T00:59:59+00:00', shifted: false });
+    expect(parseHl7Timestamp('20240331020000')).toMatchObject({ dateTime: '2024-03-31T02:00:00+01:00', instant: '2024-03-31T01:00:00Z', shifted: false });
+  });
+
+  test('missing minutes and seconds are written as zero, the fraction as sent', () => {
+    expect(parseHl7Timestamp('202503301')).toEqual({ ok: false, reason: 'format' });
+    expect(parseHl7Timestamp('2025033002')).toMatchObject({ dateTime: '2025-03-30T02:00:00+01:00', shifted: false });
+    expect(parseHl7Timestamp('202503300130')).toMatchObject({ dateTime: '2025-03-30T02:30:00+01:00', shifted: true });
+    expect(parseHl7Timestamp('20251026013000.5')).toMatchObject({ dateTime: '2025-10-26T01:30:00.5+01:00', instant: '2025-10-26T00:30:00.5Z' });
+  });
+
+  test('instants at the ends of the four-digit years are written as before', () => {
+    expect(parseHl7Timestamp('01000101000000+1400')).toMatchObject({ dateTime: '0100-01-01T00:00:00+14:00', instant: '0099-12-31T10:00:00Z' });
+    expect(parseHl7Timestamp('99991231235959-1200')).toMatchObject({ dateTime: '9999-12-31T23:59:59-12:00', instant: '10000-01-01T11:59:59Z' });
+  });
+
+  test('the same value in two zones gives each zone its own answer, however often it is asked', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(parseHl7Timestamp('20250714102500', 'Europe/London')).toMatchObject({ instant: '2025-07-14T09:25:00Z' });
+      expect(parseHl7Timestamp('20250714102500', 'America/New_York')).toMatchObject({ instant: '2025-07-14T14:25:00Z' });
+      expect(parseHl7Timestamp(' 20250714102500 ', 'UTC')).toMatchObject({ instant: '2025-07-14T10:25:00Z' });
+    }
+  });
+});

@@ -38,7 +38,7 @@ export type ParsedTimestamp =
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
@@ -47,6 +47,17 @@ function formatOffset(minutes: number): string {
   const sign = minutes < 0 ? '-' : '+';
   const abs = Math.abs(minutes);
   return `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** '+01:00' and the like, by offset in minutes: a zone has a handful. */
+const offsetTexts = new Map<number, string>();
+function offsetText(minutes: number): string {
+  let text = offsetTexts.get(minutes);
+  if (text === undefined) {
+    text = formatOffset(minutes);
+    offsetTexts.set(minutes, text);
+  }
+  return text;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -79,13 +90,31 @@ export function zoneOffsetMinutes(timeZone: string, utcMs: number): number {
 }
 
 const DAY_MS = 86_400_000;
-const dayOffsets = new Map<string, Map<number, number | null>>();
+/** A UTC day's offsets: one for the whole day, or the two either side of the day's one transition. */
+type DayOffsets = number | { readonly before: number; readonly after: number; readonly transitionMs: number };
+const dayOffsets = new Map<string, Map<number, DayOffsets>>();
+
+/**
+ * The first whole second of the day at which the zone has `after` as its offset, by bisection
+ * (about 17 questions to Intl, once per transition day and zone).
+ */
+function transitionSecond(timeZone: string, dayStartMs: number, after: number): number {
+  let low = dayStartMs; // offset here is `before`
+  let high = dayStartMs + DAY_MS - 1000; // offset here is `after`
+  while (high - low > 1000) {
+    const middle = low + Math.floor((high - low) / 2000) * 1000;
+    if (zoneOffsetMinutes(timeZone, middle) === after) high = middle;
+    else low = middle;
+  }
+  return high;
+}
 
 /**
  * The zone's offset at a UTC instant, remembered per UTC day: a day whose first and last second
  * have the same offset has no transition in it (zones change offset at most once a day), so its
- * offset is known for the whole day; a transition day asks Intl each time. Bounded: cleared when
- * large, since it only saves work.
+ * offset is known for the whole day; for a transition day the second it changes is found once,
+ * and instants before it have the first offset, those from it on the second. Bounded: cleared
+ * when large, since it only saves work.
  */
 function offsetAt(timeZone: string, utcMs: number): number {
   const day = Math.floor(utcMs / DAY_MS);
@@ -99,10 +128,12 @@ function offsetAt(timeZone: string, utcMs: number): number {
     if (days.size > 100_000) days.clear();
     const first = zoneOffsetMinutes(timeZone, day * DAY_MS);
     const last = zoneOffsetMinutes(timeZone, (day + 1) * DAY_MS - 1000);
-    known = first === last ? first : null;
+    known = first === last ? first : { before: first, after: last, transitionMs: transitionSecond(timeZone, day * DAY_MS, last) };
     days.set(day, known);
   }
-  return known ?? zoneOffsetMinutes(timeZone, utcMs);
+  if (typeof known === 'number') return known;
+  // Offsets are looked up for whole seconds (zoneOffsetMinutes): the same here.
+  return Math.floor(utcMs / 1000) * 1000 < known.transitionMs ? known.before : known.after;
 }
 
 /**
@@ -125,7 +156,35 @@ export function localToUtc(wallMs: number, timeZone: string): { utcMs: number; o
   return { utcMs, offsetMinutes: offsetAt(timeZone, utcMs), shifted: true };
 }
 
+/** Years Date.prototype.toISOString writes as four digits (outside them it writes ±YYYYYY). */
+const ISO_FOUR_DIGIT_YEARS = { from: Date.parse('0000-01-01T00:00:00Z'), to: Date.parse('+010000-01-01T00:00:00Z') };
+
+/** '00'…'59'. */
+const TWO_DIGITS = Array.from({ length: 60 }, (_, n) => pad(n));
+/** 'YYYY-MM-DD' of a UTC day number, for the days asked about lately (bounded: cleared when full). */
+const utcDates = new Map<number, string>();
+
+function utcDateText(day: number): string {
+  let text = utcDates.get(day);
+  if (text === undefined) {
+    text = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (utcDates.size >= 4096) utcDates.clear();
+    utcDates.set(day, text);
+  }
+  return text;
+}
+
 function isoFromUtc(utcMs: number, fraction: string): string {
+  // Whole seconds (the fraction is the sender's own digits). Within the four-digit years: the
+  // day's date (as toISOString writes it) and the time of day by arithmetic.
+  if (utcMs >= ISO_FOUR_DIGIT_YEARS.from && utcMs < ISO_FOUR_DIGIT_YEARS.to) {
+    const day = Math.floor(utcMs / DAY_MS);
+    const seconds = Math.floor((utcMs - day * DAY_MS) / 1000);
+    const hh = TWO_DIGITS[Math.floor(seconds / 3600)] ?? '';
+    const mm = TWO_DIGITS[Math.floor(seconds / 60) % 60] ?? '';
+    const ss = TWO_DIGITS[seconds % 60] ?? '';
+    return `${utcDateText(day)}T${hh}:${mm}:${ss}${fraction}Z`;
+  }
   const d = new Date(utcMs);
   return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${fraction}Z`;
 }
@@ -145,11 +204,12 @@ export function parseHl7Timestamp(value: string, senderTimeZone: string = DEFAUL
   if (mos === undefined) return { ok: true, dateTime: pad(year, 4), date: pad(year, 4), precision: TimestampPrecision.YEAR, instant: undefined, shifted: false };
   const month = Number(mos);
   if (month < 1 || month > 12) return { ok: false, reason: 'impossible' };
-  const ym = `${pad(year, 4)}-${pad(month)}`;
+  // The digits as sent are already zero-filled (four for the year, two for the month and day).
+  const ym = `${ys ?? pad(year, 4)}-${mos}`;
   if (ds === undefined) return { ok: true, dateTime: ym, date: ym, precision: TimestampPrecision.MONTH, instant: undefined, shifted: false };
   const day = Number(ds);
   if (day < 1 || day > daysInMonth(year, month)) return { ok: false, reason: 'impossible' };
-  const ymd = `${ym}-${pad(day)}`;
+  const ymd = `${ym}-${ds}`;
   const hour = hs === undefined ? 0 : Number(hs);
   const minute = mis === undefined ? 0 : Number(mis);
   const second = ss === undefined ? 0 : Number(ss);
@@ -171,7 +231,13 @@ export function parseHl7Timestamp(value: string, senderTimeZone: string = DEFAUL
   }
   const instant = isoFromUtc(utcMs, fraction);
   if (hs === undefined) return { ok: true, dateTime: ymd, date: ymd, precision: TimestampPrecision.DAY, instant, shifted };
-  const w = wallFields(utcMs, offsetMinutes);
-  const dateTime = `${pad(w.y, 4)}-${pad(w.mo)}-${pad(w.d)}T${pad(w.h)}:${pad(w.mi)}:${pad(w.s)}${fraction}${formatOffset(offsetMinutes)}`;
+  let dateTime: string;
+  if (!shifted) {
+    // The wall-clock time is the one sent (utcMs + offset = wallMs): its own digits, zero-filled.
+    dateTime = `${ymd}T${hs}:${mis ?? '00'}:${ss ?? '00'}${fraction}${offsetText(offsetMinutes)}`;
+  } else {
+    const w = wallFields(utcMs, offsetMinutes);
+    dateTime = `${pad(w.y, 4)}-${pad(w.mo)}-${pad(w.d)}T${pad(w.h)}:${pad(w.mi)}:${pad(w.s)}${fraction}${offsetText(offsetMinutes)}`;
+  }
   return { ok: true, dateTime, date: ymd, precision: TimestampPrecision.TIME, instant, shifted };
 }

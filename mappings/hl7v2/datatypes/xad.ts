@@ -1,4 +1,4 @@
-import type { Address } from '@medplum/fhirtypes';
+import type { Address, Period } from '@medplum/fhirtypes';
 import type { Hl7Segment } from '../../../adapters/hl7v2/types';
 import type { MapScope } from '../context';
 import { at } from '../issues';
@@ -47,16 +47,19 @@ export function readXad(scope: MapScope, value: FieldValue): Address | undefined
   }
   const start = readTimestamp(scope, value.segment, value.seq, 'Address effective date', 13, value.rep);
   const end = readTimestamp(scope, value.segment, value.seq, 'Address expiration date', 14, value.rep);
-  const period = { ...(start ? { start: start.dateTime } : {}), ...(end ? { end: end.dateTime } : {}) };
-  return {
-    ...kind,
-    ...(line.length ? { line } : {}),
-    ...(city ? { city } : {}),
-    ...(district ? { district } : {}),
-    ...(postalCode ? { postalCode } : {}),
-    ...(country ? { country } : {}),
-    ...(period.start || period.end ? { period } : {}),
-  };
+  const address: Address = { ...kind };
+  if (line.length) address.line = line;
+  if (city) address.city = city;
+  if (district) address.district = district;
+  if (postalCode) address.postalCode = postalCode;
+  if (country) address.country = country;
+  if (start || end) {
+    const period: Period = {};
+    if (start) period.start = start.dateTime;
+    if (end) period.end = end.dateTime;
+    address.period = period;
+  }
+  return address;
 }
 
 export function readXadList(scope: MapScope, segment: Hl7Segment, seq: number): Address[] {

@@ -1,4 +1,4 @@
-import type { Identifier, Practitioner, Reference } from '@medplum/fhirtypes';
+import type { HumanName, Identifier, Practitioner, Reference } from '@medplum/fhirtypes';
 import { idFor, localSystem, meta, type MapScope } from '../context';
 import type { ResourceSet } from '../resource-set';
 import { component, type FieldValue } from './field';
@@ -51,19 +51,15 @@ export function practitionerFromXcn(scope: MapScope, value: FieldValue, resource
     id: idFor(scope, 'Practitioner', `${identifier.system ?? ''}|${identifier.value ?? ''}`),
     meta: meta(scope),
     identifier: [identifier],
-    ...(hasName
-      ? {
-          name: [
-            {
-              ...(family ? { family } : {}),
-              ...(given.length ? { given } : {}),
-              ...(prefix ? { prefix: [prefix] } : {}),
-              ...(suffix ? { suffix: [suffix] } : {}),
-            },
-          ],
-        }
-      : {}),
   };
+  if (hasName) {
+    const name: HumanName = {};
+    if (family) name.family = family;
+    if (given.length) name.given = given;
+    if (prefix) name.prefix = [prefix];
+    if (suffix) name.suffix = [suffix];
+    practitioner.name = [name];
+  }
   const reference = resources.add(practitioner);
-  return hasName ? { ...reference, display } : reference;
+  return hasName ? { reference: reference.reference, display } : reference;
 }

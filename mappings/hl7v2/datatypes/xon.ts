@@ -31,8 +31,8 @@ export function organisationFromCode(scope: MapScope, code: string, name: string
   };
   // The identifier rides on the reference too: the access rules match organisations by identifier
   // (a hospital's staff have a relationship through the encounters of their own trust).
-  const reference = { ...resources.add(organization), identifier };
-  return name ? { ...reference, display: name } : reference;
+  const { reference } = resources.add(organization);
+  return name ? { reference, identifier, display: name } : { reference, identifier };
 }
 
 export function organisationFromXon(scope: MapScope, value: FieldValue, resources: ResourceSet): Reference<Organization> | undefined {

@@ -26,7 +26,8 @@ export const NAME_TYPE_TO_USE: Readonly<Record<string, HumanName['use']>> = {
 
 export function readXpn(scope: MapScope, value: FieldValue, defaultUse?: HumanName['use']): HumanName | undefined {
   const family = component(value, 1, 1);
-  const given = [component(value, 2), ...component(value, 3).split(/\s+/)].filter((g) => g !== '');
+  const further = component(value, 3);
+  const given = [component(value, 2), ...(further === '' ? [] : further.split(/\s+/))].filter((g) => g !== '');
   const suffix = component(value, 4);
   const prefix = component(value, 5);
   if (!family && given.length === 0) return undefined;
@@ -36,13 +37,13 @@ export function readXpn(scope: MapScope, value: FieldValue, defaultUse?: HumanNa
     if (Object.hasOwn(NAME_TYPE_TO_USE, typeCode)) use = NAME_TYPE_TO_USE[typeCode];
     else scope.issues.unknownCode(at(value.segment, value.seq, 7, value.rep), 'name type (table 0200)');
   }
-  return {
-    ...(use ? { use } : {}),
-    ...(family ? { family } : {}),
-    ...(given.length ? { given } : {}),
-    ...(prefix ? { prefix: [prefix] } : {}),
-    ...(suffix ? { suffix: [suffix] } : {}),
-  };
+  const name: HumanName = {};
+  if (use) name.use = use;
+  if (family) name.family = family;
+  if (given.length) name.given = given;
+  if (prefix) name.prefix = [prefix];
+  if (suffix) name.suffix = [suffix];
+  return name;
 }
 
 export function readXpnList(scope: MapScope, segment: Hl7Segment, seq: number, defaultUse?: HumanName['use']): HumanName[] {

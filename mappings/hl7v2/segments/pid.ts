@@ -95,7 +95,7 @@ function nhsIdentifiers(scope: MapScope, segment: Hl7Segment, found: readonly Fo
     const extension: Extension[] = status
       ? [{ url: NHS_NUMBER_VERIFICATION_EXTENSION, valueCodeableConcept: { coding: [{ system: NHS_NUMBER_VERIFICATION_SYSTEM, code: status, display: NHS_NUMBER_VERIFICATION_DISPLAY[status] ?? status }] } }]
       : [];
-    valid.push({ ...(extension.length ? { extension } : {}), system: NHS_NUMBER_SYSTEM, value });
+    valid.push(extension.length ? { extension, system: NHS_NUMBER_SYSTEM, value } : { system: NHS_NUMBER_SYSTEM, value });
   }
   if (valid.length > 1) {
     scope.issues.warning(Hl7ErrorCode.ACCEPTED, IssueReason.NHS_NUMBER_CONFLICT, at(segment, 3), 'More than one distinct valid NHS number; all kept, the first is used for identity');
