@@ -89,3 +89,15 @@ CREATE TABLE audit_alert_review (
 CREATE TRIGGER audit_alert_review_append_only BEFORE UPDATE OR DELETE ON audit_alert_review FOR EACH ROW EXECUTE FUNCTION audit_append_only();
 CREATE TRIGGER audit_alert_review_no_truncate BEFORE TRUNCATE ON audit_alert_review FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()
 `;
+
+/**
+ * The audit entry as json, not jsonb: entries are written far more often than read, nothing queries
+ * inside them (the columns beside them are what searches use), and jsonb's conversion of a large
+ * entry (a record page lists every resource it showed) was most of the database's cost of auditing
+ * it. json keeps the canonical text the hash was computed over. Rewrites the table once.
+ */
+export const AUDIT_EVENT_JSON_MIGRATION = {
+  version: 17,
+  name: 'audit trail: entries stored as json (their canonical text) instead of jsonb',
+  sql: 'ALTER TABLE audit_event ALTER COLUMN event TYPE json USING event::json',
+} as const;

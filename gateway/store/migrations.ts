@@ -1,4 +1,4 @@
-import { AUDIT_SCHEMA_SQL } from '../audit/audit-schema';
+import { AUDIT_EVENT_JSON_MIGRATION, AUDIT_SCHEMA_SQL } from '../audit/audit-schema';
 import { NOTIFY_ACKNOWLEDGER_NAME_MIGRATION, NOTIFY_MIGRATION, NOTIFY_WITHHELD_MIGRATION } from '../notify/schema';
 import { PASSPORT_MIGRATION } from '../passport/schema';
 import type { SqlEngine } from './engine';
@@ -309,6 +309,7 @@ ALTER TABLE viewer_session ADD COLUMN claims jsonb
 `,
   },
   NOTIFY_ACKNOWLEDGER_NAME_MIGRATION,
+  AUDIT_EVENT_JSON_MIGRATION,
 ];
 
 /** An arbitrary constant shared by every CareBridge process: the advisory lock key for migrations. */
