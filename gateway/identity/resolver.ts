@@ -67,6 +67,8 @@ interface StandingState {
   readonly memberOf: Map<string, string>;
   /** Those persons: their person-level record and members. */
   readonly persons: Map<string, { goldenId: string | null; members: string[] }>;
+  /** The open reviews touching these records. */
+  readonly openReviews: { kind: string; a: string; b: string }[];
 }
 
 async function standingState(tx: SqlClient, ids: readonly string[]): Promise<StandingState> {
@@ -81,14 +83,16 @@ async function standingState(tx: SqlClient, ids: readonly string[]): Promise<Sta
         UNION ALL SELECT 'b', patient_id, person_key, NULL::text, NULL::text, NULL::text FROM identity_member WHERE patient_id = ANY($1::text[])
         UNION ALL SELECT 'p', key, golden_id, array_to_json(members)::text, NULL::text, NULL::text FROM identity_person
          WHERE key IN (SELECT person_key FROM identity_member WHERE patient_id = ANY($1::text[]))
+        UNION ALL SELECT 'r', kind, a, b, NULL::text, NULL::text FROM identity_review WHERE status = 'open' AND (a = ANY($1::text[]) OR b = ANY($1::text[]))
       ) AS standing ORDER BY k, s1, s2`,
     [ids],
   );
-  const state: StandingState = { manual: [], traced: new Set(), memberOf: new Map(), persons: new Map() };
+  const state: StandingState = { manual: [], traced: new Set(), memberOf: new Map(), persons: new Map(), openReviews: [] };
   for (const r of rows.rows) {
     if (r.k === 'm') state.manual.push({ kind: r.x as ManualDecision['kind'], a: r.y as string, b: r.z as string });
     else if (r.k === 't') state.traced.add(`${r.x}|${r.y as string}`);
     else if (r.k === 'b') state.memberOf.set(r.x, r.y as string);
+    else if (r.k === 'r') state.openReviews.push({ kind: r.x, a: r.y as string, b: r.z as string });
     else state.persons.set(r.x, { goldenId: r.y, members: JSON.parse(r.z as string) as string[] });
   }
   return state;
@@ -179,8 +183,16 @@ export async function resolveIdentityInTransaction(
     );
   }
   // Reviews: what the rules raise now is open; what they no longer raise among these records is resolved.
-  await tx.query(`UPDATE identity_review SET status = 'resolved', last_seen = $2::timestamptz WHERE status = 'open' AND (a = ANY($1::text[]) OR b = ANY($1::text[]))`, [ids, now.toISOString()]);
   const reviews = decision.reviews;
+  const raised = new Set(reviews.map((r) => `${r.kind}|${r.a}|${r.b}`));
+  const stale = standing.openReviews.filter((r) => !raised.has(`${r.kind}|${r.a}|${r.b}`));
+  if (stale.length > 0) {
+    await tx.query(
+      `UPDATE identity_review r SET status = 'resolved', last_seen = $4::timestamptz FROM unnest($1::text[], $2::text[], $3::text[]) AS x(k, a, b)
+        WHERE r.kind = x.k AND r.a = x.a AND r.b = x.b AND r.status = 'open'`,
+      [stale.map((r) => r.kind), stale.map((r) => r.a), stale.map((r) => r.b), now.toISOString()],
+    );
+  }
   if (reviews.length > 0) {
     await tx.query(
       `INSERT INTO identity_review (kind, nhs_number, a, b, reason, status, first_seen, last_seen)
