@@ -63,6 +63,8 @@ const LABELS: readonly (readonly [RegExp, string])[] = [
   [/^INSERT INTO resource_history/, 'INSERT resource_history'],
   [/^DELETE FROM (sp_\w+) d USING/, 'DELETE old index rows ($1)'],
   [/^INSERT INTO (sp_\w+)/, 'INSERT $1'],
+  [/^WITH candidate AS/, 'connected Patients, one closure step (members, numbers, merges, decisions)'],
+  [/^WITH member AS MATERIALIZED/, 'standing state (decisions, PDS traces, persons and reviews before)'],
   [/FROM resource WHERE resource_type = 'Patient' AND id = ANY/, 'load Patients by id'],
   [/FROM sp_token WHERE resource_type = 'Patient' AND code = 'identifier'/, 'Patients sharing an NHS number (sp_token)'],
   [/FROM sp_reference WHERE resource_type = 'Patient' AND code = 'link'/, 'records merged into these (sp_reference)'],

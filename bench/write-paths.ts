@@ -38,9 +38,7 @@ export function prepareCeilingBatches(batches: readonly (readonly Resource[])[],
         resource,
         key: `${resource.resourceType}/${resource.id as string}`,
         hash: contentHash(resource),
-        rows,
-        patientIds: patientCompartmentIds(resource, rows),
-        security: securityLabels(resource),
+        indexed: { rows, patientIds: patientCompartmentIds(resource, rows), security: securityLabels(resource) },
       };
       // The same content text the store writes for a first version (resource-writer.ts writePrepared).
       const content = JSON.stringify({ ...resource, meta: { ...resource.meta, versionId: '1', lastUpdated } });

@@ -3,7 +3,7 @@ import { NHS_NUMBER_SYSTEM } from '../../mappings/identity/nhs-number';
 import type { SqlClient, SqlEngine } from '../store/engine';
 import { parseStoredResource } from '../store/resource-reader';
 import { pgArrayLiteral, writeResourcesInTransaction } from '../store/resource-writer';
-import { buildGoldenPatient, isGolden, retiredGolden } from './golden';
+import { buildGoldenPatient, GOLDEN_TAG, isGolden, retiredGolden } from './golden';
 import { decideIdentity, type ManualDecision, type Person, type Review } from './rules';
 import { toSourceRecord } from './source-records';
 
@@ -23,49 +23,95 @@ async function loadPatients(tx: SqlClient, ids: readonly string[]): Promise<Pati
   return rows.rows.map((r) => parseStoredResource(r.content) as Patient);
 }
 
-async function patientIdsWithNumbers(tx: SqlClient, numbers: readonly string[]): Promise<string[]> {
-  if (numbers.length === 0) return [];
-  const rows = await tx.query<{ id: string }>(
-    `SELECT DISTINCT resource_id AS id FROM sp_token WHERE resource_type = 'Patient' AND code = 'identifier' AND system = $1 AND value = ANY($2::text[])`,
-    [NHS_NUMBER_SYSTEM, numbers],
+/** jsonb containment equivalent of isGolden: a meta.tag entry with the person-level system and code. */
+const GOLDEN_TAG_FILTER = JSON.stringify([{ system: GOLDEN_TAG.system, code: GOLDEN_TAG.code }]);
+
+/**
+ * The lookups by record id below are written as a LATERAL probe per id (LIMIT 1 on a primary key,
+ * OFFSET 0 elsewhere, neither changing the rows): with `= ANY` of a few hundred ids, PostgreSQL's
+ * default costs chose sequential scans of identity_member and sp_reference, measured at 100-200 ms
+ * a statement at 100,000 records against under 10 ms probing the indexes.
+ *
+ * One step of the closure, in one statement: the source Patients connected to the records just
+ * loaded (`ids`) and not yet known (`known`), with their content. Connected: the records that
+ * were one person with them until now (identity_member), records sharing the NHS numbers not yet
+ * looked up (`numbers`), records merged into them (Patient.link, sp_reference), either side of an
+ * admin's decision touching them, and the survivors they were merged into (`targets`).
+ * Person-level Patients share the number and link the records too: they are left out here
+ * (isGolden in SQL) instead of being read and dropped.
+ */
+async function connectedPatients(
+  tx: SqlClient,
+  ids: readonly string[],
+  numbers: readonly string[],
+  targets: readonly string[],
+  known: readonly string[],
+): Promise<Patient[]> {
+  const rows = await tx.query<{ content: string }>(
+    `WITH candidate AS (
+       SELECT m2.patient_id AS id FROM unnest($1::text[]) AS k(id)
+         CROSS JOIN LATERAL (SELECT person_key FROM identity_member WHERE patient_id = k.id LIMIT 1) m1
+         CROSS JOIN LATERAL (SELECT patient_id FROM identity_member WHERE person_key = m1.person_key OFFSET 0) m2
+       UNION SELECT resource_id FROM sp_token WHERE resource_type = 'Patient' AND code = 'identifier' AND system = $2 AND value = ANY($3::text[])
+       UNION SELECT s.resource_id FROM unnest($1::text[]) AS k(id)
+         CROSS JOIN LATERAL (SELECT resource_id FROM sp_reference WHERE target_type = 'Patient' AND target_id = k.id AND resource_type = 'Patient' AND code = 'link' OFFSET 0) s
+       UNION SELECT unnest(ARRAY[a, b]) FROM identity_decision WHERE a = ANY($1::text[]) OR b = ANY($1::text[])
+       UNION SELECT unnest($4::text[])
+     )
+     SELECT r.content::text AS content FROM candidate c JOIN resource r ON r.resource_type = 'Patient' AND r.id = c.id
+      WHERE c.id <> ALL($5::text[]) AND NOT COALESCE(r.content->'meta'->'tag' @> $6::jsonb, false)`,
+    [ids, NHS_NUMBER_SYSTEM, numbers, targets, known, GOLDEN_TAG_FILTER],
   );
-  return rows.rows.map((r) => r.id);
+  return rows.rows.map((r) => parseStoredResource(r.content) as Patient);
 }
 
-/** Records merged into any of these (their Patient.link replaced-by points here). */
-async function mergedInto(tx: SqlClient, ids: readonly string[]): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const rows = await tx.query<{ id: string }>(`SELECT DISTINCT resource_id AS id FROM sp_reference WHERE resource_type = 'Patient' AND code = 'link' AND target_type = 'Patient' AND target_id = ANY($1::text[])`, [ids]);
-  return rows.rows.map((r) => r.id);
+/** What the database holds about these records besides the records themselves, read in one statement. */
+interface StandingState {
+  /** The standing manual decisions touching these records: the latest decision per pair wins. */
+  readonly manual: ManualDecision[];
+  /** 'patientId|number' of the numbers CareBridge verified against PDS. */
+  readonly traced: Set<string>;
+  /** The person each record belonged to until now. */
+  readonly memberOf: Map<string, string>;
+  /** Those persons: their person-level record and members. */
+  readonly persons: Map<string, { goldenId: string | null; members: string[] }>;
+  /** The open reviews touching these records. */
+  readonly openReviews: { kind: string; a: string; b: string }[];
 }
 
-/** Records that were the same person as these until now: a change to one can dissolve the person. */
-async function formerCompanions(tx: SqlClient, ids: readonly string[]): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const rows = await tx.query<{ id: string }>(
-    `SELECT DISTINCT m2.patient_id AS id FROM identity_member m1 JOIN identity_member m2 ON m2.person_key = m1.person_key WHERE m1.patient_id = ANY($1::text[])`,
+async function standingState(tx: SqlClient, ids: readonly string[]): Promise<StandingState> {
+  // Manual decisions keep the order the rules were always given (by pair), for the rules apply links in order.
+  const rows = await tx.query<{ k: string; x: string; y: string | null; z: string | null }>(
+    `WITH member AS MATERIALIZED (
+       SELECT m.patient_id, m.person_key FROM unnest($1::text[]) AS k(id)
+        CROSS JOIN LATERAL (SELECT patient_id, person_key FROM identity_member WHERE patient_id = k.id LIMIT 1) m
+     )
+     SELECT k, x, y, z FROM (
+        SELECT 'm' AS k, kind AS x, a AS y, b AS z, least(a, b) AS s1, greatest(a, b) AS s2 FROM (
+          SELECT DISTINCT ON (least(a, b), greatest(a, b)) kind, a, b FROM identity_decision
+           WHERE a = ANY($1::text[]) OR b = ANY($1::text[])
+           ORDER BY least(a, b), greatest(a, b), id DESC) d
+        UNION ALL SELECT 't', t.patient_id, t.nhs_number, NULL::text, NULL::text, NULL::text FROM unnest($1::text[]) AS k(id)
+          CROSS JOIN LATERAL (SELECT patient_id, nhs_number FROM pds_trace WHERE patient_id = k.id AND outcome = 'verified' OFFSET 0) t
+        UNION ALL SELECT 'b', patient_id, person_key, NULL::text, NULL::text, NULL::text FROM member
+        UNION ALL SELECT 'p', p.key, p.golden_id, array_to_json(p.members)::text, NULL::text, NULL::text
+          FROM (SELECT DISTINCT person_key FROM member) mk JOIN identity_person p ON p.key = mk.person_key
+        UNION ALL SELECT 'r', kind, a, b, NULL::text, NULL::text FROM identity_review WHERE status = 'open' AND (a = ANY($1::text[]) OR b = ANY($1::text[]))
+      ) AS standing ORDER BY k, s1, s2`,
     [ids],
   );
-  return rows.rows.map((r) => r.id);
+  const state: StandingState = { manual: [], traced: new Set(), memberOf: new Map(), persons: new Map(), openReviews: [] };
+  for (const r of rows.rows) {
+    if (r.k === 'm') state.manual.push({ kind: r.x as ManualDecision['kind'], a: r.y as string, b: r.z as string });
+    else if (r.k === 't') state.traced.add(`${r.x}|${r.y as string}`);
+    else if (r.k === 'b') state.memberOf.set(r.x, r.y as string);
+    else if (r.k === 'r') state.openReviews.push({ kind: r.x, a: r.y as string, b: r.z as string });
+    else state.persons.set(r.x, { goldenId: r.y, members: JSON.parse(r.z as string) as string[] });
+  }
+  return state;
 }
 
-/** The standing manual decisions touching these records: the latest decision per pair wins. */
-async function manualDecisions(tx: SqlClient, ids: readonly string[]): Promise<ManualDecision[]> {
-  if (ids.length === 0) return [];
-  const rows = await tx.query<{ kind: 'link' | 'unlink'; a: string; b: string }>(
-    `SELECT DISTINCT ON (least(a, b), greatest(a, b)) kind, a, b FROM identity_decision
-      WHERE a = ANY($1::text[]) OR b = ANY($1::text[])
-      ORDER BY least(a, b), greatest(a, b), id DESC`,
-    [ids],
-  );
-  return rows.rows;
-}
-
-async function tracedNumbers(tx: SqlClient, ids: readonly string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await tx.query<{ patient_id: string; nhs_number: string }>(`SELECT patient_id, nhs_number FROM pds_trace WHERE outcome = 'verified' AND patient_id = ANY($1::text[])`, [ids]);
-  return new Set(rows.rows.map((r) => `${r.patient_id}|${r.nhs_number}`));
-}
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Recomputes identity for everything connected to the given source Patients: the records sharing
@@ -88,27 +134,25 @@ export async function resolveIdentityInTransaction(
 ): Promise<ResolutionResult> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [IDENTITY_LOCK_KEY]);
   const patients = new Map<string, Patient>();
-  let frontier = [...new Set(patientIds)];
-  let manual: ManualDecision[] = [];
-  for (let round = 0; frontier.length > 0 && round < MAX_CLOSURE_ROUNDS; round++) {
-    const given = frontier.flatMap((id) => known.get(id) ?? []);
-    const loaded = [...given, ...(await loadPatients(tx, frontier.filter((id) => !known.has(id))))].filter((p) => !isGolden(p));
+  const initial = [...new Set(patientIds)];
+  let loaded = [...initial.flatMap((id) => known.get(id) ?? []), ...(await loadPatients(tx, initial.filter((id) => !known.has(id))))];
+  // Each number is looked up once: a later step finds nothing new by the same number.
+  const numbersLookedUp = new Set<string>();
+  // Round by round, as far as MAX_CLOSURE_ROUNDS reads of records: the records just read, then
+  // everything connected to them that is not yet known, until nothing new turns up.
+  for (let round = 1; loaded.length > 0; round++) {
+    loaded = loaded.filter((p) => !isGolden(p) && !patients.has(p.id as string));
     for (const p of loaded) patients.set(p.id as string, p);
-    const numbers = loaded.map((p) => toSourceRecord(p, new Set()).nhsNumber).filter((n): n is string => n !== undefined);
-    const linkedTargets = loaded.flatMap((p) => (p.link ?? []).filter((l) => l.type === 'replaced-by').map((l) => l.other.reference?.replace(/^Patient\//, '') ?? ''));
-    manual = await manualDecisions(tx, [...patients.keys()]);
-    const candidates = new Set([
-      ...(await formerCompanions(tx, loaded.map((p) => p.id as string))),
-      ...(await patientIdsWithNumbers(tx, numbers)),
-      ...(await mergedInto(tx, loaded.map((p) => p.id as string))),
-      ...linkedTargets,
-      ...manual.flatMap((m) => [m.a, m.b]),
-    ]);
-    frontier = [...candidates].filter((id) => id && !patients.has(id));
+    if (round >= MAX_CLOSURE_ROUNDS || loaded.length === 0) break;
+    const numbers = [...new Set(loaded.map((p) => toSourceRecord(p, new Set()).nhsNumber).filter((n): n is string => n !== undefined && !numbersLookedUp.has(n)))];
+    for (const n of numbers) numbersLookedUp.add(n);
+    const linkedTargets = loaded.flatMap((p) => (p.link ?? []).filter((l) => l.type === 'replaced-by').map((l) => l.other.reference?.replace(/^Patient\//, '') ?? '')).filter((id) => id !== '');
+    loaded = await connectedPatients(tx, loaded.map((p) => p.id as string), numbers, linkedTargets, [...patients.keys()]);
   }
   const ids = [...patients.keys()];
-  const traced = await tracedNumbers(tx, ids);
-  const records = [...patients.values()].map((p) => toSourceRecord(p, traced));
+  const standing = await standingState(tx, ids);
+  const manual = standing.manual;
+  const records = [...patients.values()].map((p) => toSourceRecord(p, standing.traced));
   const decision = decideIdentity(records, manual);
 
   const verified = new Map(records.map((r) => [r.patientId, r.verified]));
@@ -120,33 +164,48 @@ export async function resolveIdentityInTransaction(
       .map((person) => [person.key, buildGoldenPatient(person, person.members.map((m) => ({ patient: patients.get(m) as Patient, verified: verified.get(m) ?? false })))]),
   );
   const goldens = [...goldenOf.values()];
+  const goldenIds = new Set(goldens.map((g) => g.id as string));
   // Persons that held any of these records before but no longer exist are retired, not deleted.
-  const before = await tx.query<{ key: string; golden_id: string | null }>(
-    `SELECT key, golden_id FROM identity_person WHERE key IN (SELECT person_key FROM identity_member WHERE patient_id = ANY($1::text[]))`,
-    [ids],
-  );
   const keys = new Set(decision.persons.map((p) => p.key));
-  const gone = before.rows.filter((r) => !keys.has(r.key));
-  const dissolved = before.rows.filter((r) => r.golden_id && !goldens.some((g) => g.id === r.golden_id)).map((r) => r.golden_id as string);
+  const before = [...standing.persons].map(([key, p]) => ({ key, golden_id: p.goldenId }));
+  const gone = before.filter((r) => !keys.has(r.key));
+  const dissolved = before.filter((r) => r.golden_id && !goldenIds.has(r.golden_id)).map((r) => r.golden_id as string);
   const retired = (await loadPatients(tx, dissolved)).map(retiredGolden);
   const written = await writeResourcesInTransaction(tx, [...goldens, ...retired], now);
   if (gone.length > 0) await tx.query(`DELETE FROM identity_person WHERE key = ANY($1::text[])`, [gone.map((g) => g.key)]);
-  await tx.query(
-    `INSERT INTO identity_member (patient_id, person_key) SELECT * FROM unnest($1::text[], $2::text[])
-     ON CONFLICT (patient_id) DO UPDATE SET person_key = EXCLUDED.person_key WHERE identity_member.person_key <> EXCLUDED.person_key`,
-    [decision.persons.flatMap((p) => p.members), decision.persons.flatMap((p) => p.members.map(() => p.key))],
-  );
-  const persons = decision.persons;
-  await tx.query(
-    `INSERT INTO identity_person (key, golden_id, members, updated_at)
-     SELECT k, g, m::text[], $4::timestamptz FROM unnest($1::text[], $2::text[], $3::text[]) AS x(k, g, m)
-     ON CONFLICT (key) DO UPDATE SET golden_id = EXCLUDED.golden_id, members = EXCLUDED.members, updated_at = EXCLUDED.updated_at
-     WHERE identity_person.members IS DISTINCT FROM EXCLUDED.members OR identity_person.golden_id IS DISTINCT FROM EXCLUDED.golden_id`,
-    [persons.map((p) => p.key), persons.map((p) => goldenOf.get(p.key)?.id ?? null), persons.map((p) => pgArrayLiteral(p.members)), now.toISOString()],
-  );
+  // Only what changed is sent; the statements' own conditions would leave the rest as it is anyway.
+  const moved = decision.persons.flatMap((p) => p.members.filter((m) => standing.memberOf.get(m) !== p.key).map((m) => [m, p.key] as const));
+  if (moved.length > 0) {
+    await tx.query(
+      `INSERT INTO identity_member (patient_id, person_key) SELECT * FROM unnest($1::text[], $2::text[])
+       ON CONFLICT (patient_id) DO UPDATE SET person_key = EXCLUDED.person_key WHERE identity_member.person_key <> EXCLUDED.person_key`,
+      [moved.map(([m]) => m), moved.map(([, k]) => k)],
+    );
+  }
+  const persons = decision.persons.filter((p) => {
+    const was = standing.persons.get(p.key);
+    return !was || was.goldenId !== (goldenOf.get(p.key)?.id ?? null) || !sameList(was.members, p.members);
+  });
+  if (persons.length > 0) {
+    await tx.query(
+      `INSERT INTO identity_person (key, golden_id, members, updated_at)
+       SELECT k, g, m::text[], $4::timestamptz FROM unnest($1::text[], $2::text[], $3::text[]) AS x(k, g, m)
+       ON CONFLICT (key) DO UPDATE SET golden_id = EXCLUDED.golden_id, members = EXCLUDED.members, updated_at = EXCLUDED.updated_at
+       WHERE identity_person.members IS DISTINCT FROM EXCLUDED.members OR identity_person.golden_id IS DISTINCT FROM EXCLUDED.golden_id`,
+      [persons.map((p) => p.key), persons.map((p) => goldenOf.get(p.key)?.id ?? null), persons.map((p) => pgArrayLiteral(p.members)), now.toISOString()],
+    );
+  }
   // Reviews: what the rules raise now is open; what they no longer raise among these records is resolved.
-  await tx.query(`UPDATE identity_review SET status = 'resolved', last_seen = $2::timestamptz WHERE status = 'open' AND (a = ANY($1::text[]) OR b = ANY($1::text[]))`, [ids, now.toISOString()]);
   const reviews = decision.reviews;
+  const raised = new Set(reviews.map((r) => `${r.kind}|${r.a}|${r.b}`));
+  const stale = standing.openReviews.filter((r) => !raised.has(`${r.kind}|${r.a}|${r.b}`));
+  if (stale.length > 0) {
+    await tx.query(
+      `UPDATE identity_review r SET status = 'resolved', last_seen = $4::timestamptz FROM unnest($1::text[], $2::text[], $3::text[]) AS x(k, a, b)
+        WHERE r.kind = x.k AND r.a = x.a AND r.b = x.b AND r.status = 'open'`,
+      [stale.map((r) => r.kind), stale.map((r) => r.a), stale.map((r) => r.b), now.toISOString()],
+    );
+  }
   if (reviews.length > 0) {
     await tx.query(
       `INSERT INTO identity_review (kind, nhs_number, a, b, reason, status, first_seen, last_seen)

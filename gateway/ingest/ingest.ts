@@ -75,9 +75,16 @@ export async function ingestBatchInTransaction(tx: SqlClient, units: readonly In
     const extra = p ? provenanceWritten.get(keyOf(p)) : undefined;
     return { written: extra ? [...w, extra] : w };
   });
-  const patients = [...written.values()].filter((w) => w.resourceType === 'Patient').map((w) => w.id);
+  const patientsWritten = [...written.values()].filter((w) => w.resourceType === 'Patient');
+  const patients = patientsWritten.map((w) => w.id);
   if (patients.length > 0) {
-    const identity = await resolveIdentityInTransaction(tx, patients, now);
+    // As in ingestResources: the changed Patients as the store wrote them, not read back.
+    const known = new Map<string, Patient>();
+    for (const w of patientsWritten) {
+      const input = last.get(`Patient/${w.id}`) as Patient | undefined;
+      if (w.changed && input) known.set(w.id, asStored(input, w.versionId, now));
+    }
+    const identity = await resolveIdentityInTransaction(tx, patients, now, known);
     for (const r of results) if (r.written.some((w) => w.resourceType === 'Patient')) r.identity = identity;
   }
   return results;

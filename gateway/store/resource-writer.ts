@@ -22,9 +22,22 @@ interface Prepared {
   resource: Resource;
   key: string;
   hash: string;
+  /** Search-index rows, compartment and labels: computed up front, or only once the resource is known to have changed. */
+  indexed?: Indexed;
+}
+
+interface Indexed {
   rows: IndexRows;
   patientIds: string[];
   security: string[];
+}
+
+function indexed(p: Prepared): Indexed {
+  if (!p.indexed) {
+    const rows = indexResource(p.resource);
+    p.indexed = { rows, patientIds: patientCompartmentIds(p.resource, rows), security: securityLabels(p.resource) };
+  }
+  return p.indexed;
 }
 
 /** Every array column a batch writes, built once per batch: one multi-row INSERT per table. */
@@ -41,19 +54,20 @@ class BatchColumns {
   add(p: Prepared, versionId: string, lastUpdated: string, content: string): void {
     const type = p.resource.resourceType;
     const id = p.resource.id as string;
+    const { rows, patientIds, security } = indexed(p);
     this.res.type.push(type);
     this.res.id.push(id);
     this.res.version.push(versionId);
     this.res.updated.push(lastUpdated);
     this.res.content.push(content);
     this.res.hash.push(p.hash);
-    this.res.patients.push(pgArrayLiteral(p.patientIds));
-    this.res.security.push(pgArrayLiteral(p.security));
-    for (const t of p.rows.token) push(this.token, { type, id, code: t.code, system: t.system, value: t.value });
-    for (const s of p.rows.string) push(this.string, { type, id, code: s.code, value: s.value, raw: s.raw });
-    for (const d of p.rows.date) push(this.date, { type, id, code: d.code, low: d.low, high: d.high });
-    for (const r of p.rows.reference) push(this.reference, { type, id, code: r.code, targetType: r.targetType, targetId: r.targetId });
-    for (const n of p.rows.number) push(this.number, { type, id, code: n.code, value: n.value, system: n.system, unit: n.unit });
+    this.res.patients.push(pgArrayLiteral(patientIds));
+    this.res.security.push(pgArrayLiteral(security));
+    for (const t of rows.token) push(this.token, { type, id, code: t.code, system: t.system, value: t.value });
+    for (const s of rows.string) push(this.string, { type, id, code: s.code, value: s.value, raw: s.raw });
+    for (const d of rows.date) push(this.date, { type, id, code: d.code, low: d.low, high: d.high });
+    for (const r of rows.reference) push(this.reference, { type, id, code: r.code, targetType: r.targetType, targetId: r.targetId });
+    for (const n of rows.number) push(this.number, { type, id, code: n.code, value: n.value, system: n.system, unit: n.unit });
   }
 }
 
@@ -81,18 +95,22 @@ export class DuplicateInBatchError extends Error {
  */
 /** The same write inside a transaction the caller already holds (identity resolution, merges). */
 export async function writeResourcesInTransaction(tx: SqlClient, resources: readonly Resource[], now: Date = new Date()): Promise<WrittenResource[]> {
-  return writePrepared(tx, prepare(resources), now);
+  // Indexed only once known to have changed: an unchanged resource (a person-level Patient the
+  // resolution rebuilt the same, a message sent twice) costs its hash, not its FHIRPath indexing.
+  return writePrepared(tx, prepare(resources, false), now);
 }
 
-function prepare(resources: readonly Resource[]): Prepared[] {
+/** `index`: index every resource now (before a transaction is opened) rather than only the changed ones, inside it. */
+function prepare(resources: readonly Resource[], index: boolean): Prepared[] {
   const seen = new Set<string>();
   return resources.map((resource) => {
     if (!resource.id) throw new Error(`A ${resource.resourceType} without an id cannot be stored`);
     const key = `${resource.resourceType}/${resource.id}`;
     if (seen.has(key)) throw new DuplicateInBatchError(key);
     seen.add(key);
-    const rows = indexResource(resource);
-    return { resource, key, hash: contentHash(resource), rows, patientIds: patientCompartmentIds(resource, rows), security: securityLabels(resource) };
+    const p: Prepared = { resource, key, hash: contentHash(resource) };
+    if (index) indexed(p);
+    return p;
   });
 }
 
@@ -101,12 +119,12 @@ export async function upsertResources(
   resources: readonly Resource[],
   options: { now?: Date; provenance?: (changed: readonly WrittenResource[]) => Resource | undefined } = {},
 ): Promise<WrittenResource[]> {
-  const prepared = prepare(resources);
+  const prepared = prepare(resources, true);
   return engine.transaction(async (tx) => {
     const written = await writePrepared(tx, prepared, options.now ?? new Date());
     const provenance = options.provenance?.(written.filter((w) => w.changed));
     if (provenance) {
-      const extra = await writePrepared(tx, prepare([provenance]), options.now ?? new Date());
+      const extra = await writePrepared(tx, prepare([provenance], true), options.now ?? new Date());
       written.push(...extra);
     }
     return written;

@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { demoNhsNumber } from '../../gateway/demo/demo-data';
 import { loadFhirDefinitions } from '../../gateway/fhir/definitions';
 import { isGolden } from '../../gateway/identity/golden';
+import { decideIdentity } from '../../gateway/identity/rules';
+import { toSourceRecord } from '../../gateway/identity/source-records';
 import { ingestResources } from '../../gateway/ingest/ingest';
 import { parseStoredResource } from '../../gateway/store/resource-reader';
 import { Store } from '../../gateway/store/store';
@@ -17,7 +19,9 @@ import { sourcePatient } from '../support/synthetic';
  *  - two records of different sources with the same valid number and birth date, one of them
  *    verified, are one person (unless a duplicate within one source holds them back, as the rules say);
  *  - every person of more than one record has an active person-level Patient linking exactly its
- *    members, and no person-level Patient links anything else.
+ *    members, and no person-level Patient links anything else;
+ *  - the open reviews are exactly those the rules raise over all the records at once (the ones an
+ *    earlier batch raised and a later one no longer does are resolved).
  */
 const SOURCES = ['urn:test:gp', 'urn:test:hospital', 'urn:test:council'] as const;
 const KINDS = ['verified', 'unverified', 'wrong-number', 'invalid-number', 'no-number', 'dob-typo'] as const;
@@ -132,6 +136,10 @@ describe('identity linking through the database (property)', () => {
           expect((golden?.link ?? []).map((l) => l.other.reference).sort()).toEqual(p.members.map((m) => `Patient/${m}`).sort());
         }
         for (const g of goldens.filter((x) => !x.active)) expect(g.link ?? []).toEqual([]);
+
+        const open = (await store.engine.query<{ kind: string; a: string; b: string }>(`SELECT kind, a, b FROM identity_review WHERE status = 'open'`)).rows;
+        const expected = decideIdentity(built.map((b) => toSourceRecord(b.patient, new Set()))).reviews;
+        expect(open.map((r) => `${r.kind} ${r.a} ${r.b}`).sort()).toEqual(expected.map((r) => `${r.kind} ${r.a} ${r.b}`).sort());
       }),
       { numRuns: 40 },
     );
