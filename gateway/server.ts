@@ -83,6 +83,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     : undefined;
   const metrics = new Metrics();
   const fhirIntake = new FhirIntake({ store, logger });
+  let wakeNotifications = (): void => undefined;
   const feed = await startHl7Feed({
     store,
     logger,
@@ -92,6 +93,8 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     mllpPort: config.mllpPort,
     runWorkers: role === Role.ALL || role === Role.WORKER,
     otherHandlers: { [FHIR_INBOX_KIND]: fhirIntake.handler(), [GP_INBOX_KIND]: gpInboxHandler() },
+    // An admission or discharge just applied here is dispatched at once, not at the next poll.
+    onApplied: () => wakeNotifications(),
   });
   // Social care extracts are imported where ingest runs; uploads wake this process's worker at once.
   const socialCare = role === Role.ALL || role === Role.WORKER ? startSocialCareWorker(store, logger) : undefined;
@@ -109,6 +112,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     // Who is told: the Caldicott decision of consent/ for each recipient, the person's Consents included.
     access: consentNotificationAccess({ directory }),
   });
+  if (notifyWorkers) wakeNotifications = (): void => notify.wake();
   const gpIntake = new GpIntake({ store, queue: feed.queue, logger });
   let server: Server | undefined;
   let accessComponents: AccessComponents | undefined;

@@ -45,11 +45,20 @@ export async function startHl7Feed(options: {
   otherHandlers?: Readonly<Record<string, InboxHandler>>;
   /** Retry and polling settings of the application ACK sender (tests shorten them). */
   applicationAck?: ApplicationAckOptions;
+  /**
+   * Called once this process's worker has committed what it applied (an item or a round), so the
+   * notification dispatcher in the same process looks at the outbox now instead of at its next poll.
+   */
+  onApplied?: () => void;
 }): Promise<Hl7Feed> {
   const { store, logger } = options;
   const senders = loadSenderDirectory();
   const handlers = { ...options.otherHandlers, [HL7_INBOX_KIND]: hl7InboxHandler(senders) };
-  const apply = (id: string): Promise<unknown> => processInboxItem(store, id, handlers, { logger });
+  const applied = <T>(result: T): T => {
+    options.onApplied?.();
+    return result;
+  };
+  const apply = (id: string): Promise<unknown> => processInboxItem(store, id, handlers, { logger }).then(applied);
   let queue: InboxQueue;
   if (options.redisUrl) {
     const bull = new BullMqInboxQueue(options.redisUrl, store, logger);
@@ -58,7 +67,7 @@ export async function startHl7Feed(options: {
   } else {
     // In process, the worker applies what has arrived in batches (one transaction per round; see inbox-batch.ts).
     const batchHandler = hl7BatchHandler(senders);
-    const applyBatch = (ids: readonly string[]): Promise<unknown> => processInboxBatch(store, ids, HL7_INBOX_KIND, batchHandler, handlers, { logger });
+    const applyBatch = (ids: readonly string[]): Promise<unknown> => processInboxBatch(store, ids, HL7_INBOX_KIND, batchHandler, handlers, { logger }).then(applied);
     // PGlite runs one transaction at a time, so the intake's inbox commits wait for a whole batch: smaller batches there.
     queue = options.runWorkers ? new BatchingInboxQueue(store, applyBatch, logger, { maxBatch: store.engine.kind === EngineKind.PGLITE ? 16 : 64 }) : pollOnlyQueue;
   }
