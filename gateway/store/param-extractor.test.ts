@@ -130,3 +130,22 @@ test('a primitive present only as its extensions is left to the interpreter', ()
   expect(compileParamExtractor('Patient', param.expression.toString())?.(patient)).toBeUndefined();
   expect(paramValues(patient, param)).toEqual(paramValues(patient, param, true));
 });
+
+test('empty values are no values, as in the interpreter; primitives with extensions go to the interpreter', () => {
+  const cases: Resource[] = [
+    { resourceType: 'Patient', gender: '' } as unknown as Resource,
+    { resourceType: 'Patient', identifier: [], name: [{}], telecom: [{ system: 'phone', value: '' }] } as unknown as Resource,
+    { resourceType: 'Patient', maritalStatus: {}, active: false, birthDate: '1940-01-01', _birthDate: { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthTime', valueDateTime: '1940-01-01T10:00:00Z' }] } } as unknown as Resource,
+    { resourceType: 'Patient', name: [{ given: ['', 'Ada'], _given: [null, { extension: [{ url: 'http://example.org/x', valueString: 'y' }] }] }] } as unknown as Resource,
+    { resourceType: 'Observation', status: 'final', code: { text: 'x' }, valueString: '', effectiveDateTime: '2026-01-01' } as unknown as Resource,
+  ];
+  for (const resource of cases) {
+    for (const param of indexedParams(resource.resourceType).values()) {
+      expect([param.code, paramValues(resource, param)]).toEqual([param.code, paramValues(resource, param, true)]);
+    }
+    expect(indexResource(resource)).toEqual(indexResource(resource, true));
+  }
+  const gender = indexedParams('Patient').get('gender');
+  if (!gender) throw new Error('no gender');
+  expect(compileParamExtractor('Patient', gender.expression.toString())?.({ resourceType: 'Patient', gender: '' } as unknown as Resource)).toEqual([]);
+});

@@ -21,7 +21,7 @@ import type { Resource } from '@medplum/fhirtypes';
 
 /**
  * Values of one search parameter for a resource, or undefined when this resource needs the
- * interpreter after all (a primitive element present only as its `_element` extensions).
+ * interpreter after all (a primitive element with `_element` extensions).
  */
 export type ParamExtractor = (resource: Resource) => TypedValue[] | undefined;
 
@@ -143,6 +143,12 @@ function compileUnion(resourceType: string, expression: string): Branch[] | unde
   return branches;
 }
 
+function isEmptyValue(value: unknown): boolean {
+  if (value === null || value === '') return true;
+  if (typeof value !== 'object') return false;
+  return Array.isArray(value) ? value.length === 0 : Object.keys(value).length === 0;
+}
+
 function push(out: TypedValue[], value: unknown, type: string): void {
   if (value === undefined || value === null) return;
   if (Array.isArray(value)) {
@@ -160,11 +166,12 @@ function walk(resource: Resource, branch: Branch): TypedValue[] | undefined {
       const obj = item.value as Record<string, unknown>;
       if (typeof obj !== 'object') continue;
       for (const [key, type] of step.keys) {
+        // Primitive extensions (`_birthDate`) are merged into the value by the interpreter: its answer.
+        if (obj[`_${key}`] !== undefined) return undefined;
         const v = obj[key];
-        if (v === undefined && obj[`_${key}`] !== undefined) return undefined;
         if (v !== undefined) {
-          push(next, v, type);
-          // A choice element holds one of its types.
+          // As the interpreter: an empty value ('', {}, [], null) is no value, and ends a choice's search.
+          if (!isEmptyValue(v)) push(next, v, type);
           if (step.keys.length > 1) break;
         }
       }
