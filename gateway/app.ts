@@ -207,10 +207,9 @@ export function createApp(options: AppOptions): Express {
         logger,
         decide: async (request) => {
           const decided = await components.access.decideRequest(request);
-          const { decision, personIds } = decided;
+          const { decision } = decided;
           return {
             decided,
-            personIds,
             effect: decision.effect,
             needsPermissionToView: decision.needsPermissionToView,
             permissionRefused: decision.permissionToView === 'refused',

@@ -35,8 +35,8 @@ export const FULL_SCAN_MS = 1_000;
 
 /** What one dispatcher loop remembers between passes (per process; the database stays the truth). */
 export interface DispatchScan {
-  /** The highest outbox id this dispatcher has dispatched. */
-  highWater?: bigint;
+  /** The highest outbox id this dispatcher has dispatched (0 before its first). */
+  highWater: bigint;
   /** When it last looked from the cursor (ms since the epoch). */
   fullScanAt: number;
 }
@@ -81,9 +81,8 @@ export async function dispatchOutbox(engine: SqlEngine, options: DispatcherOptio
     const cursor = await tx.query<{ outbox_id: string }>(`SELECT outbox_id::text AS outbox_id FROM notify_cursor WHERE name = 'dispatch' FOR UPDATE SKIP LOCKED`);
     const from = cursor.rows[0]?.outbox_id;
     if (from === undefined) return { events: 0, deliveryIds: [], withheld: {}, full: false, last: undefined };
-    const highWater = scan?.highWater;
-    const full = scan === undefined || highWater === undefined || now - scan.fullScanAt >= FULL_SCAN_MS;
-    const start = full || highWater < BigInt(from) ? from : highWater.toString();
+    const full = scan === undefined || now - scan.fullScanAt >= FULL_SCAN_MS;
+    const start = full || scan.highWater < BigInt(from) ? from : scan.highWater.toString();
     const rows = await tx.query<OutboxRow>(
       `SELECT o.id::text AS id, o.kind, o.patient_id, NULLIF(o.encounter_id, '') AS encounter_id, o.source, o.event_time, o.created_at, o.payload FROM outbox o
         WHERE o.id > $1::bigint AND NOT EXISTS (SELECT 1 FROM notify_event e WHERE e.outbox_id = o.id) ORDER BY o.id LIMIT $2`,
@@ -97,8 +96,7 @@ export async function dispatchOutbox(engine: SqlEngine, options: DispatcherOptio
   // Remembered only once committed: a pass that rolled back dispatched nothing.
   if (scan) {
     if (result.full) scan.fullScanAt = now;
-    if (result.last !== undefined && (scan.highWater === undefined || result.last > scan.highWater)) scan.highWater = result.last;
-    else if (scan.highWater === undefined && result.full) scan.highWater = 0n;
+    if (result.last !== undefined && result.last > scan.highWater) scan.highWater = result.last;
   }
   return { events: result.events, deliveryIds: result.deliveryIds, withheld: result.withheld };
 }

@@ -74,7 +74,7 @@ export function startNotifications(options: NotifyServiceOptions): NotifyService
   }
 
   // Where this process's dispatcher has got to: each pass looks above it, and from the cursor once a second.
-  const scan: DispatchScan = { fullScanAt: 0 };
+  const scan: DispatchScan = { highWater: 0n, fullScanAt: 0 };
   let running: Promise<number> | undefined;
   let again = false;
   const readAgain = (): boolean => again;

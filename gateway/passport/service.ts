@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, DocumentReference, Encounter, Organization, Patient, Reference, Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { mayOpenPassport, passportAlerts, passportEntryWithheld } from '../../consent/passport';
-import type { AccessAlert, AccessDecision } from '../../consent/types';
+import type { AccessAlert } from '../../consent/types';
 import { PLANNED_END_EXTENSION } from '../../mappings/hl7v2/tables/encounter';
 import { Hl7EventKind } from '../../mappings/hl7v2/tables/events';
 import { CARE_HOME_RESIDENCE_EXTENSION } from '../../mappings/identifiers';
@@ -18,6 +18,7 @@ import { RecordIndex } from '../../mappings/passport/record-text';
 import { transferFormResources, type TransferForm } from '../../mappings/passport/transfer-form';
 import { PassportKind, type PassportView } from '../../mappings/passport/view';
 import { resourceId } from '../../mappings/ids';
+import type { PersonAccess } from '../access/caldicott-access';
 import type { Requester } from '../access/hooks';
 import { HttpOutcomeError } from '../api/errors';
 import { AuditOperation, type OperationRecord } from '../audit/audit-event';
@@ -54,17 +55,11 @@ import { passportFingerprint, type PassportSigner } from './signing';
  * every issue and read audited. Journey steps go to the outbox, which notifications deliver.
  */
 
-/** An access decision for one person (CaldicottAccess.decide's answer). */
-export interface PassportDecision {
-  readonly decision: AccessDecision;
-  readonly personIds: readonly string[];
-}
-
 export interface PassportServiceOptions {
   readonly store: Store;
   readonly signer: PassportSigner;
   /** The access decision for one person, as the requester would get it now (CaldicottAccess.decide). */
-  readonly decide: (requester: Requester, patientId: string) => Promise<PassportDecision>;
+  readonly decide: (requester: Requester, patientId: string) => Promise<PersonAccess>;
   /** The audit trail's named operations. */
   readonly audit: (record: OperationRecord) => Promise<unknown>;
   /** The privacy officer's alerts a permitted read raises (very restricted content shown, an override of a refusal), as for any read of the record. */
@@ -430,7 +425,7 @@ export class PassportService {
    * `decided` is the decision the caller already took for this requester and patient (the record
    * page's, CaldicottAccess.decide for the same two), so it is not taken again.
    */
-  async bagsFor(requester: Requester, patientId: string, options: { readonly audited?: { readonly requestId: string }; readonly decided?: PassportDecision } = {}): Promise<BagSummary[]> {
+  async bagsFor(requester: Requester, patientId: string, options: { readonly audited?: { readonly requestId: string }; readonly decided?: PersonAccess } = {}): Promise<BagSummary[]> {
     const { audited, decided } = options;
     if (decided && !decided.personIds.includes(patientId)) throw new Error('bagsFor: the decision given is not for this patient');
     const { decision, personIds } = decided ?? (await this.options.decide(requester, patientId));

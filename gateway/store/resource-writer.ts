@@ -96,7 +96,7 @@ export class DuplicateInBatchError extends Error {
 /** The same write inside a transaction the caller already holds (identity resolution, merges). */
 export async function writeResourcesInTransaction(tx: SqlClient, resources: readonly Resource[], now: Date = new Date()): Promise<WrittenResource[]> {
   // Indexed only once known to have changed: an unchanged resource (a person-level Patient the
-  // resolution rebuilt the same, a message sent twice) costs its hash, not its FHIRPath indexing.
+  // resolution rebuilt the same, a message sent twice) costs its hash, not its indexing.
   return writePrepared(tx, prepare(resources, false), now);
 }
 

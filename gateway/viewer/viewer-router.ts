@@ -40,9 +40,7 @@ export interface ViewerDecision {
   readonly breakGlass: boolean;
   readonly validUntil?: string;
   readonly reasons: readonly string[];
-  /** Every source record of the person (samePersonIds of the patient), as the decision read them. */
-  readonly personIds: readonly string[];
-  /** The decision itself, handed on to the record page's links so they do not take it again. */
+  /** The decision itself (with every source record of the person it read), handed on to the record page's links so they do not take it again. */
   readonly decided: PersonAccess;
 }
 
@@ -368,7 +366,7 @@ export function viewerRouter(options: ViewerOptions): Router {
       });
       return;
     }
-    const personIds = decision.personIds;
+    const personIds = decision.decided.personIds;
     const resources: Resource[] = [];
     let withheld = 0;
     let after: string | undefined;

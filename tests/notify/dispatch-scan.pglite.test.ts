@@ -36,7 +36,7 @@ const dispatched = async (): Promise<string[]> => (await store.engine.query<{ id
 test('rows below the high-water mark are dispatched by the next full pass; rows above it at once', async () => {
   const access = (): typeof TOLD => TOLD;
   let clock = 1_000_000;
-  const scan: DispatchScan = { fullScanAt: 0 };
+  const scan: DispatchScan = { highWater: 0n, fullScanAt: 0 };
   const pass = (): ReturnType<typeof dispatchOutbox> => dispatchOutbox(store.engine, { access, scan, now: () => clock });
 
   // Ids 1000 and 1001 taken; 1001 commits first (1000 is written later, below it).
