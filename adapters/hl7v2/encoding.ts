@@ -79,10 +79,10 @@ function isDelimiterChar(ch: string): boolean {
   return /^[\x21-\x7e]$/.test(ch) && !/^[A-Za-z0-9]$/.test(ch);
 }
 
-/** Validates MSH-1 and MSH-2 (v2.5.1 §2.5.4: four distinct encoding characters; v2.7 adds a fifth). */
 /** Valid delimiter sets by MSH-1 + MSH-2: a sender uses one set for every message (bounded: only a cache). */
 const knownDelimiters = new Map<string, Hl7Delimiters>();
 
+/** Validates MSH-1 and MSH-2 (v2.5.1 §2.5.4: four distinct encoding characters; v2.7 adds a fifth). */
 export function delimitersFrom(msh1: string, msh2: string): Hl7Delimiters | Hl7ParseError {
   // A valid MSH-1 is one character, so one character + MSH-2 names one pair.
   if (msh1.length !== 1) return readDelimiters(msh1, msh2);
