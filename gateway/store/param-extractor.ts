@@ -1,4 +1,4 @@
-import { removeDuplicates, tryGetDataType, type TypedValue } from '@medplum/core';
+import { capitalize, removeDuplicates, tryGetDataType, type TypedValue } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 
 /**
@@ -73,8 +73,6 @@ function isWrapped(s: string): boolean {
   return true;
 }
 
-const capitalise = (code: string): string => code.charAt(0).toUpperCase() + code.slice(1);
-
 /** The element `name` of FHIR type `type`: its JSON keys and types, or undefined if the definitions do not know it. */
 function stepOf(type: string, name: string): Step | undefined {
   const schema = tryGetDataType(type);
@@ -85,7 +83,7 @@ function stepOf(type: string, name: string): Step | undefined {
     return { keys: [[name, (plain.type[0] as { code: string }).code]] };
   }
   const choice = schema.elements[`${name}[x]`];
-  if (choice && choice.type.length > 0) return { keys: choice.type.map((t) => [`${name}${capitalise(t.code)}`, t.code] as const) };
+  if (choice && choice.type.length > 0) return { keys: choice.type.map((t) => [`${name}${capitalize(t.code)}`, t.code] as const) };
   return undefined;
 }
 
