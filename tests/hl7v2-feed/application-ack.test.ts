@@ -174,8 +174,11 @@ describe('MSH-16 application acknowledgements', () => {
       await receiver.start(receiverPort);
       await until('the AA after the restart', () => receiver.forControlId('APP-0006').length > 0);
       expect(msa(receiver.forControlId('APP-0006')[0] as Buffer).code).toBe('AA');
-      const row = await store.engine.query<{ status: string }>(`SELECT a.status FROM hl7_app_ack a JOIN inbox i ON i.id = a.inbox_id WHERE i.dedup_key = 'APP-0006'`);
-      expect(row.rows).toEqual([{ status: 'sent' }]);
+      // The receiver holds the ACK before it answers; the sender marks it sent once the answer is in.
+      const status = async (): Promise<{ status: string }[]> =>
+        (await store.engine.query<{ status: string }>(`SELECT a.status FROM hl7_app_ack a JOIN inbox i ON i.id = a.inbox_id WHERE i.dedup_key = 'APP-0006'`)).rows;
+      await until('the ACK recorded as sent', async () => (await status())[0]?.status === 'sent');
+      expect(await status()).toEqual([{ status: 'sent' }]);
     });
   });
 });
