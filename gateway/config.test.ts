@@ -6,7 +6,12 @@ describe('configuration from the environment', () => {
     expect(loadConfig({})).toEqual({
       port: 8080, mllpPort: 2575, dataDir: resolve('./data'), databaseUrl: undefined, redisUrl: undefined,
       logLevel: 'info', publicBaseUrl: undefined, demoData: true, production: false,
+      accessDecisionCache: { maxEntries: 20_000, ttlMs: 60_000 },
     });
+  });
+  test('remembered access decisions: how many and for how long, or none', () => {
+    expect(loadConfig({ ACCESS_DECISION_CACHE_SIZE: '500', ACCESS_DECISION_CACHE_SECONDS: '5' }).accessDecisionCache).toEqual({ maxEntries: 500, ttlMs: 5_000 });
+    expect(loadConfig({ ACCESS_DECISION_CACHE_SIZE: '0' }).accessDecisionCache.maxEntries).toBe(0);
   });
   test('production turns demo data off unless asked for', () => {
     expect(loadConfig({ NODE_ENV: 'production' }).demoData).toBe(false);
@@ -22,6 +27,8 @@ describe('configuration from the environment', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
     [{ DEMO_DATA: 'yes' }, 'DEMO_DATA must be true or false'],
     [{ PUBLIC_BASE_URL: 'cb.example' }, 'PUBLIC_BASE_URL must be an http(s) URL'],
+    [{ ACCESS_DECISION_CACHE_SIZE: '-1' }, 'ACCESS_DECISION_CACHE_SIZE must be a whole number of 0 or more'],
+    [{ ACCESS_DECISION_CACHE_SECONDS: '1.5' }, 'ACCESS_DECISION_CACHE_SECONDS must be a whole number of 0 or more'],
   ])('%j is refused with a clear message', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { DEFAULT_DECISION_CACHE } from './access/decision-cache';
 
 /** Everything CareBridge reads from its environment, checked once at start. */
 export interface Config {
@@ -13,6 +14,8 @@ export interface Config {
   /** Load the synthetic demo population into an empty store. */
   demoData: boolean;
   production: boolean;
+  /** Remembered access decisions (gateway/access/decision-cache.ts): how many, and for how long at most; 0 entries turns it off. */
+  accessDecisionCache: { maxEntries: number; ttlMs: number };
 }
 
 export class ConfigError extends Error {
@@ -27,6 +30,14 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 0 || value > 65535) throw new ConfigError(`${name} must be a port number (0-65535), not '${text}'`);
+  return value;
+}
+
+function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) throw new ConfigError(`${name} must be a whole number of 0 or more, not '${text}'`);
   return value;
 }
 
@@ -50,5 +61,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicBaseUrl,
     demoData: demo === undefined ? !production : demo === 'true',
     production,
+    accessDecisionCache: {
+      maxEntries: count(env, 'ACCESS_DECISION_CACHE_SIZE', DEFAULT_DECISION_CACHE.maxEntries),
+      ttlMs: count(env, 'ACCESS_DECISION_CACHE_SECONDS', DEFAULT_DECISION_CACHE.ttlMs / 1000) * 1000,
+    },
   };
 }

@@ -119,7 +119,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
   // Red bag passports: the API issues and serves them; workers follow each bag's journey in the outbox.
   const passportConfig = loadPassportConfig(process.env, { dataDir: config.dataDir, production: config.production });
   const passportKeys = await openPassportKeys(passportConfig, { create: true });
-  if (auth) accessComponents = await composeAccess(store, auth, authConfig, { dataDir: config.dataDir, production: config.production, logger });
+  if (auth) accessComponents = await composeAccess(store, auth, authConfig, { dataDir: config.dataDir, production: config.production, logger, decisionCache: config.accessDecisionCache });
   const components = accessComponents;
   const names = auth ? sourceNames(auth.directory) : undefined;
   const passports = passportKeys.signer

@@ -8,9 +8,11 @@ import type { SqlClient } from '../store/engine';
 import { searchResources } from '../store/resource-reader';
 import type { SearchQuery } from '../store/search-query';
 import { activeGrants, GrantKind, type Grant } from './grants';
-import { AccessRefusal, Interaction, type AccessExplanation, type AccessHook, type ReadRequest } from './hooks';
+import { AccessRefusal, Interaction, type AccessExplanation, type AccessHook, type ReadRequest, type Requester } from './hooks';
 import { compartmentOf, loadPersonRecord } from './person-record';
 import { sourceOrganisations } from './source-systems';
+import { nextChange } from '../../consent/validity';
+import { DecisionCache, DEFAULT_DECISION_CACHE, readAccessEpoch } from './decision-cache';
 
 /**
  * The access hook of the shared record: for every read, whose record it is about, the decision of
@@ -45,7 +47,16 @@ export interface CaldicottAccessOptions {
   readonly now?: () => Date;
   /** meta.source → organisation holding the data, from configuration (the directory's systems); these win over what intakes register. */
   readonly staticSources?: Readonly<Record<string, string>>;
+  /**
+   * Decisions remembered per (requester, person), used again while nothing they read has changed
+   * (decision-cache.ts). maxEntries 0 turns it off.
+   */
+  readonly decisionCache?: { readonly maxEntries: number; readonly ttlMs: number };
 }
+
+/** Everything of the requester the rules may read: one decision per distinct requester and person. */
+const requesterKey = (r: Requester): string =>
+  JSON.stringify([r.userId, r.role ?? null, r.organisation ?? null, r.teams ?? null, r.workerId ?? null, r.system ?? null, r.purposeOfUse, r.displayName ?? null]);
 
 function patientRefsIn(value: unknown, found: Set<string>): void {
   if (Array.isArray(value)) {
@@ -115,6 +126,7 @@ export class CaldicottAccess implements AccessHook {
   private readonly rules: AccessRules;
   private readonly now: () => Date;
   private readonly staticSources: Readonly<Record<string, string>>;
+  private readonly cache: DecisionCache<PersonAccess>;
 
   constructor(
     private readonly db: SqlClient,
@@ -123,18 +135,31 @@ export class CaldicottAccess implements AccessHook {
     this.rules = options.rules ?? BASELINE_RULES;
     this.now = options.now ?? ((): Date => new Date());
     this.staticSources = options.staticSources ?? {};
+    this.cache = new DecisionCache(options.decisionCache ?? DEFAULT_DECISION_CACHE);
   }
 
-  /** The decision for one person, as the requester would get it now (the viewer and the access API use this too). */
+  /**
+   * The decision for one person, as the requester would get it now (the viewer and the access API
+   * use this too). Remembered: asked again, it is checked with one statement (the person's access
+   * epoch) and taken afresh only when something it read has changed or the clock has passed a
+   * moment at which it could change.
+   */
   async decide(request: Pick<ReadRequest, 'requester'>, patientId: string): Promise<PersonAccess> {
     const now = this.now();
+    const key = `${requesterKey(request.requester)}|${patientId}`;
+    const remembered = this.cache.get(key, now.getTime());
+    if (remembered && (await readAccessEpoch(this.db, remembered.personIds)) === remembered.epoch) return remembered.value;
     const record = await loadPersonRecord(this.db, patientId);
     // Which organisation holds each source's data matters only to the person's own decisions
     // (objection, sharing), and those are the record's Consents: without one, nothing reads it.
     const decisionsRecorded = record.resources.some((r) => r.resourceType === 'Consent');
     const [grants, sources] = await Promise.all([activeGrants(this.db, request.requester.userId, record.personIds, now), decisionsRecorded ? sourceOrganisations(this.db) : Promise.resolve({})]);
-    const decision = decideAccess({ requester: request.requester, record: record.resources, ...toConsentGrants(grants), sourceOrganisations: { ...sources, ...this.staticSources } }, now, this.rules);
-    return { personIds: record.personIds, decision };
+    const input = { requester: request.requester, record: record.resources, ...toConsentGrants(grants), sourceOrganisations: { ...sources, ...this.staticSources } };
+    const decision = decideAccess(input, now, this.rules);
+    const person: PersonAccess = { personIds: record.personIds, decision };
+    const changesAt = Math.min(nextChange(input, now, this.rules.policy) ?? Number.POSITIVE_INFINITY, decision.validUntil ? Date.parse(decision.validUntil) : Number.POSITIVE_INFINITY);
+    this.cache.set(key, { value: person, personIds: record.personIds, epoch: record.epoch, nowMs: now.getTime(), changesAt: Number.isFinite(changesAt) ? changesAt : undefined });
+    return person;
   }
 
   /**

@@ -7,6 +7,7 @@ import type { CheckpointKeySet } from '../audit/signing';
 import type { Store } from '../store/store';
 import { auditWithAccess, grantAuditor } from './access-audit';
 import { CaldicottAccess } from './caldicott-access';
+import { compactAccessChanges } from './decision-cache';
 import type { Grant } from './grants';
 import type { AccessHook, AuditHook, Requester } from './hooks';
 
@@ -25,7 +26,15 @@ export interface AccessComponents {
   close(): Promise<void>;
 }
 
-export async function composeAccess(store: Store, auth: Authenticator, authConfig: AuthConfig, options: { dataDir: string; production: boolean; logger: Logger }): Promise<AccessComponents> {
+/** How often each API process folds the access change notes into one row a patient (decision-cache.ts). */
+const COMPACT_ACCESS_CHANGES_MS = 5 * 60_000;
+
+export async function composeAccess(
+  store: Store,
+  auth: Authenticator,
+  authConfig: AuthConfig,
+  options: { dataDir: string; production: boolean; logger: Logger; decisionCache?: { maxEntries: number; ttlMs: number } },
+): Promise<AccessComponents> {
   const auditConfig = loadAuditConfig(process.env, { dataDir: options.dataDir, production: options.production });
   const keys = await openAuditKeys(auditConfig, { create: true });
   const trail = new AuditTrail({
@@ -39,7 +48,11 @@ export async function composeAccess(store: Store, auth: Authenticator, authConfi
   trail.start();
   // The organisation holding each source's data: the directory's systems, then what intakes registered.
   const directorySources = Object.fromEntries(auth.directory.systems.flatMap((s) => (s.organisation ? [[s.sourceUri, s.organisation] as const] : [])));
-  const access = new CaldicottAccess(store.engine, { staticSources: directorySources });
+  const access = new CaldicottAccess(store.engine, { staticSources: directorySources, ...(options.decisionCache ? { decisionCache: options.decisionCache } : {}) });
+  // The notes only grow; folding them keeps each person's epoch one indexed row to read. Any process may do it, at any time.
+  const compaction = setInterval(() => {
+    compactAccessChanges(store.engine).catch((err: unknown) => options.logger.warn({ err }, 'compacting access changes failed; tried again later'));
+  }, COMPACT_ACCESS_CHANGES_MS).unref();
   let mintPersonaToken: AccessComponents['mintPersonaToken'];
   if (authConfig.devAuth) {
     const devKeys = await loadOrCreateDevKeyPair(devAuthDir(authConfig.dataDir));
@@ -52,6 +65,9 @@ export async function composeAccess(store: Store, auth: Authenticator, authConfi
     checkpointKeys: keys.keys,
     onGrant: grantAuditor(trail, store.engine),
     ...(mintPersonaToken ? { mintPersonaToken } : {}),
-    close: () => trail.close(),
+    close: () => {
+      clearInterval(compaction);
+      return trail.close();
+    },
   };
 }

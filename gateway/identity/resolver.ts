@@ -218,12 +218,16 @@ export async function resolveIdentityInTransaction(
 }
 
 /** Every Patient id that is the same person as this one (the person-level record and its sources), itself included. */
-export async function samePersonIds(db: SqlClient, patientId: string): Promise<string[]> {
-  const rows = await db.query<{ golden_id: string | null; members: string[] }>(
-    `SELECT golden_id, members FROM identity_person WHERE golden_id = $1 OR key = (SELECT person_key FROM identity_member WHERE patient_id = $1)`,
-    [patientId],
-  );
-  const row = rows.rows[0];
+/** The person a patient id ($1) belongs to, by its golden id or as a member: golden_id, members (no row: a person of their own). */
+export const PERSON_OF_PATIENT_SQL = `SELECT golden_id, members FROM identity_person WHERE golden_id = $1 OR key = (SELECT person_key FROM identity_member WHERE patient_id = $1)`;
+
+/** The ids of the person a row of PERSON_OF_PATIENT_SQL describes, sorted (the patient alone when there is no row). */
+export function personIdsOf(row: { golden_id: string | null; members: string[] } | undefined, patientId: string): string[] {
   if (!row) return [patientId];
   return [...new Set([...(row.golden_id ? [row.golden_id] : []), ...row.members, patientId])].sort();
+}
+
+export async function samePersonIds(db: SqlClient, patientId: string): Promise<string[]> {
+  const rows = await db.query<{ golden_id: string | null; members: string[] }>(PERSON_OF_PATIENT_SQL, [patientId]);
+  return personIdsOf(rows.rows[0], patientId);
 }

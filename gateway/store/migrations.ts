@@ -1,3 +1,4 @@
+import { ACCESS_CHANGE_MIGRATION } from '../access/access-change-schema';
 import { AUDIT_EVENT_JSON_MIGRATION, AUDIT_SCHEMA_SQL } from '../audit/audit-schema';
 import { NOTIFY_ACKNOWLEDGER_NAME_MIGRATION, NOTIFY_MIGRATION, NOTIFY_WITHHELD_MIGRATION } from '../notify/schema';
 import { PASSPORT_MIGRATION } from '../passport/schema';
@@ -310,6 +311,7 @@ ALTER TABLE viewer_session ADD COLUMN claims jsonb
   },
   NOTIFY_ACKNOWLEDGER_NAME_MIGRATION,
   AUDIT_EVENT_JSON_MIGRATION,
+  ACCESS_CHANGE_MIGRATION,
 ];
 
 /** An arbitrary constant shared by every CareBridge process: the advisory lock key for migrations. */

@@ -26,7 +26,7 @@ test('a trail written as jsonb verifies after migration 17, and new entries keep
     for (let n = 1; n <= 3; n++) await before.record(readRecord(n));
     await before.close();
 
-    expect(await migrate(store.engine)).toEqual([17]);
+    expect(await migrate(store.engine, MIGRATIONS.filter((m) => m.version <= 17))).toEqual([17]);
     expect(await columnType()).toBe('json');
 
     const after = new AuditTrail({ engine: store.engine, node: 'test-node' });
