@@ -9,10 +9,10 @@ import { searchResources } from '../store/resource-reader';
 import type { SearchQuery } from '../store/search-query';
 import { activeGrants, GrantKind, type Grant } from './grants';
 import { AccessRefusal, Interaction, type AccessExplanation, type AccessHook, type ReadRequest, type Requester } from './hooks';
-import { compartmentOf, loadPersonRecord } from './person-record';
+import { compartmentOf, loadPersonRecord, readPersonAndEpoch, type PersonAndEpoch } from './person-record';
 import { sourceOrganisations } from './source-systems';
 import { nextChange } from '../../consent/validity';
-import { DecisionCache, DEFAULT_DECISION_CACHE, readAccessEpoch } from './decision-cache';
+import { DecisionCache, DEFAULT_DECISION_CACHE } from './decision-cache';
 
 /**
  * The access hook of the shared record: for every read, whose record it is about, the decision of
@@ -68,6 +68,8 @@ function patientRefsIn(value: unknown, found: Set<string>): void {
     }
   }
 }
+
+const sameIds = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((id, i) => id === b[i]);
 
 const isDirectoryType = (type: string): boolean => type !== 'Patient' && patientCompartmentParams(type).length === 0;
 
@@ -140,16 +142,18 @@ export class CaldicottAccess implements AccessHook {
 
   /**
    * The decision for one person, as the requester would get it now (the viewer and the access API
-   * use this too). Remembered: asked again, it is checked with one statement (the person's access
-   * epoch) and taken afresh only when something it read has changed or the clock has passed a
-   * moment at which it could change.
+   * use this too). Remembered: asked again, it is checked with one statement (the person's ids and
+   * access epoch; none when `known` brings them, read with the resource's compartment) and taken
+   * afresh only when something it read has changed or the clock has passed a moment at which it
+   * could change.
    */
-  async decide(request: Pick<ReadRequest, 'requester'>, patientId: string): Promise<PersonAccess> {
+  async decide(request: Pick<ReadRequest, 'requester'>, patientId: string, known?: PersonAndEpoch): Promise<PersonAccess> {
     const now = this.now();
     const key = `${requesterKey(request.requester)}|${patientId}`;
+    const current = known ?? (await readPersonAndEpoch(this.db, patientId));
     const remembered = this.cache.get(key, now.getTime());
-    if (remembered && (await readAccessEpoch(this.db, remembered.personIds)) === remembered.epoch) return remembered.value;
-    const record = await loadPersonRecord(this.db, patientId);
+    if (remembered && remembered.epoch === current.epoch && sameIds(remembered.personIds, current.personIds)) return remembered.value;
+    const record = await loadPersonRecord(this.db, patientId, current);
     // Which organisation holds each source's data matters only to the person's own decisions
     // (objection, sharing), and those are the record's Consents: without one, nothing reads it.
     const decisionsRecorded = record.resources.some((r) => r.resourceType === 'Consent');
@@ -208,14 +212,15 @@ export class CaldicottAccess implements AccessHook {
   private async decideScope(request: ReadRequest, context: RequestContext): Promise<AccessScope> {
     // Source systems write through intake; they never read the record.
     if (request.requester.system) return NOTHING_SCOPE;
-    const concerned = await this.patientsConcerned(request);
+    const known = new Map<string, PersonAndEpoch>();
+    const concerned = await this.patientsConcerned(request, known);
     if (concerned === 'directory') {
       context.directory = true;
       return { patientIds: [], nonPatientResources: true, resourceTypes: 'all', withheldLabels: [] };
     }
     for (const patientId of concerned) {
       if (context.byPatientId.has(patientId)) continue;
-      addPerson(context, await this.decide(request, patientId));
+      addPerson(context, await this.decide(request, patientId, known.get(patientId)));
     }
     return this.scopeOfPersons(request, context);
   }
@@ -286,7 +291,8 @@ export class CaldicottAccess implements AccessHook {
     return undefined;
   }
 
-  private async patientsConcerned(request: ReadRequest): Promise<string[] | 'directory'> {
+  /** The patients a request is about; `known` gets the person and epoch of those read with a compartment. */
+  private async patientsConcerned(request: ReadRequest, known: Map<string, PersonAndEpoch>): Promise<string[] | 'directory'> {
     const type = request.resourceType ?? '';
     switch (request.interaction) {
       case Interaction.EVERYTHING:
@@ -297,14 +303,21 @@ export class CaldicottAccess implements AccessHook {
         if (request.patientId) return [request.patientId];
         if (isDirectoryType(type)) return 'directory';
         if (!request.resourceId) return [];
-        return (await compartmentOf(this.db, type, request.resourceId)) ?? [];
+        return this.compartment(type, request.resourceId, known);
       }
       case Interaction.SEARCH:
-        return this.searchPatients(type, request.query);
+        return this.searchPatients(type, request.query, known);
     }
   }
 
-  private async searchPatients(type: string, query: SearchQuery | undefined): Promise<string[] | 'directory'> {
+  private async compartment(type: string, id: string, known: Map<string, PersonAndEpoch>): Promise<string[]> {
+    const found = await compartmentOf(this.db, type, id);
+    const first = found?.patientIds[0];
+    if (first !== undefined && found?.first && !known.has(first)) known.set(first, found.first);
+    return found?.patientIds ?? [];
+  }
+
+  private async searchPatients(type: string, query: SearchQuery | undefined, known: Map<string, PersonAndEpoch>): Promise<string[] | 'directory'> {
     if (isDirectoryType(type)) return 'directory';
     if (!query) return [];
     if (type === 'Patient') {
@@ -324,7 +337,7 @@ export class CaldicottAccess implements AccessHook {
         for (const v of filter.values) if (!v.type || v.type === 'Patient') ids.push(v.id);
       } else if (filter.kind === 'id') {
         named = true;
-        for (const id of filter.values) ids.push(...((await compartmentOf(this.db, type, id)) ?? []));
+        for (const id of filter.values) ids.push(...(await this.compartment(type, id, known)));
       }
     }
     if (!named) throw new AccessRefusal(400, `A search of ${type} must name the patient (patient= or subject=): access is decided person by person.`, 'required');

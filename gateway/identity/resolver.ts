@@ -218,8 +218,9 @@ export async function resolveIdentityInTransaction(
 }
 
 /** Every Patient id that is the same person as this one (the person-level record and its sources), itself included. */
-/** The person a patient id ($1) belongs to, by its golden id or as a member: golden_id, members (no row: a person of their own). */
-export const PERSON_OF_PATIENT_SQL = `SELECT golden_id, members FROM identity_person WHERE golden_id = $1 OR key = (SELECT person_key FROM identity_member WHERE patient_id = $1)`;
+/** The person a patient id (an SQL expression) belongs to, by its golden id or as a member: golden_id, members (no row: a person of their own). */
+export const personOfPatientSql = (patientId: string): string =>
+  `SELECT golden_id, members FROM identity_person WHERE golden_id = ${patientId} OR key = (SELECT person_key FROM identity_member WHERE patient_id = ${patientId})`;
 
 /** The ids of the person a row of PERSON_OF_PATIENT_SQL describes, sorted (the patient alone when there is no row). */
 export function personIdsOf(row: { golden_id: string | null; members: string[] } | undefined, patientId: string): string[] {
@@ -228,6 +229,6 @@ export function personIdsOf(row: { golden_id: string | null; members: string[] }
 }
 
 export async function samePersonIds(db: SqlClient, patientId: string): Promise<string[]> {
-  const rows = await db.query<{ golden_id: string | null; members: string[] }>(PERSON_OF_PATIENT_SQL, [patientId]);
+  const rows = await db.query<{ golden_id: string | null; members: string[] }>(personOfPatientSql('$1'), [patientId]);
   return personIdsOf(rows.rows[0], patientId);
 }

@@ -2,7 +2,7 @@ import type { EpisodeOfCare, Observation, Resource } from '@medplum/fhirtypes';
 import { CaldicottAccess } from '../../gateway/access/caldicott-access';
 import { compactAccessChanges, readAccessEpoch } from '../../gateway/access/decision-cache';
 import { GrantKind, PermissionToView, recordGrant } from '../../gateway/access/grants';
-import { PurposeOfUse, type Requester } from '../../gateway/access/hooks';
+import { Interaction, PurposeOfUse, type ReadRequest, type Requester } from '../../gateway/access/hooks';
 import { RELATIONSHIP_TYPES } from '../../gateway/access/person-record';
 import { registerSourceSystem } from '../../gateway/access/source-systems';
 import { demoNhsNumber } from '../../gateway/demo/demo-data';
@@ -207,6 +207,30 @@ export function describeDecisionCacheSuite(engineName: string, open: () => Promi
       const before = await readAccessEpoch(store.engine, ['p-observed']);
       await store.upsert([observation('obs-unrelated', 'p-observed')]);
       expect(await readAccessEpoch(store.engine, ['p-observed'])).toBe(before);
+    });
+
+    it('reads a resource of the record with one statement before the scoped read when the decision is remembered', async () => {
+      await ingestResources(store, [sourcePatient('h-6', HOSPITAL, demoNhsNumber(76), { verified: true }), episode('eoc-h-6', 'h-6'), observation('obs-h-6', 'h-6')]);
+      await withPermissionToView(nurse, 'h-6');
+      const access = new CaldicottAccess(counted, { now: () => clock });
+      const read = (requestId: string): ReadRequest => ({ requestId, requester: nurse, interaction: Interaction.READ, resourceType: 'Observation', resourceId: 'obs-h-6' });
+      statements.length = 0;
+      const first = await access.scope(read('r-1'));
+      expect(first.patientIds).toEqual(['h-6']);
+      expect(statements.length).toBeGreaterThan(1);
+
+      statements.length = 0;
+      const second = read('r-2');
+      expect(await access.scope(second)).toEqual(first);
+      // The compartment, the person's ids and their epoch: one statement, and the decision is the remembered one.
+      expect(statements).toEqual([expect.stringContaining('FROM access_change')]);
+      expect(access.explain(second).decisions.map((d) => [d.effect, d.relationship])).toEqual([['permit', 'episode-of-care']]);
+
+      // A new relationship resource in the record: the same single statement tells, and the decision is taken again.
+      await store.upsert([{ resourceType: 'CareTeam', id: 'ct-h-6', status: 'active', subject: { reference: 'Patient/h-6' } }]);
+      statements.length = 0;
+      await access.scope(read('r-3'));
+      expect(statements.length).toBeGreaterThan(1);
     });
 
     it('decides every time with the cache turned off, and shares frozen decisions when on', async () => {
