@@ -1,10 +1,56 @@
-import { Pool, type PoolClient } from 'pg';
+import { createHash } from 'node:crypto';
+import { Pool, type PoolClient, type QueryConfig } from 'pg';
 import { EngineKind, type QueryResult, type SqlClient, type SqlEngine } from './engine';
 
-function wrap(client: Pool | PoolClient): SqlClient {
+/**
+ * Server-side prepared statements for the statements run again and again (reads by id, the access
+ * epoch, the audit append, the intakes' batch writes): PostgreSQL then parses and plans each once
+ * per connection instead of on every call, which for the small statements of a read is most of
+ * their cost. As PgJDBC's prepareThreshold does, a statement text is prepared once it has been run
+ * PREPARE_AFTER times with parameters, and no more than MAX_PREPARED texts are, so that
+ * statements built from a request (searches) cannot fill the server's memory. The name is a hash
+ * of the text, so one name never stands for two texts.
+ */
+export const PREPARE_AFTER = 5;
+export const MAX_PREPARED = 500;
+
+export class StatementNames {
+  private readonly seen = new Map<string, number>();
+  private readonly names = new Map<string, string>();
+
+  constructor(
+    private readonly prepareAfter = PREPARE_AFTER,
+    private readonly maxPrepared = MAX_PREPARED,
+  ) {}
+
+  /** The prepared statement's name for this text, once it has earned one. */
+  nameFor(sql: string): string | undefined {
+    const named = this.names.get(sql);
+    if (named !== undefined || this.names.size >= this.maxPrepared) return named;
+    const count = (this.seen.get(sql) ?? 0) + 1;
+    if (count < this.prepareAfter) {
+      // Texts seen once or twice (searches) are forgotten rather than counted for ever.
+      if (this.seen.size >= 10 * this.maxPrepared) this.seen.clear();
+      this.seen.set(sql, count);
+      return undefined;
+    }
+    this.seen.delete(sql);
+    const name = `cb_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    this.names.set(sql, name);
+    return name;
+  }
+
+  get prepared(): number {
+    return this.names.size;
+  }
+}
+
+function wrap(client: Pool | PoolClient, names: StatementNames): SqlClient {
   return {
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      const result = await client.query(sql, params as unknown[] | undefined);
+      const name = params && params.length > 0 ? names.nameFor(sql) : undefined;
+      const config: QueryConfig = name ? { name, text: sql, values: params as unknown[] } : { text: sql, ...(params ? { values: params as unknown[] } : {}) };
+      const result = await client.query(config);
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     },
   };
@@ -15,12 +61,14 @@ export class PostgresEngine implements SqlEngine {
   readonly kind = EngineKind.POSTGRES;
   private readonly pool: Pool;
   private readonly direct: SqlClient;
+  /** One naming for the pool: each connection prepares a named statement the first time it runs it. */
+  readonly statements = new StatementNames();
 
   constructor(connectionString: string, poolSize = 10) {
     this.pool = new Pool({ connectionString, max: poolSize });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
-    this.direct = wrap(this.pool);
+    this.direct = wrap(this.pool, this.statements);
   }
 
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -31,7 +79,7 @@ export class PostgresEngine implements SqlEngine {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const result = await fn(wrap(client));
+      const result = await fn(wrap(client, this.statements));
       await client.query('COMMIT');
       return result;
     } catch (err) {
