@@ -4,6 +4,8 @@
  * (FHIR R4 §3.1.1.5.5). Values without a zone are taken as UTC here; intake mappings put local UK
  * times into explicit offsets before they reach the store.
  */
+
+import { dateUtc } from '../../mappings/utc';
 export interface InstantRange {
   low: Date;
   high: Date;
@@ -21,14 +23,14 @@ export function parseFhirDateRange(input: string): InstantRange | undefined {
   const day = d ? Number(d) : undefined;
   if (month !== undefined && (month < 1 || month > 12)) return undefined;
   if (day !== undefined && month !== undefined) {
-    const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    const daysInMonth = new Date(dateUtc(year, month, 0)).getUTCDate();
     if (day < 1 || day > daysInMonth) return undefined;
   }
   if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || (s !== undefined && Number(s) > 59))) return undefined;
   const offsetMinutes = zoneOffsetMinutes(zone);
   if (offsetMinutes === null) return undefined;
   const start = (y2: number, mo2: number, d2: number, h2: number, mi2: number, s2: number, ms: number): Date =>
-    new Date(Date.UTC(y2, mo2, d2, h2, mi2, s2, ms) - offsetMinutes * 60_000);
+    new Date(dateUtc(y2, mo2, d2, h2, mi2, s2, ms) - offsetMinutes * 60_000);
   if (month === undefined) return { low: start(year, 0, 1, 0, 0, 0, 0), high: start(year + 1, 0, 1, 0, 0, 0, 0) };
   if (day === undefined) return { low: start(year, month - 1, 1, 0, 0, 0, 0), high: start(year, month, 1, 0, 0, 0, 0) };
   if (h === undefined) return { low: start(year, month - 1, day, 0, 0, 0, 0), high: start(year, month - 1, day + 1, 0, 0, 0, 0) };

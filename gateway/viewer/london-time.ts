@@ -9,6 +9,8 @@
  * 01:00–01:59) is read as the first of the two (still British Summer Time, +01:00).
  */
 
+import { dateUtc } from '../../mappings/utc';
+
 export type LondonTime = { readonly instant: string } | { readonly problem: 'format' | 'nonexistent' };
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
@@ -20,7 +22,7 @@ function londonWallClock(ms: number): number {
   const parts = FORMAT.formatToParts(new Date(ms));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? NaN);
   const hour = get('hour') === 24 ? 0 : get('hour');
-  return Date.UTC(get('year'), get('month') - 1, get('day'), hour, get('minute'), get('second'));
+  return dateUtc(get('year'), get('month') - 1, get('day'), hour, get('minute'), get('second'));
 }
 
 function offsetText(minutes: number): string {
@@ -35,9 +37,9 @@ export function londonLocalToInstant(value: string): LondonTime {
   if (!match) return { problem: 'format' };
   const [y, mo, d, h, mi, s] = match.slice(1).map(Number) as [number, number, number, number, number, number];
   const seconds = Number.isNaN(s) ? 0 : s;
-  const wall = Date.UTC(y, mo - 1, d, h, mi, seconds);
+  const wall = dateUtc(y, mo - 1, d, h, mi, seconds);
   const check = new Date(wall);
-  // Date.UTC rolls over (31 February → 3 March): refuse fields that are not a real date and time.
+  // utcMs rolls over (31 February → 3 March): refuse fields that are not a real date and time.
   if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || check.getUTCHours() !== h || check.getUTCMinutes() !== mi || h > 23 || mi > 59 || seconds > 59) return { problem: 'format' };
   // London is UTC+0 or UTC+1: try summer time first, so the repeated autumn hour reads as its first occurrence.
   for (const offsetMinutes of [60, 0]) {

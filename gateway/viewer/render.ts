@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import nunjucks from 'nunjucks';
 import { recordItemsHtml } from './record-items';
 import type { ViewItem } from './record-view';
+import { dateUtc } from '../../mappings/utc';
 
 /**
  * Server-side rendering with the NHS.UK design system's own Nunjucks templates and macros
@@ -79,7 +80,6 @@ function icuOffsetMs(ms: number): number {
   const parts = LONDON_WALL_CLOCK.formatToParts(new Date(ms));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? NaN);
   const year = get('year') * (parts.find((p) => p.type === 'era')?.value === 'BC' ? -1 : 1);
-  // setUTCFullYear, not Date.UTC, which reads years 0–99 as 1900–1999.
-  const wall = new Date(Date.UTC(2000, get('month') - 1, get('day'), get('hour') % 24, get('minute'), get('second'))).setUTCFullYear(year);
+  const wall = dateUtc(year, get('month') - 1, get('day'), get('hour') % 24, get('minute'), get('second'));
   return wall - Math.floor(ms / 1000) * 1000;
 }

@@ -1,4 +1,5 @@
 import type { CodeableConcept, ContactPoint, HumanName, Patient, Reference, Resource } from '@medplum/fhirtypes';
+import { dateUtc } from '../utc';
 
 /**
  * The record as the passport builders read it: every resource by reference, and the small text
@@ -81,11 +82,11 @@ export function formatDate(value: string | undefined): string {
   if (/^\d{4}$/.test(value)) return value;
   if (/^\d{4}-\d{2}$/.test(value)) {
     const [y, m] = value.split('-');
-    return new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(Date.UTC(Number(y), Number(m) - 1, 1)));
+    return new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(dateUtc(Number(y), Number(m) - 1, 1)));
   }
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
     const [y, m, d] = value.split('-').map(Number);
-    return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(Date.UTC(y ?? 0, (m ?? 1) - 1, d ?? 1)));
+    return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(dateUtc(y ?? 0, (m ?? 1) - 1, d ?? 1)));
   }
   const time = Date.parse(value);
   if (Number.isNaN(time)) return value;

@@ -2,6 +2,7 @@ import type { CodeableConcept, Coding } from '@medplum/fhirtypes';
 import type { SourceRow } from '../../adapters/social-care/tables';
 import { localToUtc } from '../hl7v2/datatypes/ts';
 import { contractCodeSystem, IssueCode, localSystem, type RowIssues, type SocialCareContext } from './context';
+import { dateUtc } from '../utc';
 
 /**
  * Reading one row's values: dates (dd/mm/yyyy, dd/mm/yy, ISO 8601), date-times in UK local time,
@@ -25,7 +26,7 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
 function realDate(y: number, m: number, d: number): boolean {
   if (m < 1 || m > 12 || d < 1 || y < 1800) return false;
-  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  const days = new Date(dateUtc(y, m, 0)).getUTCDate();
   return d <= days;
 }
 
@@ -87,14 +88,14 @@ export function dateTime(r: RowReader, column: string): string | undefined {
   if (m) {
     const [d, mo, y, h, mi, s] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
     if (realDate(y, mo, d) && h < 24 && mi < 60 && s < 60) {
-      const { utcMs } = localToUtc(Date.UTC(y, mo - 1, d, h, mi, s), UK_TIME_ZONE);
+      const { utcMs } = localToUtc(dateUtc(y, mo - 1, d, h, mi, s), UK_TIME_ZONE);
       return new Date(utcMs).toISOString().replace('.000Z', 'Z');
     }
   } else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value))) {
     return new Date(Date.parse(value)).toISOString().replace('.000Z', 'Z');
   } else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) {
     const [y, mo, d, h, mi, s] = value.split(/[-T:]/).map(Number) as [number, number, number, number, number, number?];
-    if (realDate(y, mo, d) && h < 24 && mi < 60) return new Date(localToUtc(Date.UTC(y, mo - 1, d, h, mi, s ?? 0), UK_TIME_ZONE).utcMs).toISOString().replace('.000Z', 'Z');
+    if (realDate(y, mo, d) && h < 24 && mi < 60) return new Date(localToUtc(dateUtc(y, mo - 1, d, h, mi, s ?? 0), UK_TIME_ZONE).utcMs).toISOString().replace('.000Z', 'Z');
   }
   r.issues.warning(IssueCode.INVALID_DATE, column, `${column} is not a date-time that exists (expected dd/mm/yyyy hh:mm); left empty`);
   return undefined;

@@ -167,6 +167,12 @@ describe('timestamps around the clock changes (the offset cached per UTC day)', 
     expect(parseHl7Timestamp('99991231235959-1200')).toMatchObject({ dateTime: '9999-12-31T23:59:59-12:00', instant: '10000-01-01T11:59:59Z' });
   });
 
+  test('a year below 100 keeps its century (Date.UTC alone would read 0087 as 1987)', () => {
+    expect(parseHl7Timestamp('008701011230+0000')).toMatchObject({ dateTime: '0087-01-01T12:30:00+00:00', instant: '0087-01-01T12:30:00Z' });
+    // London kept local mean time then (-0:01:15), which the instant carries to the minute.
+    expect(parseHl7Timestamp('00870101')).toMatchObject({ date: '0087-01-01', instant: '0087-01-01T00:01:00Z' });
+  });
+
   test('the same value in two zones gives each zone its own answer, however often it is asked', () => {
     for (let i = 0; i < 3; i++) {
       expect(parseHl7Timestamp('20250714102500', 'Europe/London')).toMatchObject({ instant: '2025-07-14T09:25:00Z' });

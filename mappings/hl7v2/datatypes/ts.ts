@@ -5,6 +5,8 @@
  * no clock is read. FHIR dateTime has no hour-only or minute-only precision, so missing minutes
  * and seconds are written as zero.
  */
+
+import { dateUtc } from '../../utc';
 export const DEFAULT_SENDER_TIME_ZONE = 'Europe/London';
 
 const TS_PATTERN = /^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(\.\d{1,4})?)?)?)?)?)?([+-]\d{4})?$/;
@@ -85,7 +87,7 @@ export function zoneOffsetMinutes(timeZone: string, utcMs: number): number {
   const wholeSecond = Math.floor(utcMs / 1000) * 1000;
   const parts = formatterFor(timeZone).formatToParts(new Date(wholeSecond));
   const part = (type: Intl.DateTimeFormatPartTypes): number => Number(parts.find((p) => p.type === type)?.value);
-  const wall = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+  const wall = dateUtc(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
   return Math.round((wall - wholeSecond) / 60000);
 }
 
@@ -215,7 +217,7 @@ export function parseHl7Timestamp(value: string, senderTimeZone: string = DEFAUL
   const second = ss === undefined ? 0 : Number(ss);
   if (hour > 23 || minute > 59 || second > 59) return { ok: false, reason: 'impossible' };
   const fraction = frac ?? '';
-  const wallMs = Date.UTC(year, month - 1, day, hour, minute, second);
+  const wallMs = dateUtc(year, month - 1, day, hour, minute, second);
 
   let utcMs: number;
   let offsetMinutes: number;
