@@ -54,9 +54,16 @@ export interface CaldicottAccessOptions {
   readonly decisionCache?: { readonly maxEntries: number; readonly ttlMs: number };
 }
 
-/** Everything of the requester the rules may read: one decision per distinct requester and person. */
-const requesterKey = (r: Requester): string =>
-  JSON.stringify([r.userId, r.role ?? null, r.organisation ?? null, r.teams ?? null, r.workerId ?? null, r.system ?? null, r.purposeOfUse, r.displayName ?? null]);
+/**
+ * Everything of the requester, so that a field the rules come to read later is in the key too: one
+ * decision per distinct requester and person. The fields in a fixed order, then any others.
+ */
+const KEY_FIELDS = ['userId', 'role', 'organisation', 'teams', 'workerId', 'system', 'purposeOfUse', 'displayName'] as const;
+const requesterKey = (r: Requester): string => {
+  const rest = Object.keys(r).filter((k) => !(KEY_FIELDS as readonly string[]).includes(k)).sort();
+  const field = (k: string): unknown => (r as unknown as Record<string, unknown>)[k] ?? null;
+  return JSON.stringify([...KEY_FIELDS.map(field), ...rest.map((k) => [k, field(k)])]);
+};
 
 function patientRefsIn(value: unknown, found: Set<string>): void {
   if (Array.isArray(value)) {
