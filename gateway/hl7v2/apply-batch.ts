@@ -10,6 +10,7 @@ import { ingestBatchInTransaction, type IngestUnit } from '../ingest/ingest';
 import type { SqlClient } from '../store/engine';
 import { contentHash } from '../store/resource-writer';
 import { currentLocation, loadStored, mapForSender, OUTBOX_KINDS } from './apply';
+import type { IntakeMappings, KeptMapping } from './intake-mappings';
 import { mergeWithStored } from './merge-stored';
 import type { Hl7Sender, Hl7SenderDirectory } from './senders';
 
@@ -37,11 +38,20 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function prepareOne(senders: Hl7SenderDirectory, item: InboxItem): PreparedItem<Hl7Unit> {
+/** The intake's mapping when it handed one over for exactly this row, else the row parsed and mapped again. */
+function mappingOf(senders: Hl7SenderDirectory, item: InboxItem, kept: IntakeMappings | undefined): KeptMapping | { failure: string } {
+  const handed = kept?.take(item);
+  if (handed) return handed;
   const parsed = parseHl7(item.content);
-  if (!parsed.ok) return { id: item.id, failure: `${parsed.error.code} ${parsed.error.text}` };
+  if (!parsed.ok) return { failure: `${parsed.error.code} ${parsed.error.text}` };
   const sender = senders.senderOf(parsed.message.header);
-  const result = mapForSender(parsed.message, sender, (item.receivedAt ?? new Date()).toISOString());
+  return { sender, result: mapForSender(parsed.message, sender, (item.receivedAt ?? new Date()).toISOString()) };
+}
+
+function prepareOne(senders: Hl7SenderDirectory, item: InboxItem, kept: IntakeMappings | undefined): PreparedItem<Hl7Unit> {
+  const mapping = mappingOf(senders, item, kept);
+  if ('failure' in mapping) return { id: item.id, failure: mapping.failure };
+  const { sender, result } = mapping;
   const errors = result.issues.filter((i) => i.severity === 'error');
   if (errors.length > 0 || !result.event) return { id: item.id, failure: errors.map((e) => `${e.code} ${e.text}`).join('; ') || 'The message names no patient event' };
   if (result.event.merge) return { id: item.id, alone: true };
@@ -51,14 +61,15 @@ function prepareOne(senders: Hl7SenderDirectory, item: InboxItem): PreparedItem<
   return { id: item.id, keys: [...new Set(keys)], unit: { sender, result } };
 }
 
-export function hl7BatchHandler(senders: Hl7SenderDirectory): InboxBatchHandler<Hl7Unit> {
+/** `kept`: the intake's mappings of the rows it stored in this process (see intake-mappings.ts). */
+export function hl7BatchHandler(senders: Hl7SenderDirectory, kept?: IntakeMappings): InboxBatchHandler<Hl7Unit> {
   return {
     async prepare(items) {
       const prepared: PreparedItem<Hl7Unit>[] = [];
       for (const item of items) {
         // Mapping is synchronous JavaScript: give the intake's ACKs a turn every few messages.
         if (prepared.length % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
-        prepared.push(prepareOne(senders, item));
+        prepared.push(prepareOne(senders, item, kept));
       }
       return prepared;
     },

@@ -39,10 +39,12 @@ export function mapForSender(message: ParsedHl7, sender: Hl7Sender, receivedAt: 
 }
 
 /** The mapping's errors as ACK errors: what makes the intake answer AE. */
+export function mappingErrors(result: Hl7MappingResult): AckError[] {
+  return result.issues.filter((i) => i.severity === 'error').map((i) => ({ code: i.code, severity: 'E' as const, location: i.location, text: i.text }));
+}
+
 export function applicabilityCheck(message: ParsedHl7, sender: Hl7Sender, receivedAt: Date): AckError[] {
-  return mapForSender(message, sender, receivedAt.toISOString())
-    .issues.filter((i) => i.severity === 'error')
-    .map((i) => ({ code: i.code, severity: 'E' as const, location: i.location, text: i.text }));
+  return mappingErrors(mapForSender(message, sender, receivedAt.toISOString()));
 }
 
 export async function loadStored(db: SqlClient, resources: readonly Resource[]): Promise<Map<string, Resource>> {

@@ -45,6 +45,11 @@ export interface Hl7IntakeOptions {
   logger: Logger;
   /** The mapping's verdict: errors mean the message cannot be applied (AE). */
   check: (message: ParsedHl7, sender: Hl7Sender, receivedAt: Date) => AckError[];
+  /**
+   * Called once a message that passed the check is committed as a new pending row, before it is
+   * enqueued: an in-process worker may reuse what the check computed (see intake-mappings.ts).
+   */
+  onStored?: (inboxId: string, message: ParsedHl7, content: Buffer) => void;
   now?: () => Date;
   maxBytes?: number;
   onOutcome?: (outcome: { sender: string; code: AckCode; duplicate: boolean }) => void;
@@ -149,6 +154,8 @@ export class Hl7Intake {
         status: applicable ? InboxStatus.PENDING : InboxStatus.FAILED,
         outcome: { ack: code, errors: problems, receivedAt: receivedAt.toISOString(), ...(applicationAck && sender.applicationAckAddress ? { applicationAck } : {}) },
         error: applicable ? undefined : problems.map((p) => `${p.code} ${p.text}`).join('; '),
+        // The time the check mapped the message with: whoever maps the row again gets the same result.
+        receivedAt,
       });
       if (accepted.accepted === 'conflict') {
         const conflictCode = codeFor('error', enhanced);
@@ -165,7 +172,10 @@ export class Hl7Intake {
         this.options.onOutcome?.({ sender: sender.key, code: again, duplicate: true });
         return { ack: this.ack(message, again, first.errors ?? []), code: again, inboxId: accepted.item.id, duplicate: true, sender: sender.key };
       }
-      if (applicable) await this.options.queue.enqueue(accepted.item.id);
+      if (applicable) {
+        this.options.onStored?.(accepted.item.id, message, payload);
+        await this.options.queue.enqueue(accepted.item.id);
+      }
       this.options.onOutcome?.({ sender: sender.key, code, duplicate: false });
       return { ack: this.ack(message, code, problems), code, inboxId: accepted.item.id, sender: sender.key };
     } catch (err) {

@@ -45,14 +45,24 @@ const COLUMNS = 'id::text AS id, source, kind, dedup_key, content_hash, status, 
 /** Commits the raw input; resolves only once it is durable in the store. */
 export async function acceptIntoInbox(
   db: SqlClient,
-  input: { source: string; kind: string; dedupKey: string; content: Buffer; status?: InboxStatus; outcome?: Record<string, unknown>; error?: string },
+  input: {
+    source: string;
+    kind: string;
+    dedupKey: string;
+    content: Buffer;
+    status?: InboxStatus;
+    outcome?: Record<string, unknown>;
+    error?: string;
+    /** When the intake received it (the time it mapped the message with); the database's clock when absent. */
+    receivedAt?: Date;
+  },
 ): Promise<AcceptResult> {
   const hash = sha256Hex(input.content);
   // The outcome given at acceptance (e.g. the ACK code sent) is kept, so a duplicate gets the same answer.
   const inserted = await db.query<InboxRow>(
-    `INSERT INTO inbox (source, kind, dedup_key, content_hash, content, status, outcome, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+    `INSERT INTO inbox (source, kind, dedup_key, content_hash, content, status, outcome, last_error, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, COALESCE($9::timestamptz, now()))
      ON CONFLICT (source, kind, dedup_key) DO NOTHING RETURNING ${COLUMNS}`,
-    [input.source, input.kind, input.dedupKey, hash, input.content, input.status ?? InboxStatus.PENDING, input.outcome ? JSON.stringify(input.outcome) : null, input.error ?? null],
+    [input.source, input.kind, input.dedupKey, hash, input.content, input.status ?? InboxStatus.PENDING, input.outcome ? JSON.stringify(input.outcome) : null, input.error ?? null, input.receivedAt?.toISOString() ?? null],
   );
   const row = inserted.rows[0];
   if (row) return { accepted: 'new', item: toItem(row) };
