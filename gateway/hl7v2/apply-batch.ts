@@ -81,6 +81,16 @@ export function hl7BatchHandler(senders: Hl7SenderDirectory, kept?: IntakeMappin
       );
       // Each resource folded over the round in arrival order, as one-by-one application would store it.
       const current = new Map<string, Resource | undefined>(stored);
+      // A shared resource's content hash, once per version of it: the merged one of one message is the previous of the next.
+      const hashes = new WeakMap<Resource, string>();
+      const hashOf = (r: Resource): string => {
+        let hash = hashes.get(r);
+        if (hash === undefined) {
+          hash = contentHash(r);
+          hashes.set(r, hash);
+        }
+        return hash;
+      };
       // Which shared resources each message itself changed: only those are its Provenance's, as one by one.
       const changedBy = units.map(() => new Set<string>());
       const toWrite = units.map(({ unit }, i) =>
@@ -90,7 +100,7 @@ export function hl7BatchHandler(senders: Hl7SenderDirectory, kept?: IntakeMappin
             const key = keyOf(r);
             const previous = current.get(key);
             const merged = mergeWithStored(previous, r, unit.result.cleared);
-            if (SHARED_TYPES.has(r.resourceType) && (!previous || contentHash(previous) !== contentHash(merged))) changedBy[i]?.add(key);
+            if (SHARED_TYPES.has(r.resourceType) && (!previous || hashOf(previous) !== hashOf(merged))) changedBy[i]?.add(key);
             current.set(key, merged);
             return merged;
           }),
@@ -109,10 +119,14 @@ export function hl7BatchHandler(senders: Hl7SenderDirectory, kept?: IntakeMappin
         visitChanged.set(id, after?.status !== before?.status || currentLocation(after) !== currentLocation(before) || after?.period?.end !== before?.period?.end);
         return after;
       });
-      const subjects = await loadStored(
+      // The subjects as stored: most are this round's own Patients, read above at the same point of
+      // the transaction (nothing has been written to resource since); only the others are read.
+      const subjects = new Map(stored);
+      const unread = await loadStored(
         tx,
-        folded.flatMap((e) => (e?.subject?.reference?.startsWith('Patient/') ? [{ resourceType: 'Patient' as const, id: e.subject.reference.slice('Patient/'.length) }] : [])),
+        folded.flatMap((e) => (e?.subject?.reference?.startsWith('Patient/') && !stored.has(e.subject.reference) && !current.has(e.subject.reference) ? [{ resourceType: 'Patient' as const, id: e.subject.reference.slice('Patient/'.length) }] : [])),
       );
+      for (const [key, patient] of unread) subjects.set(key, patient);
       folded.forEach((after, i) => {
         if (after) finalToWrite[i]?.push(followMerge(subjects, after));
       });
