@@ -1,5 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import type { MllpServer } from '../../adapters/hl7v2/mllp-server';
+import { loadFhirDefinitions } from '../fhir/definitions';
 import type { Logger } from '../logger';
 import { processInboxItem, type InboxHandler } from '../ingest/inbox-processor';
 import { BullMqInboxQueue } from '../queue/bullmq-queue';
@@ -53,6 +54,10 @@ export async function startHl7Feed(options: {
   onApplied?: () => void;
 }): Promise<Hl7Feed> {
   const { store, logger } = options;
+  // The worker indexes what it writes by the FHIR definitions: loaded now (as server.ts does), not by
+  // the first message applied, whose batch would otherwise hold the event loop, and every sender's
+  // ACK, for the second or so loading takes.
+  if (options.runWorkers) loadFhirDefinitions();
   const senders = loadSenderDirectory();
   const handlers = { ...options.otherHandlers, [HL7_INBOX_KIND]: hl7InboxHandler(senders) };
   const applied = <T>(result: T): T => {
