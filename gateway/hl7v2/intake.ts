@@ -5,6 +5,7 @@ import { parseHl7 } from '../../adapters/hl7v2/parse';
 import { recoverHeader } from '../../adapters/hl7v2/recover';
 import type { Hl7Header, ParsedHl7 } from '../../adapters/hl7v2/types';
 import type { Logger } from '../logger';
+import { InboxGroupCommit } from '../ingest/inbox-group-commit';
 import type { InboxQueue } from '../queue/inbox-queue';
 import { acceptIntoInbox, InboxStatus } from '../store/inbox';
 import type { Store } from '../store/store';
@@ -86,7 +87,12 @@ function codeFor(kind: 'accept' | 'error' | 'reject', enhanced: boolean): AckCod
 }
 
 export class Hl7Intake {
-  constructor(private readonly options: Hl7IntakeOptions) {}
+  /** Messages arriving on many connections at once are committed together, each ACK still after its own commit. */
+  private readonly inbox: InboxGroupCommit;
+
+  constructor(private readonly options: Hl7IntakeOptions) {
+    this.inbox = new InboxGroupCommit(options.store.engine);
+  }
 
   private now(): Date {
     return this.options.now?.() ?? new Date();
@@ -113,7 +119,7 @@ export class Hl7Intake {
    * system's `hl7Senders` in the directory); any other sender is rejected and kept as rejected.
    */
   async receive(payload: Buffer, options: { allowedSenders?: readonly string[] } = {}): Promise<IntakeOutcome> {
-    const { store, logger } = this.options;
+    const { logger } = this.options;
     const receivedAt = this.now();
     const parsed = parseHl7(payload, { maxBytes: this.options.maxBytes });
     if (!parsed.ok) {
@@ -146,7 +152,7 @@ export class Hl7Intake {
     const applicationAck = enhanced ? applicationAckWanted(message.header.applicationAckType) : undefined;
     if (applicationAck && !sender.applicationAckAddress) logger.warn({ sender: sender.key }, 'MSH-16 asks for application ACKs but the sender has no applicationAckAddress; none will be sent');
     try {
-      const accepted = await acceptIntoInbox(store.engine, {
+      const accepted = await this.inbox.accept({
         source: sender.key,
         kind: HL7_INBOX_KIND,
         dedupKey: message.header.controlId,
