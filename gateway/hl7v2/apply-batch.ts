@@ -106,7 +106,11 @@ export function hl7BatchHandler(senders: Hl7SenderDirectory, kept?: IntakeMappin
           }),
       );
       // A shared resource is written once, with its content after the last message of the round.
-      const finalToWrite = toWrite.map((list) => list.map((r) => current.get(keyOf(r)) ?? r));
+      // A stored shared resource no message of the round changed is not handed to the writer at all:
+      // it would only hash it again, find the same hash and make no version.
+      const changedShared = new Set(changedBy.flatMap((keys) => [...keys]));
+      const unchanged = (key: string): boolean => SHARED_TYPES.has(key.slice(0, key.indexOf('/'))) && stored.has(key) && !changedShared.has(key);
+      const finalToWrite = toWrite.map((list) => list.filter((r) => !unchanged(keyOf(r))).map((r) => current.get(keyOf(r)) ?? r));
 
       const visits = await visitEventsOf(tx, units.map((u) => ({ id: u.id, source: u.unit.sender.source, visit: u.unit.result.visit })));
       const visitChanged = new Map<string, boolean>();
