@@ -33,8 +33,11 @@ export class IntakeMappings {
   private hits = 0;
   private misses = 0;
 
-  /** `limit`: rows held at most; the oldest is dropped first (the worker then maps it itself). */
-  constructor(private readonly limit = 5_000) {}
+  /**
+   * `limit`: rows held at most (a mapping is some kilobytes of objects: 2,000 is tens of MB when the
+   * worker is far behind); the oldest is dropped first, and the worker then maps that row itself.
+   */
+  constructor(private readonly limit = 2_000) {}
 
   /** The intake's check (Hl7IntakeOptions.check): the mapping's errors, and the mapping kept for stored(). */
   readonly check = (message: ParsedHl7, sender: Hl7Sender, receivedAt: Date): AckError[] => {
