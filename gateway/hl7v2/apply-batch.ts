@@ -10,6 +10,7 @@ import { ingestBatchInTransaction, type IngestUnit } from '../ingest/ingest';
 import type { SqlClient } from '../store/engine';
 import { contentHash } from '../store/resource-writer';
 import { currentLocation, loadStored, mapForSender, OUTBOX_KINDS } from './apply';
+import type { IntakeMappings, KeptMapping } from './intake-mappings';
 import { mergeWithStored } from './merge-stored';
 import type { Hl7Sender, Hl7SenderDirectory } from './senders';
 
@@ -37,11 +38,20 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function prepareOne(senders: Hl7SenderDirectory, item: InboxItem): PreparedItem<Hl7Unit> {
+/** The intake's mapping when it handed one over for exactly this row, else the row parsed and mapped again. */
+function mappingOf(senders: Hl7SenderDirectory, item: InboxItem, kept: IntakeMappings | undefined): KeptMapping | { failure: string } {
+  const handed = kept?.take(item);
+  if (handed) return handed;
   const parsed = parseHl7(item.content);
-  if (!parsed.ok) return { id: item.id, failure: `${parsed.error.code} ${parsed.error.text}` };
+  if (!parsed.ok) return { failure: `${parsed.error.code} ${parsed.error.text}` };
   const sender = senders.senderOf(parsed.message.header);
-  const result = mapForSender(parsed.message, sender, (item.receivedAt ?? new Date()).toISOString());
+  return { sender, result: mapForSender(parsed.message, sender, (item.receivedAt ?? new Date()).toISOString()) };
+}
+
+function prepareOne(senders: Hl7SenderDirectory, item: InboxItem, kept: IntakeMappings | undefined): PreparedItem<Hl7Unit> {
+  const mapping = mappingOf(senders, item, kept);
+  if ('failure' in mapping) return { id: item.id, failure: mapping.failure };
+  const { sender, result } = mapping;
   const errors = result.issues.filter((i) => i.severity === 'error');
   if (errors.length > 0 || !result.event) return { id: item.id, failure: errors.map((e) => `${e.code} ${e.text}`).join('; ') || 'The message names no patient event' };
   if (result.event.merge) return { id: item.id, alone: true };
@@ -51,14 +61,15 @@ function prepareOne(senders: Hl7SenderDirectory, item: InboxItem): PreparedItem<
   return { id: item.id, keys: [...new Set(keys)], unit: { sender, result } };
 }
 
-export function hl7BatchHandler(senders: Hl7SenderDirectory): InboxBatchHandler<Hl7Unit> {
+/** `kept`: the intake's mappings of the rows it stored in this process (see intake-mappings.ts). */
+export function hl7BatchHandler(senders: Hl7SenderDirectory, kept?: IntakeMappings): InboxBatchHandler<Hl7Unit> {
   return {
     async prepare(items) {
       const prepared: PreparedItem<Hl7Unit>[] = [];
       for (const item of items) {
         // Mapping is synchronous JavaScript: give the intake's ACKs a turn every few messages.
         if (prepared.length % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
-        prepared.push(prepareOne(senders, item));
+        prepared.push(prepareOne(senders, item, kept));
       }
       return prepared;
     },
@@ -70,6 +81,16 @@ export function hl7BatchHandler(senders: Hl7SenderDirectory): InboxBatchHandler<
       );
       // Each resource folded over the round in arrival order, as one-by-one application would store it.
       const current = new Map<string, Resource | undefined>(stored);
+      // A shared resource's content hash, once per version of it: the merged one of one message is the previous of the next.
+      const hashes = new WeakMap<Resource, string>();
+      const hashOf = (r: Resource): string => {
+        let hash = hashes.get(r);
+        if (hash === undefined) {
+          hash = contentHash(r);
+          hashes.set(r, hash);
+        }
+        return hash;
+      };
       // Which shared resources each message itself changed: only those are its Provenance's, as one by one.
       const changedBy = units.map(() => new Set<string>());
       const toWrite = units.map(({ unit }, i) =>
@@ -79,13 +100,17 @@ export function hl7BatchHandler(senders: Hl7SenderDirectory): InboxBatchHandler<
             const key = keyOf(r);
             const previous = current.get(key);
             const merged = mergeWithStored(previous, r, unit.result.cleared);
-            if (SHARED_TYPES.has(r.resourceType) && (!previous || contentHash(previous) !== contentHash(merged))) changedBy[i]?.add(key);
+            if (SHARED_TYPES.has(r.resourceType) && (!previous || hashOf(previous) !== hashOf(merged))) changedBy[i]?.add(key);
             current.set(key, merged);
             return merged;
           }),
       );
       // A shared resource is written once, with its content after the last message of the round.
-      const finalToWrite = toWrite.map((list) => list.map((r) => current.get(keyOf(r)) ?? r));
+      // A stored shared resource no message of the round changed is not handed to the writer at all:
+      // it would only hash it again, find the same hash and make no version.
+      const changedShared = new Set(changedBy.flatMap((keys) => [...keys]));
+      const unchanged = (key: string): boolean => SHARED_TYPES.has(key.slice(0, key.indexOf('/'))) && stored.has(key) && !changedShared.has(key);
+      const finalToWrite = toWrite.map((list) => list.filter((r) => !unchanged(keyOf(r))).map((r) => current.get(keyOf(r)) ?? r));
 
       const visits = await visitEventsOf(tx, units.map((u) => ({ id: u.id, source: u.unit.sender.source, visit: u.unit.result.visit })));
       const visitChanged = new Map<string, boolean>();
@@ -98,10 +123,14 @@ export function hl7BatchHandler(senders: Hl7SenderDirectory): InboxBatchHandler<
         visitChanged.set(id, after?.status !== before?.status || currentLocation(after) !== currentLocation(before) || after?.period?.end !== before?.period?.end);
         return after;
       });
-      const subjects = await loadStored(
+      // The subjects as stored: most are this round's own Patients, read above at the same point of
+      // the transaction (nothing has been written to resource since); only the others are read.
+      const subjects = new Map(stored);
+      const unread = await loadStored(
         tx,
-        folded.flatMap((e) => (e?.subject?.reference?.startsWith('Patient/') ? [{ resourceType: 'Patient' as const, id: e.subject.reference.slice('Patient/'.length) }] : [])),
+        folded.flatMap((e) => (e?.subject?.reference?.startsWith('Patient/') && !stored.has(e.subject.reference) && !current.has(e.subject.reference) ? [{ resourceType: 'Patient' as const, id: e.subject.reference.slice('Patient/'.length) }] : [])),
       );
+      for (const [key, patient] of unread) subjects.set(key, patient);
       folded.forEach((after, i) => {
         if (after) finalToWrite[i]?.push(followMerge(subjects, after));
       });

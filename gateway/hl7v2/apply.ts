@@ -39,17 +39,22 @@ export function mapForSender(message: ParsedHl7, sender: Hl7Sender, receivedAt: 
 }
 
 /** The mapping's errors as ACK errors: what makes the intake answer AE. */
+export function mappingErrors(result: Hl7MappingResult): AckError[] {
+  return result.issues.filter((i) => i.severity === 'error').map((i) => ({ code: i.code, severity: 'E' as const, location: i.location, text: i.text }));
+}
+
 export function applicabilityCheck(message: ParsedHl7, sender: Hl7Sender, receivedAt: Date): AckError[] {
-  return mapForSender(message, sender, receivedAt.toISOString())
-    .issues.filter((i) => i.severity === 'error')
-    .map((i) => ({ code: i.code, severity: 'E' as const, location: i.location, text: i.text }));
+  return mappingErrors(mapForSender(message, sender, receivedAt.toISOString()));
 }
 
 export async function loadStored(db: SqlClient, resources: readonly Resource[]): Promise<Map<string, Resource>> {
-  if (resources.length === 0) return new Map();
+  // Each resource once: a round's messages name the same Organization, wards and consultants many times over.
+  const keys = new Map(resources.map((r) => [`${r.resourceType}/${r.id ?? ''}`, r]));
+  if (keys.size === 0) return new Map();
+  const unique = [...keys.values()];
   const rows = await db.query<{ content: string }>(
     `SELECT r.content::text AS content FROM resource r JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON r.resource_type = k.t AND r.id = k.i`,
-    [resources.map((r) => r.resourceType), resources.map((r) => r.id ?? '')],
+    [unique.map((r) => r.resourceType), unique.map((r) => r.id ?? '')],
   );
   return new Map(rows.rows.map((r) => parseStoredResource(r.content)).map((r) => [`${r.resourceType}/${r.id ?? ''}`, r]));
 }

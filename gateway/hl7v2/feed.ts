@@ -1,5 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import type { MllpServer } from '../../adapters/hl7v2/mllp-server';
+import { loadFhirDefinitions } from '../fhir/definitions';
 import type { Logger } from '../logger';
 import { processInboxItem, type InboxHandler } from '../ingest/inbox-processor';
 import { BullMqInboxQueue } from '../queue/bullmq-queue';
@@ -11,6 +12,7 @@ import type { Store } from '../store/store';
 import { applicabilityCheck, hl7InboxHandler } from './apply';
 import { ApplicationAckDispatcher, type ApplicationAckOptions } from './application-ack';
 import { hl7BatchHandler } from './apply-batch';
+import { IntakeMappings } from './intake-mappings';
 import { HL7_INBOX_KIND, Hl7Intake } from './intake';
 import { mllpTlsFromEnv, startMllpListener } from './mllp-listener';
 import { loadSenderDirectory } from './senders';
@@ -52,6 +54,10 @@ export async function startHl7Feed(options: {
   onApplied?: () => void;
 }): Promise<Hl7Feed> {
   const { store, logger } = options;
+  // The worker indexes what it writes by the FHIR definitions: loaded now (as server.ts does), not by
+  // the first message applied, whose batch would otherwise hold the event loop, and every sender's
+  // ACK, for the second or so loading takes.
+  if (options.runWorkers) loadFhirDefinitions();
   const senders = loadSenderDirectory();
   const handlers = { ...options.otherHandlers, [HL7_INBOX_KIND]: hl7InboxHandler(senders) };
   const applied = <T>(result: T): T => {
@@ -60,13 +66,16 @@ export async function startHl7Feed(options: {
   };
   const apply = (id: string): Promise<unknown> => processInboxItem(store, id, handlers, { logger }).then(applied);
   let queue: InboxQueue;
+  let intakeMappings: IntakeMappings | undefined;
   if (options.redisUrl) {
     const bull = new BullMqInboxQueue(options.redisUrl, store, logger);
     if (options.runWorkers) bull.startWorkers(apply);
     queue = bull;
   } else {
     // In process, the worker applies what has arrived in batches (one transaction per round; see inbox-batch.ts).
-    const batchHandler = hl7BatchHandler(senders);
+    // The worker is in this process: it takes the intake's mapping of each row it stored instead of mapping it again.
+    if (options.runWorkers) intakeMappings = new IntakeMappings();
+    const batchHandler = hl7BatchHandler(senders, intakeMappings);
     const applyBatch = (ids: readonly string[]): Promise<unknown> => processInboxBatch(store, ids, HL7_INBOX_KIND, batchHandler, handlers, { logger }).then(applied);
     // PGlite runs one transaction at a time, so the intake's inbox commits wait for a whole batch: smaller batches there.
     queue = options.runWorkers ? new BatchingInboxQueue(store, applyBatch, logger, { maxBatch: store.engine.kind === EngineKind.PGLITE ? 16 : 64 }) : pollOnlyQueue;
@@ -77,7 +86,8 @@ export async function startHl7Feed(options: {
     queue,
     senders,
     logger,
-    check: applicabilityCheck,
+    check: intakeMappings?.check ?? applicabilityCheck,
+    onStored: intakeMappings?.stored,
     onOutcome: (o) => messages.inc({ sender: o.sender, ack: o.code, duplicate: String(o.duplicate) }),
   });
   // Where rows are applied, their enhanced-mode application ACKs are sent from (any number of processes may).

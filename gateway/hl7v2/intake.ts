@@ -5,6 +5,7 @@ import { parseHl7 } from '../../adapters/hl7v2/parse';
 import { recoverHeader } from '../../adapters/hl7v2/recover';
 import type { Hl7Header, ParsedHl7 } from '../../adapters/hl7v2/types';
 import type { Logger } from '../logger';
+import { InboxGroupCommit } from '../ingest/inbox-group-commit';
 import type { InboxQueue } from '../queue/inbox-queue';
 import { acceptIntoInbox, InboxStatus } from '../store/inbox';
 import type { Store } from '../store/store';
@@ -45,6 +46,11 @@ export interface Hl7IntakeOptions {
   logger: Logger;
   /** The mapping's verdict: errors mean the message cannot be applied (AE). */
   check: (message: ParsedHl7, sender: Hl7Sender, receivedAt: Date) => AckError[];
+  /**
+   * Called once a message that passed the check is committed as a new pending row, before it is
+   * enqueued: an in-process worker may reuse what the check computed (see intake-mappings.ts).
+   */
+  onStored?: (inboxId: string, message: ParsedHl7, content: Buffer) => void;
   now?: () => Date;
   maxBytes?: number;
   onOutcome?: (outcome: { sender: string; code: AckCode; duplicate: boolean }) => void;
@@ -81,7 +87,12 @@ function codeFor(kind: 'accept' | 'error' | 'reject', enhanced: boolean): AckCod
 }
 
 export class Hl7Intake {
-  constructor(private readonly options: Hl7IntakeOptions) {}
+  /** Messages arriving on many connections at once are committed together, each ACK still after its own commit. */
+  private readonly inbox: InboxGroupCommit;
+
+  constructor(private readonly options: Hl7IntakeOptions) {
+    this.inbox = new InboxGroupCommit(options.store.engine);
+  }
 
   private now(): Date {
     return this.options.now?.() ?? new Date();
@@ -108,7 +119,7 @@ export class Hl7Intake {
    * system's `hl7Senders` in the directory); any other sender is rejected and kept as rejected.
    */
   async receive(payload: Buffer, options: { allowedSenders?: readonly string[] } = {}): Promise<IntakeOutcome> {
-    const { store, logger } = this.options;
+    const { logger } = this.options;
     const receivedAt = this.now();
     const parsed = parseHl7(payload, { maxBytes: this.options.maxBytes });
     if (!parsed.ok) {
@@ -141,7 +152,7 @@ export class Hl7Intake {
     const applicationAck = enhanced ? applicationAckWanted(message.header.applicationAckType) : undefined;
     if (applicationAck && !sender.applicationAckAddress) logger.warn({ sender: sender.key }, 'MSH-16 asks for application ACKs but the sender has no applicationAckAddress; none will be sent');
     try {
-      const accepted = await acceptIntoInbox(store.engine, {
+      const accepted = await this.inbox.accept({
         source: sender.key,
         kind: HL7_INBOX_KIND,
         dedupKey: message.header.controlId,
@@ -149,6 +160,8 @@ export class Hl7Intake {
         status: applicable ? InboxStatus.PENDING : InboxStatus.FAILED,
         outcome: { ack: code, errors: problems, receivedAt: receivedAt.toISOString(), ...(applicationAck && sender.applicationAckAddress ? { applicationAck } : {}) },
         error: applicable ? undefined : problems.map((p) => `${p.code} ${p.text}`).join('; '),
+        // The time the check mapped the message with: whoever maps the row again gets the same result.
+        receivedAt,
       });
       if (accepted.accepted === 'conflict') {
         const conflictCode = codeFor('error', enhanced);
@@ -165,7 +178,10 @@ export class Hl7Intake {
         this.options.onOutcome?.({ sender: sender.key, code: again, duplicate: true });
         return { ack: this.ack(message, again, first.errors ?? []), code: again, inboxId: accepted.item.id, duplicate: true, sender: sender.key };
       }
-      if (applicable) await this.options.queue.enqueue(accepted.item.id);
+      if (applicable) {
+        this.options.onStored?.(accepted.item.id, message, payload);
+        await this.options.queue.enqueue(accepted.item.id);
+      }
       this.options.onOutcome?.({ sender: sender.key, code, duplicate: false });
       return { ack: this.ack(message, code, problems), code, inboxId: accepted.item.id, sender: sender.key };
     } catch (err) {

@@ -45,20 +45,85 @@ const COLUMNS = 'id::text AS id, source, kind, dedup_key, content_hash, status, 
 /** Commits the raw input; resolves only once it is durable in the store. */
 export async function acceptIntoInbox(
   db: SqlClient,
-  input: { source: string; kind: string; dedupKey: string; content: Buffer; status?: InboxStatus; outcome?: Record<string, unknown>; error?: string },
+  input: {
+    source: string;
+    kind: string;
+    dedupKey: string;
+    content: Buffer;
+    status?: InboxStatus;
+    outcome?: Record<string, unknown>;
+    error?: string;
+    /** When the intake received it (the time it mapped the message with); the database's clock when absent. */
+    receivedAt?: Date;
+  },
 ): Promise<AcceptResult> {
   const hash = sha256Hex(input.content);
   // The outcome given at acceptance (e.g. the ACK code sent) is kept, so a duplicate gets the same answer.
   const inserted = await db.query<InboxRow>(
-    `INSERT INTO inbox (source, kind, dedup_key, content_hash, content, status, outcome, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+    `INSERT INTO inbox (source, kind, dedup_key, content_hash, content, status, outcome, last_error, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, COALESCE($9::timestamptz, now()))
      ON CONFLICT (source, kind, dedup_key) DO NOTHING RETURNING ${COLUMNS}`,
-    [input.source, input.kind, input.dedupKey, hash, input.content, input.status ?? InboxStatus.PENDING, input.outcome ? JSON.stringify(input.outcome) : null, input.error ?? null],
+    [input.source, input.kind, input.dedupKey, hash, input.content, input.status ?? InboxStatus.PENDING, input.outcome ? JSON.stringify(input.outcome) : null, input.error ?? null, input.receivedAt?.toISOString() ?? null],
   );
   const row = inserted.rows[0];
   if (row) return { accepted: 'new', item: toItem(row) };
   const existing = await db.query<InboxRow>(`SELECT ${COLUMNS} FROM inbox WHERE source = $1 AND kind = $2 AND dedup_key = $3`, [input.source, input.kind, input.dedupKey]);
   const item = toItem(existing.rows[0] as InboxRow);
   return { accepted: item.contentHash === hash ? 'duplicate' : 'conflict', item };
+}
+
+export type InboxInput = Parameters<typeof acceptIntoInbox>[1];
+
+/**
+ * acceptIntoInbox for many inputs in one statement: one commit for the lot (the intake's group
+ * commit, see gateway/ingest/inbox-group-commit.ts). Each input gets exactly what acceptIntoInbox
+ * would have given it. Keys (source, kind, dedup key) must be distinct within one call: a second
+ * input with a key already in the call would meet the first, not a stored row.
+ */
+export async function acceptManyIntoInbox(db: SqlClient, inputs: readonly InboxInput[]): Promise<AcceptResult[]> {
+  if (inputs.length === 0) return [];
+  const keyOf = (source: string, kind: string, dedupKey: string): string => JSON.stringify([source, kind, dedupKey]);
+  if (new Set(inputs.map((i) => keyOf(i.source, i.kind, i.dedupKey))).size !== inputs.length) throw new Error('acceptManyIntoInbox: the same key twice in one call');
+  const hashes = inputs.map((i) => sha256Hex(i.content));
+  // Rows are inserted in the order given (ids ascending), as one acceptIntoInbox after another would.
+  const inserted = await db.query<InboxRow>(
+    `INSERT INTO inbox (source, kind, dedup_key, content_hash, content, status, outcome, last_error, received_at)
+     SELECT s, k, d, h, decode(c, 'hex'), st, o::jsonb, e, COALESCE(r::timestamptz, now())
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS x(s, k, d, h, c, st, o, e, r, n)
+      ORDER BY n
+     ON CONFLICT (source, kind, dedup_key) DO NOTHING RETURNING ${COLUMNS}`,
+    [
+      inputs.map((i) => i.source),
+      inputs.map((i) => i.kind),
+      inputs.map((i) => i.dedupKey),
+      hashes,
+      inputs.map((i) => i.content.toString('hex')),
+      inputs.map((i) => i.status ?? InboxStatus.PENDING),
+      inputs.map((i) => (i.outcome ? JSON.stringify(i.outcome) : null)),
+      inputs.map((i) => i.error ?? null),
+      inputs.map((i) => i.receivedAt?.toISOString() ?? null),
+    ],
+  );
+  const rows = new Map(inserted.rows.map((r) => [keyOf(r.source, r.kind, r.dedup_key), r]));
+  const results: (AcceptResult | undefined)[] = inputs.map((i) => {
+    const row = rows.get(keyOf(i.source, i.kind, i.dedupKey));
+    return row ? { accepted: 'new', item: toItem(row) } : undefined;
+  });
+  const missing = inputs.filter((_, n) => results[n] === undefined);
+  if (missing.length > 0) {
+    const existing = await db.query<InboxRow>(
+      `SELECT ${COLUMNS} FROM inbox JOIN unnest($1::text[], $2::text[], $3::text[]) AS x(s, k, d) ON inbox.source = x.s AND inbox.kind = x.k AND inbox.dedup_key = x.d`,
+      [missing.map((i) => i.source), missing.map((i) => i.kind), missing.map((i) => i.dedupKey)],
+    );
+    const found = new Map(existing.rows.map((r) => [keyOf(r.source, r.kind, r.dedup_key), r]));
+    inputs.forEach((input, n) => {
+      if (results[n] !== undefined) return;
+      const row = found.get(keyOf(input.source, input.kind, input.dedupKey));
+      if (!row) throw new Error('acceptManyIntoInbox: a row neither inserted nor found');
+      const item = toItem(row);
+      results[n] = { accepted: item.contentHash === hashes[n] ? 'duplicate' : 'conflict', item };
+    });
+  }
+  return results as AcceptResult[];
 }
 
 export async function readInboxContent(db: SqlClient, id: string): Promise<Buffer | undefined> {

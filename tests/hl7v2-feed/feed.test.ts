@@ -94,6 +94,13 @@ describe('the hospital feed end to end (MLLP → inbox → worker → FHIR)', ()
     ]);
   });
 
+  test("each row's received time is the time the intake mapped it with, so mapping the row again gives the intake's mapping", async () => {
+    await applied(1);
+    const rows = await gateway.store.engine.query<{ received_at: Date; outcome: { receivedAt?: string } }>(`SELECT received_at, outcome FROM inbox WHERE kind = 'hl7v2' AND status = 'done'`);
+    expect(rows.rows.length).toBeGreaterThan(0);
+    for (const row of rows.rows) expect(new Date(row.received_at).toISOString()).toBe(row.outcome.receivedAt);
+  });
+
   test('the same message again is acknowledged as before and not applied twice; a reused control id is refused', async () => {
     const before = (await listInbox(gateway.store.engine, ['done', 'pending', 'failed'], 1000)).length;
     const again = ackOf(await client.send(fixture('adt-a01-admission')));

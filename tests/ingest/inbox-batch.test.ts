@@ -1,9 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseHl7 } from '../../adapters/hl7v2/parse';
 import { mllpBenchTraffic } from '../../bench/mllp-data';
 import { loadFhirDefinitions } from '../../gateway/fhir/definitions';
 import { hl7InboxHandler } from '../../gateway/hl7v2/apply';
 import { hl7BatchHandler } from '../../gateway/hl7v2/apply-batch';
+import { IntakeMappings } from '../../gateway/hl7v2/intake-mappings';
 import { senderDirectory } from '../../gateway/hl7v2/senders';
 import { layerIntoRounds, processInboxBatch, type InboxBatchHandler, type PreparedItem } from '../../gateway/ingest/inbox-batch';
 import { PermanentInputError, processInboxItem, type InboxHandler } from '../../gateway/ingest/inbox-processor';
@@ -114,6 +116,41 @@ describe('HL7v2 messages applied in batches give the same store as applied one b
     await store.engine.query(`UPDATE inbox SET received_at = '2025-08-01T09:00:00Z'`);
     return { store, ids };
   }
+
+  test("with the intake's mappings handed to the worker: the same store, and no row mapped twice", async () => {
+    const oneByOne = await load();
+    const store = await Store.open({});
+    await store.migrate();
+    const kept = new IntakeMappings();
+    const receivedAt = new Date('2025-08-01T09:00:00Z');
+    const ids: string[] = [];
+    let applicable = 0;
+    try {
+      for (const [n, content] of mixed.entries()) {
+        // As the intake does: the check maps, the row is stored with the check's received time, then handed over.
+        const parsed = parseHl7(content);
+        const errors = parsed.ok ? kept.check(parsed.message, senders.senderOf(parsed.message.header), receivedAt) : ['unparsed'];
+        const accepted = await acceptIntoInbox(store.engine, { source: 'RZZ|PAS', kind: 'hl7v2', dedupKey: String(n).padStart(4, '0'), content, receivedAt });
+        ids.push(accepted.item.id);
+        if (parsed.ok && errors.length === 0) {
+          applicable++;
+          kept.stored(accepted.item.id, parsed.message, content);
+        }
+      }
+      const stamped = await store.engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE received_at = '2025-08-01T09:00:00Z'`);
+      expect(stamped.rows[0]?.n).toBe(mixed.length);
+      for (const id of oneByOne.ids) await processInboxItem(oneByOne.store, id, { hl7v2: hl7InboxHandler(senders) });
+      await processInboxBatch(store, ids, 'hl7v2', hl7BatchHandler(senders, kept), { hl7v2: hl7InboxHandler(senders) });
+      expect(applicable).toBeGreaterThan(100);
+      // Every applicable row's mapping came from the check; the rows the check refused (left pending here,
+      // where the intake would have stored them failed) had none, and were mapped again and failed.
+      expect(kept.stats()).toEqual({ held: 0, hits: applicable, misses: mixed.length - applicable });
+      expect(await snapshot(store)).toEqual(await snapshot(oneByOne.store));
+    } finally {
+      await oneByOne.store.close();
+      await store.close();
+    }
+  });
 
   test('same resources, versions, visit events, outbox, identity and row outcomes', async () => {
     const oneByOne = await load();
