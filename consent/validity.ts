@@ -9,13 +9,15 @@ import type { AccessInput, AccessPolicy } from './types';
  * that is still ahead, or the millisecond after it (a rule may compare with `<=`): that is what
  * this returns (undefined when there is none). It walks every
  * string of the record, not only the fields the rules read today, so a rule that starts reading
- * another date is covered too; a string that is not a date is not a boundary.
+ * another date is covered too. Any string Date.parse reads counts, as the rules parse with it
+ * (stored data is not always conformant); one not meant as a date only makes a decision be looked
+ * at again early.
  */
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-/** A FHIR date, dateTime or instant: YYYY, YYYY-MM, YYYY-MM-DD, or a full date with a time. */
-const FHIR_DATE = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+/** Longer strings are narrative, not instants (a FHIR instant is at most 35 characters). */
+const LONGEST_INSTANT = 64;
 
 function offsetsOf(policy: AccessPolicy): number[] {
   return [0, policy.recentContactDays * DAY, policy.selfClaimHours * HOUR, policy.breakGlassHours * HOUR, policy.permissionToViewSessionHours * HOUR];
@@ -26,7 +28,7 @@ export function nextChange(input: AccessInput, now: Date, policy: AccessPolicy):
   const offsets = offsetsOf(policy);
   let next: number | undefined;
   const consider = (value: string): void => {
-    if (value.length < 4 || value.length > 35 || !FHIR_DATE.test(value)) return;
+    if (value.length < 4 || value.length > LONGEST_INSTANT || !/\d/.test(value)) return;
     const t = Date.parse(value);
     if (Number.isNaN(t)) return;
     for (const offset of offsets) {

@@ -29,6 +29,8 @@ describe('configuration from the environment', () => {
     [{ PUBLIC_BASE_URL: 'cb.example' }, 'PUBLIC_BASE_URL must be an http(s) URL'],
     [{ ACCESS_DECISION_CACHE_SIZE: '-1' }, 'ACCESS_DECISION_CACHE_SIZE must be a whole number of 0 or more'],
     [{ ACCESS_DECISION_CACHE_SECONDS: '1.5' }, 'ACCESS_DECISION_CACHE_SECONDS must be a whole number of 0 or more'],
+    [{ ACCESS_DECISION_CACHE_SECONDS: '301' }, 'ACCESS_DECISION_CACHE_SECONDS must be at most 300'],
+    [{ DATABASE_PREPARED_STATEMENTS: 'no' }, 'DATABASE_PREPARED_STATEMENTS must be true or false'],
   ])('%j is refused with a clear message', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

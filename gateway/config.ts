@@ -41,6 +41,15 @@ function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
+/** The longest a remembered access decision may be used: the backstop for whatever its checks cannot see, so kept short. */
+const MAX_DECISION_SECONDS = 300;
+
+function decisionLifetimeSeconds(env: NodeJS.ProcessEnv): number {
+  const seconds = count(env, 'ACCESS_DECISION_CACHE_SECONDS', DEFAULT_DECISION_CACHE.ttlMs / 1000);
+  if (seconds > MAX_DECISION_SECONDS) throw new ConfigError(`ACCESS_DECISION_CACHE_SECONDS must be at most ${String(MAX_DECISION_SECONDS)}, not '${String(seconds)}'`);
+  return seconds;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -49,6 +58,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = env['NODE_ENV'] === 'production';
   const demo = env['DEMO_DATA'];
   if (demo !== undefined && demo !== 'true' && demo !== 'false') throw new ConfigError(`DEMO_DATA must be true or false`);
+  // Read by the PostgreSQL engine itself (every process opens one); checked here so that a typo stops the start.
+  const prepared = env['DATABASE_PREPARED_STATEMENTS'];
+  if (prepared !== undefined && prepared !== 'true' && prepared !== 'false') throw new ConfigError(`DATABASE_PREPARED_STATEMENTS must be true or false`);
   const publicBaseUrl = env['PUBLIC_BASE_URL']?.replace(/\/+$/, '');
   if (publicBaseUrl !== undefined && !/^https?:\/\/[^/]+/.test(publicBaseUrl)) throw new ConfigError(`PUBLIC_BASE_URL must be an http(s) URL`);
   return {
@@ -63,7 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production,
     accessDecisionCache: {
       maxEntries: count(env, 'ACCESS_DECISION_CACHE_SIZE', DEFAULT_DECISION_CACHE.maxEntries),
-      ttlMs: count(env, 'ACCESS_DECISION_CACHE_SECONDS', DEFAULT_DECISION_CACHE.ttlMs / 1000) * 1000,
+      ttlMs: decisionLifetimeSeconds(env) * 1000,
     },
   };
 }

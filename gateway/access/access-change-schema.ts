@@ -8,7 +8,9 @@ import type { Migration } from '../store/migrations';
  * organisations holding each source. Every write to one of those is noted here by the database
  * itself, in triggers, whatever code made it: `access_change` gets a row of weight 1 for each
  * patient id the written rows concern (before and after an update, so a resource moved away from a
- * person counts for them too), and `*` for a change to the source systems, which concern everyone.
+ * person counts for them too), and `*` for a change to the source systems, or a table emptied,
+ * which concern everyone. identity_member needs no trigger: which person an id belongs to is read
+ * with the epoch, and a remembered decision is used only for the same ids (caldicott-access.ts).
  *
  * The rows are only ever inserted (no row lock is taken, so intake transactions cannot wait on one
  * another or deadlock here); the sum of the weights of a person's ids is their "epoch", and it
@@ -55,6 +57,8 @@ function watch(w: Watched): string {
     `CREATE TRIGGER ${fn}_insert AFTER INSERT ON ${w.table} REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
     `CREATE TRIGGER ${fn}_delete AFTER DELETE ON ${w.table} REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
     `CREATE TRIGGER ${fn}_update AFTER UPDATE ON ${w.table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}_update()`,
+    // Emptied wholesale (a reset, a restore): that concerns everyone.
+    `CREATE TRIGGER ${fn}_truncate AFTER TRUNCATE ON ${w.table} FOR EACH STATEMENT EXECUTE FUNCTION access_change_everyone()`,
   ].join(';\n');
 }
 
@@ -64,6 +68,7 @@ export const ACCESS_CHANGE_MIGRATION: Migration = {
   sql: [
     `CREATE TABLE access_change (patient_id text NOT NULL, weight bigint NOT NULL DEFAULT 1)`,
     `CREATE INDEX access_change_patient_idx ON access_change (patient_id)`,
+    `CREATE FUNCTION access_change_everyone() RETURNS trigger LANGUAGE plpgsql AS ${body([`INSERT INTO access_change (patient_id) VALUES ('*')`])}`,
     ...WATCHED.map(watch),
   ].join(';\n'),
 };

@@ -7,7 +7,7 @@ import { NOTHING_SCOPE, SYSTEM_SCOPE, type AccessScope } from '../store/access-s
 import type { SqlClient } from '../store/engine';
 import { searchResources } from '../store/resource-reader';
 import type { SearchQuery } from '../store/search-query';
-import { activeGrants, GrantKind, type Grant } from './grants';
+import { activeGrants, GrantKind, nextGrantChange, type Grant } from './grants';
 import { AccessRefusal, Interaction, type AccessExplanation, type AccessHook, type ReadRequest, type Requester } from './hooks';
 import { compartmentOf, loadPersonRecord, readPersonAndEpoch, type PersonAndEpoch } from './person-record';
 import { sourceOrganisations } from './source-systems';
@@ -155,20 +155,30 @@ export class CaldicottAccess implements AccessHook {
    * could change.
    */
   async decide(request: Pick<ReadRequest, 'requester'>, patientId: string, known?: PersonAndEpoch): Promise<PersonAccess> {
-    const now = this.now();
     const key = `${requesterKey(request.requester)}|${patientId}`;
     const current = known ?? (await readPersonAndEpoch(this.db, patientId));
+    // The clock after the epoch: a grant the epoch counts was recorded no later than this (on this clock).
+    const now = this.now();
     const remembered = this.cache.get(key, now.getTime());
     if (remembered && remembered.epoch === current.epoch && sameIds(remembered.personIds, current.personIds)) return remembered.value;
     const record = await loadPersonRecord(this.db, patientId, current);
     // Which organisation holds each source's data matters only to the person's own decisions
     // (objection, sharing), and those are the record's Consents: without one, nothing reads it.
     const decisionsRecorded = record.resources.some((r) => r.resourceType === 'Consent');
-    const [grants, sources] = await Promise.all([activeGrants(this.db, request.requester.userId, record.personIds, now), decisionsRecorded ? sourceOrganisations(this.db) : Promise.resolve({})]);
+    const [grants, grantsChange, sources] = await Promise.all([
+      activeGrants(this.db, request.requester.userId, record.personIds, now),
+      nextGrantChange(this.db, request.requester.userId, record.personIds, now),
+      decisionsRecorded ? sourceOrganisations(this.db) : Promise.resolve({}),
+    ]);
     const input = { requester: request.requester, record: record.resources, ...toConsentGrants(grants), sourceOrganisations: { ...sources, ...this.staticSources } };
     const decision = decideAccess(input, now, this.rules);
     const person: PersonAccess = { personIds: record.personIds, decision };
-    const changesAt = Math.min(nextChange(input, now, this.rules.policy) ?? Number.POSITIVE_INFINITY, decision.validUntil ? Date.parse(decision.validUntil) : Number.POSITIVE_INFINITY);
+    // The first moment the rules, or the grants' own times in SQL (a later start, an end), could read otherwise.
+    const changesAt = Math.min(
+      nextChange(input, now, this.rules.policy) ?? Number.POSITIVE_INFINITY,
+      decision.validUntil ? Date.parse(decision.validUntil) : Number.POSITIVE_INFINITY,
+      grantsChange ?? Number.POSITIVE_INFINITY,
+    );
     this.cache.set(key, { value: person, personIds: record.personIds, epoch: record.epoch, nowMs: now.getTime(), changesAt: Number.isFinite(changesAt) ? changesAt : undefined });
     return person;
   }

@@ -1,4 +1,4 @@
-import type { SqlClient } from '../store/engine';
+import type { SqlClient, SqlEngine } from '../store/engine';
 
 /**
  * Remembered access decisions. A decision for (requester, person) is kept with the person's
@@ -32,7 +32,19 @@ export const epochOfIdsSql = (ids: string): string => `(SELECT coalesce(sum(c.we
  * time: one statement, so readers see the sums before or after, never between. Rows inserted
  * meanwhile are not in the statement's snapshot and stay as they are. Returns the rows removed.
  */
-export async function compactAccessChanges(db: SqlClient, patientsPerBatch = 5_000): Promise<number> {
+export async function compactAccessChanges(engine: SqlEngine, patientsPerBatch = 5_000): Promise<number> {
+  // One process at a time (they all run the same timer): two at once would only wait on each other's rows.
+  return engine.transaction(async (tx) => {
+    const locked = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [COMPACTION_LOCK_KEY]);
+    if (!locked.rows[0]?.locked) return 0;
+    return compactIn(tx, patientsPerBatch);
+  });
+}
+
+/** An arbitrary constant shared by every CareBridge process: the advisory lock key for compaction. */
+const COMPACTION_LOCK_KEY = 7_200_318;
+
+async function compactIn(db: SqlClient, patientsPerBatch: number): Promise<number> {
   const result = await db.query<{ removed: string }>(
     `WITH many AS (SELECT patient_id FROM access_change GROUP BY patient_id HAVING count(*) > 1 LIMIT $1),
           gone AS (DELETE FROM access_change c USING many WHERE c.patient_id = many.patient_id RETURNING c.patient_id, c.weight),

@@ -145,3 +145,19 @@ export async function activeGrants(db: SqlClient, userId: string, personIds: rea
   );
   return result.rows.map(fromRow).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
+
+/**
+ * The next instant after `now` at which this user's grants for these people could read otherwise:
+ * one recorded with a later start (another process's clock, or a request overlapping this one)
+ * begins, or one ends. activeGrants filters by time in SQL, so a remembered decision must not
+ * outlive this (access decision cache).
+ */
+export async function nextGrantChange(db: SqlClient, userId: string, personIds: readonly string[], now: Date): Promise<number | undefined> {
+  const result = await db.query<{ at: string | null }>(
+    `SELECT floor(extract(epoch FROM min(CASE WHEN created_at > $3 THEN created_at ELSE expires_at END)) * 1000)::bigint::text AS at
+       FROM access_grant WHERE user_id = $1 AND person_ids && $2::text[] AND expires_at > $3`,
+    [userId, [...personIds], now],
+  );
+  const at = result.rows[0]?.at;
+  return at ? Number(at) : undefined;
+}

@@ -12,6 +12,8 @@ import { EngineKind, type QueryResult, type SqlClient, type SqlEngine } from './
  * of the text, so one name never stands for two texts.
  */
 export const PREPARE_AFTER = 5;
+/** PostgreSQL's "cached plan must not change result type" (feature_not_supported). */
+const CACHED_PLAN_CHANGED = '0A000';
 export const MAX_PREPARED = 500;
 
 export class StatementNames {
@@ -49,8 +51,17 @@ function wrap(client: Pool | PoolClient, names: StatementNames): SqlClient {
   return {
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
       const name = params && params.length > 0 ? names.nameFor(sql) : undefined;
-      const config: QueryConfig = name ? { name, text: sql, values: params as unknown[] } : { text: sql, ...(params ? { values: params as unknown[] } : {}) };
-      const result = await client.query(config);
+      const unnamed: QueryConfig = { text: sql, ...(params ? { values: params as unknown[] } : {}) };
+      let result;
+      try {
+        result = await client.query(name ? { ...unnamed, name } : unnamed);
+      } catch (err) {
+        // A table changed under a prepared statement whose columns it names by `*` (another process's
+        // migration, mid-deploy): this connection keeps the old plan, so run the text unprepared.
+        // (Inside a transaction the error stands: the transaction is aborted and its caller retries.)
+        if (!name || (err as { code?: string }).code !== CACHED_PLAN_CHANGED) throw err;
+        result = await client.query(unnamed);
+      }
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     },
   };
@@ -61,8 +72,12 @@ export class PostgresEngine implements SqlEngine {
   readonly kind = EngineKind.POSTGRES;
   private readonly pool: Pool;
   private readonly direct: SqlClient;
-  /** One naming for the pool: each connection prepares a named statement the first time it runs it. */
-  readonly statements = new StatementNames();
+  /**
+   * One naming for the pool: each connection prepares a named statement the first time it runs it.
+   * DATABASE_PREPARED_STATEMENTS=false turns it off (a connection pooler in transaction mode
+   * without prepared-statement support, such as PgBouncer before 1.21).
+   */
+  readonly statements = new StatementNames(PREPARE_AFTER, process.env['DATABASE_PREPARED_STATEMENTS'] === 'false' ? 0 : MAX_PREPARED);
 
   constructor(connectionString: string, poolSize = 10) {
     this.pool = new Pool({ connectionString, max: poolSize });

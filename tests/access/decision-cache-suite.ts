@@ -179,6 +179,22 @@ export function describeDecisionCacheSuite(engineName: string, open: () => Promi
       expect(lapsed.effect).toBe('deny');
     });
 
+    it('a grant recorded on a clock ahead of this one counts from its start, not after the cache lifetime', async () => {
+      await ingestResources(store, [sourcePatient('h-7', HOSPITAL, demoNhsNumber(77), { verified: true })]);
+      await withPermissionToView(other, 'h-7');
+      const access = new CaldicottAccess(counted, { now: () => clock, decisionCache: { maxEntries: 100, ttlMs: 100 * 24 * HOUR } });
+      expect((await decided(access, other, 'h-7')).effect).toBe('deny');
+      // Another API process, its clock 5 s ahead, records break-glass: this one sees the note at once,
+      // but the grant has not started on its clock; it must look again when it does.
+      await recordGrant(store.engine, { kind: GrantKind.BREAK_GLASS, requester: other, patientId: 'h-7', personIds: ['h-7'], reasonText: 'Collapsed at home', now: new Date(clock.getTime() + 5_000) });
+      const early = await decided(access, other, 'h-7');
+      expect(early.effect).toBe('deny');
+      clock = new Date(clock.getTime() + 4_999);
+      expect((await decided(access, other, 'h-7')).value).toBe(early.value);
+      clock = new Date(clock.getTime() + 1);
+      expect((await decided(access, other, 'h-7')).effect).toBe('permit');
+    });
+
     it('keeps every epoch through compaction, and remembered decisions stay good', async () => {
       await ingestResources(store, [sourcePatient('h-4', HOSPITAL, demoNhsNumber(74), { verified: true })]);
       for (let i = 0; i < 5; i++) await store.upsert([episode('eoc-h-4', 'h-4', { statusHistory: [{ status: 'planned', period: { start: `2026-0${i + 1}-01` } }] })]);
@@ -207,6 +223,9 @@ export function describeDecisionCacheSuite(engineName: string, open: () => Promi
       const before = await readAccessEpoch(store.engine, ['p-observed']);
       await store.upsert([observation('obs-unrelated', 'p-observed')]);
       expect(await readAccessEpoch(store.engine, ['p-observed'])).toBe(before);
+      // A watched table emptied wholesale (a reset, a restore) concerns everyone.
+      await store.engine.query('TRUNCATE source_system');
+      expect(Number(await readAccessEpoch(store.engine, ['p-observed']))).toBe(Number(before) + 1);
     });
 
     it('reads a resource of the record with one statement before the scoped read when the decision is remembered', async () => {
