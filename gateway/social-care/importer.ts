@@ -14,7 +14,7 @@ import { ingestResources } from '../ingest/ingest';
 import type { Logger } from '../logger';
 import type { Store } from '../store/store';
 import { appendIssues, clearIssues, finishImport, ImportStatus, recordExtractIdentity, recordProgress } from './imports';
-import { currentPersonIds, currentResourceHashes, currentRowsOfPersons, keepRecords, retireRecords, rowsOfPersons, storedRows, unseenCurrentRows, type StoredRow } from './records';
+import { currentPersonIds, currentResourceHashes, sourceHoldsRows, currentRowsOfPersons, keepRecords, retireRecords, rowsOfPersons, storedRows, unseenCurrentRows, type StoredRow } from './records';
 
 /**
  * Imports one extract (specs/social-care-extract.md) into the store, streaming:
@@ -80,6 +80,7 @@ export interface ImportOptions {
 }
 
 const PERSON_PAGE = 500;
+const DEFAULT_BATCH_SIZE = 1000;
 
 function csvIssue(issue: CsvIssue): SocialCareIssue {
   const severity = issue.code === 'missing-id-column' || issue.code === 'malformed-csv' ? IssueSeverity.ERROR : issue.code === 'unknown-column' ? IssueSeverity.INFORMATION : IssueSeverity.WARNING;
@@ -102,6 +103,12 @@ class BatchWriter {
     private readonly importId: string,
     private readonly manifestSha256: string,
     private readonly batchSize: number,
+    /**
+     * False when the source held no kept rows as this import began (a first import): no row can
+     * have a previous hash (an id appears once per import, the manifest pass drops duplicates),
+     * so the lookup is skipped. A retried import finds the rows its first attempt kept.
+     */
+    private readonly mayHavePrevious: boolean,
   ) {}
 
   async addResources(resources: readonly WrittenResource[]): Promise<void> {
@@ -185,7 +192,7 @@ class BatchWriter {
   ): Promise<void> {
     const resources = [...others];
     // Rows that map to exactly what they mapped to last time are not written again.
-    const previous = await currentResourceHashes(this.store.engine, this.context.source, rows.filter((r) => r.hash).map((r) => ({ table: r.record.table, recordId: r.record.recordId })));
+    const previous = !this.mayHavePrevious ? new Map<string, string>() : await currentResourceHashes(this.store.engine, this.context.source, rows.filter((r) => r.hash).map((r) => ({ table: r.record.table, recordId: r.record.recordId })));
     for (const row of rows) {
       if (row.hash !== null && previous.get(`${row.record.table}|${row.record.recordId}`) === row.hash) this.totals.written += row.resources.length;
       else resources.push(...row.resources);
@@ -253,7 +260,7 @@ export async function importExtract(store: Store, files: ExtractFiles, options: 
   await clearIssues(db, importId);
   const knownPersons = context.type === 'delta' ? await currentPersonIds(db, context.source) : [];
   const mapper = new ExtractMapper(context, { knownPersons, duplicates: verified.duplicates });
-  const writer = new BatchWriter(store, context, importId, verified.manifestSha256, options.batchSize ?? 1000);
+  const writer = new BatchWriter(store, context, importId, verified.manifestSha256, options.batchSize ?? DEFAULT_BATCH_SIZE, await sourceHoldsRows(db, context.source));
   const touched = new Map<SocialCareTable, Set<string>>([...AGGREGATED_TABLES].map((t) => [t, new Set<string>()]));
   const rowsTotal = verified.tables.reduce((n, f) => n + (manifest.files[f]?.rows ?? 0), 0);
   let rowsDone = 0;

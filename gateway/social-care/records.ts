@@ -43,7 +43,8 @@ export async function keepRecords(db: SqlClient, source: string, importId: strin
   if (records.length === 0) return;
   await db.query(
     `INSERT INTO social_care_record (source, tbl, record_id, person_id, line, data, resources_hash, retired_on, last_import)
-     SELECT $1, t, r, p, l, d::jsonb, h, NULL, $2::bigint FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[]) AS x(t, r, p, l, d, h)
+     SELECT $1, t, r, p, l, d, h, NULL, $2::bigint
+       FROM ROWS FROM (unnest($3::text[]), unnest($4::text[]), unnest($5::text[]), unnest($6::int[]), jsonb_array_elements($7::jsonb), unnest($8::text[])) AS x(t, r, p, l, d, h)
      ON CONFLICT (source, tbl, record_id) DO UPDATE SET person_id = EXCLUDED.person_id, line = EXCLUDED.line, data = EXCLUDED.data,
        resources_hash = EXCLUDED.resources_hash, retired_on = NULL, last_import = EXCLUDED.last_import`,
     [
@@ -53,7 +54,9 @@ export async function keepRecords(db: SqlClient, source: string, importId: strin
       records.map((r) => r.recordId),
       records.map((r) => r.personId),
       records.map((r) => r.row.line),
-      records.map((r) => JSON.stringify({ values: r.row.values, columns: r.row.columnNumbers })),
+      // One JSON array rather than a text[] of JSON documents: node-postgres escapes every quote of
+      // each element of a text[], and the server parses the array literal before the JSON.
+      `[${records.map((r) => JSON.stringify({ values: r.row.values, columns: r.row.columnNumbers })).join(',')}]`,
       records.map((_, i) => hashes?.[i] ?? null),
     ],
   );
@@ -109,6 +112,12 @@ export async function rowsOfPersons(db: SqlClient, source: string, table: Social
     [source, table, personIds],
   );
   return result.rows.map(toStored);
+}
+
+/** Whether the source holds any kept row, current or retired (false before its first import). */
+export async function sourceHoldsRows(db: SqlClient, source: string): Promise<boolean> {
+  const result = await db.query<{ one: number }>(`SELECT 1 AS one FROM social_care_record WHERE source = $1 LIMIT 1`, [source]);
+  return result.rows.length > 0;
 }
 
 /** The people the source currently holds (a delta's rows may refer to them). */

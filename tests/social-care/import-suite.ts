@@ -259,6 +259,37 @@ export function importSuite(openStore: () => Promise<Store>): void {
     });
   });
 
+  test('an import that fails part way, run again under the same id (a worker that lost its lease), ends as if it had run once', async () => {
+    const source = 'https://social-care.retry-borough.example/carefirst';
+    const generated = generateSocialCareExtract({ persons: 40, out: join(work, 'retry-40'), mess: true, seed: 5, sourceSystemUri: source, councilCode: 'E09000033', councilName: 'Retry Borough Council' });
+    const importId = await createImport(store.engine, { origin: ImportOrigin.CLI, status: ImportStatus.RUNNING });
+    // The third write transaction fails: the first two batches (resources and kept rows) are committed.
+    let transactions = 0;
+    const failing = Object.create(store.engine, {
+      transaction: { value: <T>(fn: (tx: never) => Promise<T>): Promise<T> => (++transactions === 3 ? Promise.reject(new Error('connection lost')) : store.engine.transaction(fn as never)) },
+    }) as Store['engine'];
+    const files = await openExtract(generated.dir);
+    await expect(importExtract(Object.create(store, { engine: { value: failing } }) as Store, files, { importId, batchSize: 50 })).rejects.toThrow('connection lost');
+    await files.close();
+    const keptAfterFailure = await count(store, 'SELECT 1 FROM social_care_record WHERE source = $1', [source]);
+    expect(keptAfterFailure).toBeGreaterThan(0);
+    const retried = await importExtract(store, await openExtract(generated.dir), { importId, batchSize: 50 });
+    expect(retried.status).toBe('done');
+    const ofSource = `FROM resource WHERE content->'meta'->>'source' = $1`;
+    const resources = await count(store, `SELECT 1 ${ofSource}`, [source]);
+    expect(resources).toBeGreaterThan(40);
+    // Nothing written twice with different content: every resource of the source is at version 1
+    // (its own council: the suite's other extracts share theirs, written by an earlier test).
+    expect(await count(store, `SELECT 1 ${ofSource} AND version_id = 1`, [source])).toBe(resources);
+    const accepted = Object.values(retried.tables).reduce((n, t) => n + t.accepted, 0);
+    expect(await count(store, 'SELECT 1 FROM social_care_record WHERE source = $1 AND last_import = $2::bigint AND retired_on IS NULL', [source, importId])).toBe(accepted);
+    const issues = await listIssues(store.engine, importId, 0, 10_000);
+    expect(issues.length).toBe(retried.issues.error + retried.issues.warning + retried.issues.information);
+    const again = await runImport(store, generated.dir, 50);
+    expect(again.resources.changed).toBe(0);
+    expect(again.resources.written).toBe(retried.resources.written);
+  });
+
   test('a manifest that does not match the files rejects the whole extract and writes nothing', async () => {
     const source = 'https://social-care.rejected-borough.gov.uk/carefirst';
     const dir = writeExtract({ 'persons.csv': [{ PERSON_ID: '1', SURNAME: 'Testperson' }], 'alerts.csv': [{ ALERT_ID: 'A', PERSON_ID: '1' }] }, { source, dir: join(work, 'reject') });

@@ -80,6 +80,29 @@ export function describeStoreConformance(engineName: string, factory: () => Stor
       expect(history.versions.map((v) => v.meta?.versionId)).toEqual(['2', '1']);
     });
 
+    test('a batch of several resources keeps each content exactly, in the current row and its history row alike', async () => {
+      // The contents travel to the server as one JSON array: quotes, backslashes, line breaks and
+      // non-ASCII text must come back as they went in, each on its own resource.
+      const tricky = (n: number): Patient => syntheticPatient(n, { name: [{ family: `O"Brien\\${String(n)}`, given: ['Zoë', 'line\nbreak', '{"not":"json"}', ','] }] });
+      const now = new Date('2026-11-20T09:00:00.000Z');
+      await store.upsert([tricky(1), tricky(2), syntheticEncounter(1, 'pat-1')], { now });
+      for (const n of [1, 2]) {
+        const read = await readResource(store.engine, SYSTEM_SCOPE, 'Patient', `pat-${String(n)}`);
+        const v1 = await readVersion(store.engine, SYSTEM_SCOPE, 'Patient', `pat-${String(n)}`, '1');
+        const expected = { ...tricky(n), meta: { versionId: '1', lastUpdated: '2026-11-20T09:00:00.000Z' } };
+        expect(read.found && read.resource).toEqual(expected);
+        expect(v1.found && v1.resource).toEqual(expected);
+      }
+      const rows = await store.engine.query<{ id: string; version_id: string; patient_ids: string[] }>(
+        `SELECT h.id, h.version_id::text AS version_id, h.patient_ids FROM resource_history h JOIN resource r USING (resource_type, id, version_id) WHERE h.content = r.content ORDER BY h.id`,
+      );
+      expect(rows.rows).toEqual([
+        { id: 'enc-1', version_id: '1', patient_ids: ['pat-1'] },
+        { id: 'pat-1', version_id: '1', patient_ids: ['pat-1'] },
+        { id: 'pat-2', version_id: '1', patient_ids: ['pat-2'] },
+      ]);
+    });
+
     test('search indexes follow the current version only', async () => {
       await store.upsert([syntheticPatient(1, { name: [{ family: 'Oldname' }] })]);
       expect((await search(store, 'Patient', 'family=oldname')).ids).toEqual(['pat-1']);
