@@ -74,15 +74,25 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function timedImport(stores: BenchStores, dir: string, store: Awaited<ReturnType<BenchStores['fresh']>>, batchSize: number, log: (m: string) => void): Promise<{ run: ImportRun; summary: ImportSummary }> {
-  const startRss = process.memoryUsage().rss;
-  let peak = startRss;
-  let peakHeap = process.memoryUsage().heapUsed;
-  const sampler = setInterval(() => {
+/** The process's resident memory and V8 heap, sampled every 50 ms until stopped: the peaks and where it started. */
+export function sampleMemory(): { readonly startRss: number; readonly peakRss: number; readonly peakHeap: number; stop(): void } {
+  const first = process.memoryUsage();
+  const seen = { startRss: first.rss, peakRss: first.rss, peakHeap: first.heapUsed };
+  const timer = setInterval(() => {
     const m = process.memoryUsage();
-    peak = Math.max(peak, m.rss);
-    peakHeap = Math.max(peakHeap, m.heapUsed);
+    seen.peakRss = Math.max(seen.peakRss, m.rss);
+    seen.peakHeap = Math.max(seen.peakHeap, m.heapUsed);
   }, 50);
+  return {
+    get startRss() { return seen.startRss; },
+    get peakRss() { return seen.peakRss; },
+    get peakHeap() { return seen.peakHeap; },
+    stop: () => clearInterval(timer),
+  };
+}
+
+async function timedImport(stores: BenchStores, dir: string, store: Awaited<ReturnType<BenchStores['fresh']>>, batchSize: number, log: (m: string) => void): Promise<{ run: ImportRun; summary: ImportSummary }> {
+  const memory = sampleMemory();
   const started = performance.now();
   try {
     const importId = await createImport(store.engine, { origin: ImportOrigin.CLI, status: ImportStatus.RUNNING });
@@ -99,9 +109,9 @@ async function timedImport(stores: BenchStores, dir: string, store: Awaited<Retu
     });
     await files.close();
     const elapsed = performance.now() - started;
-    return { run: { ms: elapsed, rowsPerSecond: (summary.rows / elapsed) * 1000, peakRssMb: Math.round(peak / 1024 / 1024), startRssMb: Math.round(startRss / 1024 / 1024), peakHeapMb: Math.round(peakHeap / 1024 / 1024), newVersions: summary.resources.changed }, summary };
+    return { run: { ms: elapsed, rowsPerSecond: (summary.rows / elapsed) * 1000, peakRssMb: Math.round(memory.peakRss / 1024 / 1024), startRssMb: Math.round(memory.startRss / 1024 / 1024), peakHeapMb: Math.round(memory.peakHeap / 1024 / 1024), newVersions: summary.resources.changed }, summary };
   } finally {
-    clearInterval(sampler);
+    memory.stop();
   }
 }
 

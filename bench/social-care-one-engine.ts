@@ -6,6 +6,7 @@ import { generateSocialCareExtract } from '../gateway/social-care/generator';
 import { importExtract } from '../gateway/social-care/importer';
 import { createImport, ImportOrigin, ImportStatus } from '../gateway/social-care/imports';
 import { pgliteStores, postgresStores } from './bench-stores';
+import { sampleMemory } from './social-care-bench';
 
 /**
  * The social care import on one engine in a process of its own (the full benchmark runs PGlite
@@ -48,14 +49,7 @@ async function main(): Promise<void> {
   try {
     for (const label of ['first import', 'same extract again']) {
       if (label !== 'first import' && process.env['ONCE']) break;
-      const startRss = process.memoryUsage().rss;
-      let peakRss = startRss;
-      let peakHeap = process.memoryUsage().heapUsed;
-      const sampler = setInterval(() => {
-        const m = process.memoryUsage();
-        peakRss = Math.max(peakRss, m.rss);
-        peakHeap = Math.max(peakHeap, m.heapUsed);
-      }, 50);
+      const memory = sampleMemory();
       const loadBefore = load();
       const cpu = process.cpuUsage();
       const server = await serverMs();
@@ -65,14 +59,14 @@ async function main(): Promise<void> {
       const summary = await importExtract(store, files, { importId, batchSize });
       await files.close();
       const ms = performance.now() - started;
-      clearInterval(sampler);
+      memory.stop();
       const used = process.cpuUsage(cpu);
       const serverAfter = await serverMs();
       const mb = (b: number): number => Math.round(b / 2 ** 20);
       console.log(
         JSON.stringify({
           engine, persons, run: label, rows: summary.rows, seconds: +(ms / 1000).toFixed(1), rowsPerSecond: Math.round((summary.rows / ms) * 1000),
-          rssMb: `${String(mb(startRss))} -> ${String(mb(peakRss))}`, peakHeapMb: mb(peakHeap), newVersions: summary.resources.changed,
+          rssMb: `${String(mb(memory.startRss))} -> ${String(mb(memory.peakRss))}`, peakHeapMb: mb(memory.peakHeap), newVersions: summary.resources.changed,
           processCpuSeconds: +((used.user + used.system) / 1e6).toFixed(1),
           ...(server !== undefined && serverAfter !== undefined ? { serverSeconds: +((serverAfter - server) / 1000).toFixed(1) } : {}),
           load: `${loadBefore} -> ${load()}`,
