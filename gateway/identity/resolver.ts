@@ -6,6 +6,7 @@ import { pgArrayLiteral, writeResourcesInTransaction } from '../store/resource-w
 import { buildGoldenPatient, GOLDEN_TAG, isGolden, retiredGolden } from './golden';
 import { decideIdentity, type ManualDecision, type Person, type Review } from './rules';
 import { toSourceRecord } from './source-records';
+import { NOT_PREPARED } from '../store/pg-engine';
 
 /** One identity resolution at a time across every process: decisions read and write overlapping sets. */
 const IDENTITY_LOCK_KEY = 7_200_318;
@@ -59,7 +60,7 @@ async function connectedPatients(
        UNION SELECT unnest($4::text[])
      )
      SELECT r.content::text AS content FROM candidate c JOIN resource r ON r.resource_type = 'Patient' AND r.id = c.id
-      WHERE c.id <> ALL($5::text[]) AND NOT COALESCE(r.content->'meta'->'tag' @> $6::jsonb, false)`,
+      WHERE c.id <> ALL($5::text[]) AND NOT COALESCE(r.content->'meta'->'tag' @> $6::jsonb, false)${NOT_PREPARED}`,
     [ids, NHS_NUMBER_SYSTEM, numbers, targets, known, GOLDEN_TAG_FILTER],
   );
   return rows.rows.map((r) => parseStoredResource(r.content) as Patient);

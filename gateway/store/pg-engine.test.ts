@@ -1,4 +1,4 @@
-import { MAX_PREPARED, PREPARE_AFTER, StatementNames } from './pg-engine';
+import { MAX_PREPARED, NOT_PREPARED, PREPARE_AFTER, StatementNames } from './pg-engine';
 
 describe('which statements are prepared on the server', () => {
   it('names a text once it has run PREPARE_AFTER times, the same name every time after', () => {
@@ -19,5 +19,12 @@ describe('which statements are prepared on the server', () => {
     expect(names.nameFor('SELECT $1::date')).toBeUndefined();
     expect(names.nameFor('SELECT $1::int')).toMatch(/^cb_/);
     expect(MAX_PREPARED).toBeGreaterThan(100);
+  });
+
+  it('never names a statement marked NOT_PREPARED, however often it runs', () => {
+    const names = new StatementNames(1, 10);
+    const sql = `SELECT id FROM resource WHERE id = ANY($1::text[])${NOT_PREPARED}`;
+    expect([names.nameFor(sql), names.nameFor(sql), names.nameFor(sql)]).toEqual([undefined, undefined, undefined]);
+    expect(names.prepared).toBe(0);
   });
 });
