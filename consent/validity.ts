@@ -7,9 +7,8 @@ import type { AccessInput, AccessPolicy } from './types';
  * policy's durations (recent contact, self-claim, break-glass, permission-to-view session). So the
  * decision cannot change before the earliest such instant, shifted by any of those durations,
  * that is still ahead, or the millisecond after it (a rule may compare with `<=`): that is what
- * this returns (undefined when there is none). It walks every
- * string of the record, not only the fields the rules read today, so a rule that starts reading
- * another date is covered too. Any string Date.parse reads counts, as the rules parse with it
+ * this returns (undefined when there is none). It walks every string of the record, not only
+ * the fields the rules read today, so a rule that starts reading another date is covered too. Any string Date.parse reads counts, as the rules parse with it
  * (stored data is not always conformant); one not meant as a date only makes a decision be looked
  * at again early.
  */

@@ -12,6 +12,7 @@ import { AccessRefusal, Interaction, type AccessExplanation, type AccessHook, ty
 import { compartmentOf, loadPersonRecord, readPersonAndEpoch, type PersonAndEpoch } from './person-record';
 import { sourceOrganisations } from './source-systems';
 import { nextChange } from '../../consent/validity';
+import { sameList } from '../identity/resolver';
 import { DecisionCache, DEFAULT_DECISION_CACHE } from './decision-cache';
 
 /**
@@ -75,8 +76,6 @@ function patientRefsIn(value: unknown, found: Set<string>): void {
     }
   }
 }
-
-const sameIds = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((id, i) => id === b[i]);
 
 const isDirectoryType = (type: string): boolean => type !== 'Patient' && patientCompartmentParams(type).length === 0;
 
@@ -160,7 +159,7 @@ export class CaldicottAccess implements AccessHook {
     // The clock after the epoch: a grant the epoch counts was recorded no later than this (on this clock).
     const now = this.now();
     const remembered = this.cache.get(key, now.getTime());
-    if (remembered && remembered.epoch === current.epoch && sameIds(remembered.personIds, current.personIds)) return remembered.value;
+    if (remembered && remembered.epoch === current.epoch && sameList(remembered.personIds, current.personIds)) return remembered.value;
     const record = await loadPersonRecord(this.db, patientId, current);
     // Which organisation holds each source's data matters only to the person's own decisions
     // (objection, sharing), and those are the record's Consents: without one, nothing reads it.

@@ -18,14 +18,14 @@ export const EVERYONE = '*';
 
 export const DEFAULT_DECISION_CACHE = { maxEntries: 20_000, ttlMs: 60_000 } as const;
 
-/** The person's epoch now: the sum of the weights of their ids' changes, and everyone's. */
-export async function readAccessEpoch(db: SqlClient, personIds: readonly string[]): Promise<string> {
-  const rows = await db.query<{ epoch: string }>('SELECT coalesce(sum(weight), 0)::text AS epoch FROM access_change WHERE patient_id = ANY($1::text[])', [[...personIds, EVERYONE]]);
-  return rows.rows[0]?.epoch ?? '0';
-}
-
 /** SQL for the epoch of a person whose ids are the text[] expression given, to read in the same statement as those ids. */
 export const epochOfIdsSql = (ids: string): string => `(SELECT coalesce(sum(c.weight), 0)::text FROM access_change c WHERE c.patient_id = ANY(${ids} || '${EVERYONE}'::text))`;
+
+/** The person's epoch now: the sum of the weights of their ids' changes, and everyone's. */
+export async function readAccessEpoch(db: SqlClient, personIds: readonly string[]): Promise<string> {
+  const rows = await db.query<{ epoch: string }>(`SELECT ${epochOfIdsSql('$1::text[]')} AS epoch`, [[...personIds]]);
+  return rows.rows[0]?.epoch ?? '0';
+}
 
 /**
  * Replaces each patient's many change rows by one holding their sum, a batch of patients at a
@@ -75,10 +75,6 @@ export class DecisionCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
 
   constructor(private readonly options: { readonly maxEntries: number; readonly ttlMs: number } = DEFAULT_DECISION_CACHE) {}
-
-  get size(): number {
-    return this.entries.size;
-  }
 
   /** The entry still in its time, if any (the caller checks its epoch). */
   get(key: string, nowMs: number): Entry<T> | undefined {

@@ -112,7 +112,8 @@ async function standingState(tx: SqlClient, ids: readonly string[]): Promise<Sta
   return state;
 }
 
-const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+/** The same ids in the same order. */
+export const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Recomputes identity for everything connected to the given source Patients: the records sharing
