@@ -84,6 +84,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
   const metrics = new Metrics();
   const fhirIntake = new FhirIntake({ store, logger });
   let wakeNotifications = (): void => undefined;
+  let wakeJourneys = (): void => undefined;
   const feed = await startHl7Feed({
     store,
     logger,
@@ -93,8 +94,12 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     mllpPort: config.mllpPort,
     runWorkers: role === Role.ALL || role === Role.WORKER,
     otherHandlers: { [FHIR_INBOX_KIND]: fhirIntake.handler(), [GP_INBOX_KIND]: gpInboxHandler() },
-    // An admission or discharge just applied here is dispatched at once, not at the next poll.
-    onApplied: () => wakeNotifications(),
+    // An admission or discharge just applied here is dispatched at once, not at the next poll, and
+    // moves a red bag's journey at once.
+    onApplied: () => {
+      wakeNotifications();
+      wakeJourneys();
+    },
   });
   // Social care extracts are imported where ingest runs; uploads wake this process's worker at once.
   const socialCare = role === Role.ALL || role === Role.WORKER ? startSocialCareWorker(store, logger) : undefined;
@@ -136,14 +141,18 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
         sourceOrganisation: (source) => auth?.directory.systems.find((s) => s.sourceUri === source)?.organisation,
         fhirBase: `${config.publicBaseUrl ?? `http://localhost:${String(config.port)}`}/fhir`,
         logger,
+        // Journey steps are notifications: dispatched at once where the dispatcher runs in this process.
+        onEvents: () => wakeNotifications(),
       })
     : undefined;
-  const followTimer =
-    passports && passportConfig.followIntervalMs > 0 && (role === Role.ALL || role === Role.WORKER)
-      ? setInterval(() => {
-          passports.followAll().catch((err: unknown) => logger.warn({ err }, 'red bag journeys: follow failed; retried next time'));
-        }, passportConfig.followIntervalMs).unref()
-      : undefined;
+  // Red bag journeys follow the hospital's messages: every PASSPORT_FOLLOW_SECONDS, and at once when this process applies one.
+  let followTimer: NodeJS.Timeout | undefined;
+  if (passports && passportConfig.followIntervalMs > 0 && (role === Role.ALL || role === Role.WORKER)) {
+    wakeJourneys = (): void => {
+      passports.followAll().catch((err: unknown) => logger.warn({ err }, 'red bag journeys: follow failed; retried next time'));
+    };
+    followTimer = setInterval(wakeJourneys, passportConfig.followIntervalMs).unref();
+  }
   if (auth && accessComponents) {
     const app = createApp({
       store,

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { listDeadDeliveries, redeliver } from '../notify/dead-letters';
-import { listSubscriptions, subscriptionBacklog } from '../notify/subscriptions';
+import { listSubscriptions, subscriptionBacklogs } from '../notify/subscriptions';
 import { withStore } from './open-store';
 
 const limitOption = (value: string): number => {
@@ -20,8 +20,10 @@ export function registerNotifyCommand(program: Command): void {
     .action(async (options: { json?: boolean }) => {
       await withStore(async (store) => {
         const rows = [];
-        for (const s of await listSubscriptions(store.engine)) {
-          const backlog = await subscriptionBacklog(store.engine, s.id);
+        const subscriptions = await listSubscriptions(store.engine);
+        const backlogs = await subscriptionBacklogs(store.engine, subscriptions.map((s) => s.id));
+        for (const s of subscriptions) {
+          const backlog = backlogs.get(s.id) ?? { pending: 0, dead: 0 };
           rows.push({ id: s.id, owner: s.owner, topic: s.topic, recipient: s.recipient, channel: s.channelType, status: s.status, eventsSinceStart: s.eventsSinceStart, withheld: s.withheldEvents, lastSuccessAt: s.lastSuccessAt ?? null, lastErrorAt: s.lastErrorAt ?? null, lastError: s.lastError ?? null, backlog: backlog.pending, dead: backlog.dead });
         }
         if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -29,7 +31,7 @@ export function registerNotifyCommand(program: Command): void {
         else
           process.stdout.write(
             `${rows
-              .map((r) => `${r.id}  ${r.status.padEnd(6)}  ${r.topic.padEnd(18)}  ${r.recipient}  events ${String(r.eventsSinceStart)}  withheld ${String(r.withheld)}  backlog ${String(r.backlog)}  dead ${String(r.dead)}  last ok ${r.lastSuccessAt ?? '-'}${r.lastError ? `\n    last error ${r.lastErrorAt ?? ''}: ${r.lastError}` : ''}`)
+              .map((r) => `${r.id}  ${r.status.padEnd(9)}  ${r.topic.padEnd(18)}  ${r.recipient}  events ${String(r.eventsSinceStart)}  withheld ${String(r.withheld)}  backlog ${String(r.backlog)}  dead ${String(r.dead)}  last ok ${r.lastSuccessAt ?? '-'}${r.lastError ? `\n    last error ${r.lastErrorAt ?? ''}: ${r.lastError}` : ''}`)
               .join('\n')}\n`,
           );
       });

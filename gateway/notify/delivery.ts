@@ -7,7 +7,7 @@ import { uuidV5 } from '../../mappings/ids';
 import type { SqlEngine } from '../store/engine';
 import type { Mailer } from './email';
 import type { NotifyMetrics } from './metrics';
-import { EVENT_NUMBER_HEADER, IDEMPOTENCY_HEADER, postNotification, SIGNATURE_HEADER, signBody, SUBSCRIPTION_HEADER } from './webhook';
+import { IDEMPOTENCY_HEADER, postSignedBundle } from './webhook';
 
 /**
  * Delivering notifications, at least once. Deliveries are rows; a worker is handed delivery ids
@@ -22,6 +22,8 @@ import { EVENT_NUMBER_HEADER, IDEMPOTENCY_HEADER, postNotification, SIGNATURE_HE
  * Failures retry with exponential backoff and full jitter up to maxAttempts; then the delivery
  * is dead (the dead-letter state) and the subscription's status is `error` until a later success.
  * A claim is a lease: a worker that dies mid-send leaves a lease that expires and is claimed again.
+ * A subscription still `requested` (its handshake not yet answered, control.ts) has its deliveries
+ * wait: the handshake hands its lane heads on once answered.
  */
 
 export const DeliveryStatus = {
@@ -100,16 +102,7 @@ export interface DeliveryWorkerOptions {
   readonly metrics?: NotifyMetrics;
 }
 
-const BUNDLE_NAMESPACE = Buffer.from('6f1d0c52a43b4f0a9b8e2f1c7d3e5a91', 'hex');
-
-function headerMap(lines: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of lines) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
-  }
-  return out;
-}
+export const BUNDLE_NAMESPACE = Buffer.from('6f1d0c52a43b4f0a9b8e2f1c7d3e5a91', 'hex');
 
 /** Where a worker's time went (cumulative wall time per phase, summed over concurrent batches), for benchmarks. */
 export interface DeliveryTiming {
@@ -131,7 +124,7 @@ export class DeliveryWorker {
     const rows = await this.options.engine.query<Claimed>(
       `UPDATE notify_delivery d SET status = 'sending', attempts = d.attempts + 1, leased_until = now() + make_interval(secs => (s.timeout_ms + 30000) / 1000.0)
          FROM notify_subscription s, notify_event ev
-        WHERE d.id = ANY($1::bigint[]) AND s.id = d.subscription_id AND ev.outbox_id = d.outbox_id AND s.deleted_at IS NULL
+        WHERE d.id = ANY($1::bigint[]) AND s.id = d.subscription_id AND ev.outbox_id = d.outbox_id AND s.deleted_at IS NULL AND s.status <> 'requested'
           AND ((d.status IN ('pending', 'retry') AND d.next_attempt_at <= now()) OR (d.status = 'sending' AND d.leased_until < now()))
           AND NOT EXISTS (SELECT 1 FROM notify_delivery e WHERE e.lane = d.lane AND e.outbox_id < d.outbox_id AND e.status IN ('pending', 'retry', 'sending'))
         RETURNING d.id::text AS id, d.subscription_id, d.outbox_id::text AS outbox_id, d.event_number::text AS event_number, d.attempts, d.lane,
@@ -176,19 +169,7 @@ export class DeliveryWorker {
         },
       ],
     });
-    const body = Buffer.from(JSON.stringify(bundle));
-    await postNotification(
-      d.endpoint,
-      body,
-      {
-        ...headerMap(d.headers),
-        [SIGNATURE_HEADER]: signBody(d.secret, body),
-        [IDEMPOTENCY_HEADER]: idempotencyKey,
-        [EVENT_NUMBER_HEADER]: d.event_number,
-        [SUBSCRIPTION_HEADER]: d.subscription_id,
-      },
-      d.timeout_ms,
-    );
+    await postSignedBundle({ endpoint: d.endpoint, secret: d.secret, headers: d.headers, subscriptionId: d.subscription_id, idempotencyKey, eventNumber: d.event_number, timeoutMs: d.timeout_ms }, bundle);
   }
 
   /** Claims, sends and records a batch; returns what to hand on. */
@@ -279,9 +260,11 @@ export class DeliveryWorker {
 export async function overdueDeliveries(engine: SqlEngine, graceMs: number, limit: number): Promise<string[]> {
   const rows = await engine.query<{ id: string }>(
     `SELECT id::text AS id FROM (
-       SELECT DISTINCT ON (lane) id, status, next_attempt_at, leased_until FROM notify_delivery WHERE status IN ('pending', 'retry', 'sending') ORDER BY lane, outbox_id
+       SELECT DISTINCT ON (lane) id, subscription_id, status, next_attempt_at, leased_until FROM notify_delivery WHERE status IN ('pending', 'retry', 'sending') ORDER BY lane, outbox_id
      ) h
-     WHERE (status IN ('pending', 'retry') AND next_attempt_at <= now() - make_interval(secs => $1 / 1000.0)) OR (status = 'sending' AND leased_until < now())
+     WHERE ((status IN ('pending', 'retry') AND next_attempt_at <= now() - make_interval(secs => $1 / 1000.0)) OR (status = 'sending' AND leased_until < now()))
+       -- Waiting for its subscription's handshake: handed on when that is answered (control.ts).
+       AND NOT EXISTS (SELECT 1 FROM notify_subscription s WHERE s.id = h.subscription_id AND s.status = 'requested')
      ORDER BY id LIMIT $2`,
     [graceMs, limit],
   );

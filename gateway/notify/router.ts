@@ -1,6 +1,6 @@
-import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, OperationOutcome } from '@medplum/fhirtypes';
 import express, { type Request, type Response, type Router } from 'express';
-import { NotificationType, subscriptionStatus } from '../../mappings/notify/notification';
+import { NotificationType, SubscriptionState, subscriptionStatus } from '../../mappings/notify/notification';
 import { ChannelType, readSubscription } from '../../mappings/notify/subscription';
 import { ALL_TOPICS, TOPIC_DESCRIPTIONS, topicCanonical } from '../../mappings/notify/topics';
 import { ODS_ORGANIZATION_SYSTEM, qualifiedId } from '../../mappings/identifiers';
@@ -20,7 +20,7 @@ import {
 } from './access';
 import { dischargeNotices } from './timeliness';
 import { summariseTimeliness } from '../../mappings/notify/timeliness';
-import { createSubscription, deleteSubscription, getSubscription, listSubscriptions, subscriptionBacklog, subscriptionResource, type StoredSubscription } from './subscriptions';
+import { createSubscription, deleteSubscription, getSubscription, listSubscriptions, subscriptionBacklogs, subscriptionResource, type StoredSubscription, type SubscriptionBacklog } from './subscriptions';
 import { acknowledgeWorklistItem } from './acknowledge';
 import { worklist, WorklistView } from './worklist';
 
@@ -83,7 +83,8 @@ export function subscriptionRouter(options: SubscriptionRouterOptions): Router {
     const { terms } = read;
     if (!may(requester, terms.recipient)) throw new HttpOutcomeError(403, 'forbidden', 'A system may subscribe only for its own organisation');
     if (terms.channelType === ChannelType.EMAIL && !options.emailEnabled) throw new HttpOutcomeError(400, 'not-supported', 'E-mail notifications are not configured on this server');
-    const created = await createSubscription(options.db, terms, { organisation: requester.organisation ?? terms.recipient, createdBy: requester.system ?? requester.userId });
+    // A rest-hook subscription starts `requested`: its endpoint is sent a handshake, and events wait for the answer.
+    const created = await createSubscription(options.db, terms, { organisation: requester.organisation ?? terms.recipient, createdBy: requester.system ?? requester.userId }, { handshake: true });
     res.setHeader('Location', `${base(req)}/Subscription/${created.id}`);
     send(res, 201, subscriptionResource(created, { includeSecret: true }));
   });
@@ -100,10 +101,8 @@ export function subscriptionRouter(options: SubscriptionRouterOptions): Router {
     send(res, 200, bundle);
   });
 
-  router.get('/:id/\\$status', async (req, res) => {
-    const requester = await requireRequester(resolve, req);
-    const sub = await own(req, requester);
-    const backlog = await subscriptionBacklog(options.db, sub.id);
+  /** The backport's SubscriptionStatus (R4: Parameters) of `$status`, with our delivery bookkeeping. */
+  const statusOf = (req: Request, sub: StoredSubscription, backlog: SubscriptionBacklog): BundleEntry => {
     const status = subscriptionStatus({
       fhirBase: base(req),
       subscriptionId: sub.id,
@@ -123,8 +122,32 @@ export function subscriptionRouter(options: SubscriptionRouterOptions): Router {
       { name: 'withheld', valueUnsignedInt: sub.withheldEvents },
       ...(sub.lastSuccessAt ? [{ name: 'last-success', valueInstant: sub.lastSuccessAt }] : []),
       ...(sub.lastErrorAt ? [{ name: 'last-error', valueInstant: sub.lastErrorAt }] : []),
+      ...(sub.status === SubscriptionState.REQUESTED ? [{ name: 'handshake-attempts', valueUnsignedInt: sub.handshakeAttempts }] : []),
+      ...(sub.lastHeartbeatAt ? [{ name: 'last-heartbeat', valueInstant: sub.lastHeartbeatAt }] : []),
     );
-    send(res, 200, { resourceType: 'Bundle', type: 'searchset', total: 1, entry: [{ resource: status, search: { mode: 'match' } }] } satisfies Bundle);
+    return { resource: status, search: { mode: 'match' } };
+  };
+  const statusBundle = async (req: Request, subs: readonly StoredSubscription[]): Promise<Bundle> => {
+    const backlogs = await subscriptionBacklogs(options.db, subs.map((s) => s.id));
+    return { resourceType: 'Bundle', type: 'searchset', total: subs.length, entry: subs.map((s) => statusOf(req, s, backlogs.get(s.id) ?? { pending: 0, dead: 0 })) };
+  };
+
+  // $status of several at once (the backport's type-level form): every subscription the caller may
+  // manage, or those named by `id` (repeated or comma-separated), optionally only those with `status`.
+  router.get('/\\$status', async (req, res) => {
+    const requester = await requireRequester(resolve, req);
+    const ids = queryList(req, 'id');
+    const states = queryList(req, 'status');
+    const known = Object.values(SubscriptionState) as string[];
+    const unknown = states.find((st) => !known.includes(st));
+    if (unknown !== undefined) throw new HttpOutcomeError(400, 'invalid', `status must be one of ${known.join(', ')}`, 'status');
+    const mine = (await listSubscriptions(options.db)).filter((s) => may(requester, s.recipient) && (ids.length === 0 || ids.includes(s.id)) && (states.length === 0 || states.includes(s.status)));
+    send(res, 200, await statusBundle(req, mine));
+  });
+
+  router.get('/:id/\\$status', async (req, res) => {
+    const requester = await requireRequester(resolve, req);
+    send(res, 200, await statusBundle(req, [await own(req, requester)]));
   });
 
   router.get('/:id', async (req, res) => {
@@ -143,6 +166,13 @@ export function subscriptionRouter(options: SubscriptionRouterOptions): Router {
     next(new HttpOutcomeError(405, 'not-supported', `${req.method} is not supported on Subscription`));
   });
   return router;
+}
+
+/** A query parameter's values, repeated or comma-separated, without empties. */
+function queryList(req: Request, name: string): string[] {
+  const value = req.query[name];
+  const given = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return given.flatMap((v) => (typeof v === 'string' ? v.split(',') : [])).map((v) => v.trim()).filter((v) => v !== '');
 }
 
 /** A query parameter given once as text; undefined when absent, empty or repeated. */

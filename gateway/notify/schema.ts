@@ -123,3 +123,23 @@ export const NOTIFY_ACKNOWLEDGER_NAME_MIGRATION: Migration = {
   name: 'notification worklist: the acknowledger\'s display name',
   sql: `ALTER TABLE notify_worklist_item ADD COLUMN acknowledged_by_name text`,
 };
+
+/**
+ * Migration 19: handshakes and heartbeats (Subscriptions Backport IG). A rest-hook subscription
+ * made through the API starts `requested` and is told a handshake (`handshake_next_at` set while one
+ * is owed); its events wait until the handshake is answered. `heartbeat_seconds` asks for a
+ * heartbeat after that long without a notification. `control_leased_until` keeps two processes from
+ * sending the same handshake or heartbeat at once. Subscriptions made before this are active already.
+ */
+export const NOTIFY_HANDSHAKE_MIGRATION: Migration = {
+  version: 19,
+  name: 'notifications: subscription handshakes and heartbeats',
+  sql: `
+ALTER TABLE notify_subscription ADD COLUMN heartbeat_seconds integer;
+ALTER TABLE notify_subscription ADD COLUMN last_heartbeat_at timestamptz;
+ALTER TABLE notify_subscription ADD COLUMN handshake_attempts integer NOT NULL DEFAULT 0;
+ALTER TABLE notify_subscription ADD COLUMN handshake_next_at timestamptz;
+ALTER TABLE notify_subscription ADD COLUMN control_leased_until timestamptz;
+CREATE INDEX notify_subscription_control_idx ON notify_subscription (id) WHERE deleted_at IS NULL AND (handshake_next_at IS NOT NULL OR heartbeat_seconds IS NOT NULL)
+`,
+};

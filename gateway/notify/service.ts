@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store';
 import { relationshipAndNoRestrictedLabel, type NotificationAccessCheck } from './access';
+import { sendDueControls } from './control';
 import { DEFAULT_RETRY, DeliveryWorker, overdueDeliveries, type DeliveryTiming, type RetryPolicy } from './delivery';
 import { dispatchOutbox, type DispatchScan } from './dispatcher';
 import type { Mailer } from './email';
@@ -30,6 +31,8 @@ export interface NotifyServiceOptions {
   /** How often overdue deliveries are looked for, and how late they must be (ms). */
   readonly overduePollMs?: number;
   readonly overdueGraceMs?: number;
+  /** How often handshakes and heartbeats that are due are looked for (ms). */
+  readonly controlPollMs?: number;
   readonly concurrency?: number;
 }
 
@@ -50,10 +53,11 @@ export interface NotifyService {
 export function startNotifications(options: NotifyServiceOptions): NotifyService {
   const { store, logger } = options;
   const metrics = new NotifyMetrics(options.registry ?? new Registry(), options.registry ? store.engine : undefined);
+  const retry = options.retry ?? DEFAULT_RETRY;
   const worker = new DeliveryWorker({
     engine: store.engine,
     logger,
-    retry: options.retry ?? DEFAULT_RETRY,
+    retry,
     fhirBase: `${options.publicBaseUrl}/fhir`,
     publicBaseUrl: options.publicBaseUrl,
     mailer: options.mailer,
@@ -115,6 +119,8 @@ export function startNotifications(options: NotifyServiceOptions): NotifyService
     return running;
   };
   const timers: NodeJS.Timeout[] = [];
+  /** What close() waits for besides the dispatcher. */
+  const closing: (() => Promise<void> | undefined)[] = [];
   if (options.runWorkers) {
     timers.push(setInterval(() => void dispatch(), options.dispatchIntervalMs ?? 100).unref());
     const grace = options.overdueGraceMs ?? 5_000;
@@ -125,6 +131,19 @@ export function startNotifications(options: NotifyServiceOptions): NotifyService
           .catch((err: unknown) => logger.warn({ err }, 'overdue notification poll failed'));
       }, options.overduePollMs ?? 2_000).unref(),
     );
+    // Handshakes and heartbeats, one round at a time.
+    let controlling: Promise<void> | undefined;
+    timers.push(
+      setInterval(() => {
+        controlling ??= sendDueControls({ engine: store.engine, logger, retry, fhirBase: `${options.publicBaseUrl}/fhir` })
+          .then((result) => queue?.enqueue(result.released))
+          .catch((err: unknown) => logger.warn({ err }, 'subscription handshake and heartbeat poll failed'))
+          .finally(() => {
+            controlling = undefined;
+          });
+      }, options.controlPollMs ?? 1_000).unref(),
+    );
+    closing.push(() => controlling);
   }
 
   return {
@@ -141,6 +160,7 @@ export function startNotifications(options: NotifyServiceOptions): NotifyService
       closed = true;
       for (const t of timers) clearInterval(t);
       while (running) await running;
+      for (const inFlight of closing) await inFlight();
       await queue?.close();
       options.mailer?.close();
     },

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Extension, Subscription } from '@medplum/fhirtypes';
 import { BACKPORT, SubscriptionState, type PayloadContent } from '../../mappings/notify/notification';
-import { ChannelType, FILTER_CRITERIA_EXTENSION, PAYLOAD_CONTENT_EXTENSION, SIGNING_SECRET_EXTENSION, TIMEOUT_EXTENSION, type SubscriptionTerms } from '../../mappings/notify/subscription';
+import { ChannelType, FILTER_CRITERIA_EXTENSION, HEARTBEAT_PERIOD_EXTENSION, PAYLOAD_CONTENT_EXTENSION, SIGNING_SECRET_EXTENSION, TIMEOUT_EXTENSION, type SubscriptionTerms } from '../../mappings/notify/subscription';
 import { TopicFilter, topicCanonical, type Topic } from '../../mappings/notify/topics';
 import type { SqlClient } from '../store/engine';
 
@@ -18,6 +18,8 @@ export interface StoredSubscription {
   readonly content: PayloadContent;
   readonly headers: readonly string[];
   readonly timeoutMs: number;
+  /** Seconds without a notification before a heartbeat is sent; undefined for none. */
+  readonly heartbeatSeconds?: number;
   readonly secret: string;
   readonly status: SubscriptionState;
   readonly reason: string;
@@ -28,6 +30,9 @@ export interface StoredSubscription {
   readonly lastSuccessAt?: string;
   readonly lastErrorAt?: string;
   readonly lastError?: string;
+  /** Handshakes tried so far (a `requested` subscription is owed one). */
+  readonly handshakeAttempts: number;
+  readonly lastHeartbeatAt?: string;
   readonly createdAt: string;
 }
 
@@ -43,6 +48,7 @@ interface Row {
   content: string;
   headers: string[];
   timeout_ms: number;
+  heartbeat_seconds: number | null;
   secret: string;
   status: string;
   reason: string;
@@ -52,6 +58,8 @@ interface Row {
   last_success_at: Date | null;
   last_error_at: Date | null;
   last_error: string | null;
+  handshake_attempts: number;
+  last_heartbeat_at: Date | null;
   created_at: Date;
 }
 
@@ -70,6 +78,7 @@ function fromRow(r: Row): StoredSubscription {
     content: r.content as PayloadContent,
     headers: r.headers,
     timeoutMs: r.timeout_ms,
+    ...(r.heartbeat_seconds !== null ? { heartbeatSeconds: r.heartbeat_seconds } : {}),
     secret: r.secret,
     status: r.status as SubscriptionState,
     reason: r.reason,
@@ -79,19 +88,45 @@ function fromRow(r: Row): StoredSubscription {
     lastSuccessAt: iso(r.last_success_at),
     lastErrorAt: iso(r.last_error_at),
     lastError: r.last_error ?? undefined,
+    handshakeAttempts: r.handshake_attempts,
+    lastHeartbeatAt: iso(r.last_heartbeat_at),
     createdAt: iso(r.created_at) ?? '',
   };
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-export async function createSubscription(db: SqlClient, terms: SubscriptionTerms, owner: { organisation: string; createdBy: string }): Promise<StoredSubscription> {
+/**
+ * Stores a subscription. With `handshake` (what the API does for rest-hook channels, as the
+ * Backport IG describes) it starts `requested`: control.ts sends it a handshake, and its events
+ * wait until the endpoint has answered one. Without, it is active at once (e-mail, benchmarks).
+ */
+export async function createSubscription(db: SqlClient, terms: SubscriptionTerms, owner: { organisation: string; createdBy: string }, options: { handshake?: boolean } = {}): Promise<StoredSubscription> {
   const id = randomUUID();
   const secret = terms.secret ?? randomBytes(32).toString('base64url');
+  const handshake = options.handshake === true && terms.channelType === ChannelType.REST_HOOK;
   const rows = await db.query<Row>(
-    `INSERT INTO notify_subscription (id, owner, created_by, topic, recipient, cancelled_events, channel_type, endpoint, content, headers, timeout_ms, secret, status, reason, end_at)
-     VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10::text[], $11, $12, 'active', $13, $14::timestamptz) RETURNING *`,
-    [id, owner.organisation, owner.createdBy, terms.topic, terms.recipient, terms.cancelledEvents, terms.channelType, terms.endpoint, terms.content, terms.headers, terms.timeoutSeconds ? terms.timeoutSeconds * 1000 : DEFAULT_TIMEOUT_MS, secret, terms.reason, terms.end ?? null],
+    `INSERT INTO notify_subscription (id, owner, created_by, topic, recipient, cancelled_events, channel_type, endpoint, content, headers, timeout_ms, secret, status, reason, end_at, heartbeat_seconds, handshake_next_at)
+     VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10::text[], $11, $12, $15, $13, $14::timestamptz, $16, CASE WHEN $17::boolean THEN now() END) RETURNING *`,
+    [
+      id,
+      owner.organisation,
+      owner.createdBy,
+      terms.topic,
+      terms.recipient,
+      terms.cancelledEvents,
+      terms.channelType,
+      terms.endpoint,
+      terms.content,
+      terms.headers,
+      terms.timeoutSeconds ? terms.timeoutSeconds * 1000 : DEFAULT_TIMEOUT_MS,
+      secret,
+      terms.reason,
+      terms.end ?? null,
+      handshake ? SubscriptionState.REQUESTED : SubscriptionState.ACTIVE,
+      terms.heartbeatSeconds ?? null,
+      handshake,
+    ],
   );
   return fromRow(rows.rows[0] as Row);
 }
@@ -122,12 +157,14 @@ export interface SubscriptionBacklog {
   readonly dead: number;
 }
 
-export async function subscriptionBacklog(db: SqlClient, id: string): Promise<SubscriptionBacklog> {
-  const rows = await db.query<{ pending: number; dead: number }>(
-    `SELECT count(*) FILTER (WHERE status IN ('pending', 'retry', 'sending'))::int AS pending, count(*) FILTER (WHERE status = 'dead')::int AS dead FROM notify_delivery WHERE subscription_id = $1`,
-    [id],
+/** Each subscription's backlog and dead letters, in one statement (every id given is in the map). */
+export async function subscriptionBacklogs(db: SqlClient, ids: readonly string[]): Promise<Map<string, SubscriptionBacklog>> {
+  const rows = await db.query<{ id: string; pending: number; dead: number }>(
+    `SELECT s.id, count(d.id) FILTER (WHERE d.status IN ('pending', 'retry', 'sending'))::int AS pending, count(d.id) FILTER (WHERE d.status = 'dead')::int AS dead
+       FROM unnest($1::text[]) AS s(id) LEFT JOIN notify_delivery d ON d.subscription_id = s.id AND d.status IN ('pending', 'retry', 'sending', 'dead') GROUP BY s.id`,
+    [ids],
   );
-  return rows.rows[0] ?? { pending: 0, dead: 0 };
+  return new Map(rows.rows.map((r) => [r.id, { pending: r.pending, dead: r.dead }]));
 }
 
 /** The subscription as FHIR (R4, backport profile), without the secret unless this is its creation. */
@@ -146,7 +183,10 @@ export function subscriptionResource(s: StoredSubscription, options: { includeSe
     criteria: topicCanonical(s.topic),
     _criteria: { extension: filters.map((f) => ({ url: FILTER_CRITERIA_EXTENSION, valueString: f })) },
     channel: {
-      extension: [{ url: TIMEOUT_EXTENSION, valueUnsignedInt: Math.round(s.timeoutMs / 1000) }],
+      extension: [
+        { url: TIMEOUT_EXTENSION, valueUnsignedInt: Math.round(s.timeoutMs / 1000) },
+        ...(s.heartbeatSeconds !== undefined ? [{ url: HEARTBEAT_PERIOD_EXTENSION, valueUnsignedInt: s.heartbeatSeconds }] : []),
+      ],
       type: s.channelType,
       endpoint: s.endpoint,
       payload: 'application/fhir+json',

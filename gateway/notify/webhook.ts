@@ -60,3 +60,42 @@ export function postNotification(endpoint: string, body: Buffer, headers: Record
     request.end(body);
   });
 }
+
+/** A subscription's `channel.header` lines ("Name: value") as request headers. */
+function headerMap(lines: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of lines) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+export interface SignedPost {
+  readonly endpoint: string;
+  readonly secret: string;
+  /** The subscription's own headers. */
+  readonly headers: readonly string[];
+  readonly subscriptionId: string;
+  readonly idempotencyKey: string;
+  /** Event notifications only. */
+  readonly eventNumber?: string;
+  readonly timeoutMs: number;
+}
+
+/** A notification Bundle to a rest-hook endpoint: serialised once, signed, with our headers after the subscription's. */
+export function postSignedBundle(post: SignedPost, bundle: unknown): Promise<number> {
+  const body = Buffer.from(JSON.stringify(bundle));
+  return postNotification(
+    post.endpoint,
+    body,
+    {
+      ...headerMap(post.headers),
+      [SIGNATURE_HEADER]: signBody(post.secret, body),
+      [IDEMPOTENCY_HEADER]: post.idempotencyKey,
+      ...(post.eventNumber !== undefined ? { [EVENT_NUMBER_HEADER]: post.eventNumber } : {}),
+      [SUBSCRIPTION_HEADER]: post.subscriptionId,
+    },
+    post.timeoutMs,
+  );
+}

@@ -71,6 +71,8 @@ export interface PassportServiceOptions {
   /** `{publicBaseUrl}/fhir`: the FHIR base of the documents' fullUrls. */
   readonly fhirBase: string;
   readonly logger: Logger;
+  /** Called once journey events are committed to the outbox, so notifications go now, not at the next poll. */
+  readonly onEvents?: () => void;
   readonly now?: () => Date;
   readonly newId?: () => string;
 }
@@ -226,6 +228,7 @@ export class PassportService {
       await this.recordEvent(tx, RedBagEventKind.PASSPORT_ISSUED, request.patientId, undefined, issuedAt, { redBagId, passportId, version, kind: PassportKind.TRANSFER });
       if (!open) await this.recordEvent(tx, RedBagEventKind.SENT, request.patientId, undefined, issuedAt, { redBagId, state: BagState.SENT });
     });
+    this.options.onEvents?.();
     await this.indexDocument(signed, request.patientId, passportId, version, PassportKind.TRANSFER, home, undefined);
     await this.options.audit({ requestId: request.requestId, requester, operation: AuditOperation.PASSPORT_ISSUE, outcome: 'permit', patientIds: [request.patientId], entities: [`Bundle/${signed.id ?? ''}`, ...input.form.map((r) => `${r.resourceType}/${r.id ?? ''}`)], reasons: [`transfer passport version ${String(version)} issued`] });
     this.options.logger.info({ redBagId, passportId, version }, 'transfer passport issued');
@@ -298,6 +301,7 @@ export class PassportService {
       await insertPassport(tx, row);
       await this.recordEvent(tx, RedBagEventKind.DISCHARGE_PASSPORT_ISSUED, bag.patientId, encounterId, issuedAt, { redBagId: bag.id, passportId, version, kind: PassportKind.DISCHARGE });
     });
+    this.options.onEvents?.();
     await this.indexDocument(signed, bag.patientId, passportId, version, PassportKind.DISCHARGE, hospital, encounterId);
     this.options.logger.info({ redBagId: bag.id, passportId, version }, 'discharge passport issued');
     return row;
@@ -400,6 +404,8 @@ export class PassportService {
           const seen = await this.followJourneys();
           const work = this.pending.splice(0);
           for (const w of work) await w();
+          // A round that moved a bag (or issued its discharge passport) wrote journey events.
+          if (seen > 0 || work.length > 0) this.options.onEvents?.();
           total += seen;
           if (seen === 0 && work.length === 0) return total;
         }

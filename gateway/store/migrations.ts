@@ -1,6 +1,6 @@
 import { ACCESS_CHANGE_MIGRATION } from '../access/access-change-schema';
 import { AUDIT_EVENT_JSON_MIGRATION, AUDIT_SCHEMA_SQL } from '../audit/audit-schema';
-import { NOTIFY_ACKNOWLEDGER_NAME_MIGRATION, NOTIFY_MIGRATION, NOTIFY_WITHHELD_MIGRATION } from '../notify/schema';
+import { NOTIFY_ACKNOWLEDGER_NAME_MIGRATION, NOTIFY_HANDSHAKE_MIGRATION, NOTIFY_MIGRATION, NOTIFY_WITHHELD_MIGRATION } from '../notify/schema';
 import { PASSPORT_MIGRATION } from '../passport/schema';
 import type { SqlEngine } from './engine';
 import { SOCIAL_CARE_MIGRATION_SQL } from '../social-care/schema';
@@ -312,6 +312,7 @@ ALTER TABLE viewer_session ADD COLUMN claims jsonb
   NOTIFY_ACKNOWLEDGER_NAME_MIGRATION,
   AUDIT_EVENT_JSON_MIGRATION,
   ACCESS_CHANGE_MIGRATION,
+  NOTIFY_HANDSHAKE_MIGRATION,
 ];
 
 /** An arbitrary constant shared by every CareBridge process: the advisory lock key for migrations. */

@@ -22,7 +22,8 @@ export type PayloadContent = (typeof PayloadContent)[keyof typeof PayloadContent
 export const SubscriptionState = { REQUESTED: 'requested', ACTIVE: 'active', ERROR: 'error', OFF: 'off' } as const;
 export type SubscriptionState = (typeof SubscriptionState)[keyof typeof SubscriptionState];
 
-export const NotificationType = { EVENT_NOTIFICATION: 'event-notification', QUERY_STATUS: 'query-status' } as const;
+/** Backport IG notification types: a handshake when a rest-hook subscription is created, heartbeats when asked for, events, and `$status`. */
+export const NotificationType = { HANDSHAKE: 'handshake', HEARTBEAT: 'heartbeat', EVENT_NOTIFICATION: 'event-notification', QUERY_STATUS: 'query-status' } as const;
 export type NotificationType = (typeof NotificationType)[keyof typeof NotificationType];
 
 export interface NotificationEvent {

@@ -39,6 +39,21 @@ describe('reading a posted Subscription', () => {
     const bad = readSubscription(sub({ channel: { type: 'email', endpoint: 'mailto:a@nhs.net,b@nhs.net' } }), { allowHttp: false });
     expect(bad.ok ? [] : bad.problems.map((p) => p.expression)).toEqual(['Subscription.channel.endpoint']);
   });
+
+  test('a heartbeat period is read in seconds, between a minute and a day, for rest-hook channels only', () => {
+    const heartbeat = (seconds: unknown, type = 'rest-hook', endpoint = 'https://gp.example/hook'): ReturnType<typeof readSubscription> =>
+      readSubscription(sub({ channel: { type, endpoint, extension: [{ url: `${BACKPORT}/backport-heartbeat-period`, valueUnsignedInt: seconds }] } }), { allowHttp: false });
+    const ok = heartbeat(300);
+    expect(ok.ok && ok.terms.heartbeatSeconds).toBe(300);
+    const none = readSubscription(sub(), { allowHttp: false });
+    expect(none.ok && 'heartbeatSeconds' in none.terms).toBe(false);
+    for (const bad of [59, 86_401, 1.5, '300']) {
+      const read = heartbeat(bad);
+      expect(read.ok ? [] : read.problems.map((p) => p.text)).toEqual(['heartbeat period is 60 to 86400 seconds']);
+    }
+    const email = heartbeat(300, 'email', 'mailto:a@nhs.net');
+    expect(email.ok ? [] : email.problems.map((p) => p.text)).toEqual(['heartbeats are for rest-hook channels only']);
+  });
 });
 
 describe('the notification bundle', () => {

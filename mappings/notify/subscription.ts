@@ -16,6 +16,7 @@ export const FILTER_CRITERIA_EXTENSION = `${BACKPORT}/backport-filter-criteria`;
 export const PAYLOAD_CONTENT_EXTENSION = `${BACKPORT}/backport-payload-content`;
 export const TIMEOUT_EXTENSION = `${BACKPORT}/backport-timeout`;
 export const MAX_COUNT_EXTENSION = `${BACKPORT}/backport-max-count`;
+export const HEARTBEAT_PERIOD_EXTENSION = `${BACKPORT}/backport-heartbeat-period`;
 /** The HMAC key for the signature header: the subscriber may give one; else the server makes one and returns it once. */
 export const SIGNING_SECRET_EXTENSION = 'https://carebridge.nhs.uk/fhir/StructureDefinition/subscription-signing-secret';
 
@@ -31,6 +32,8 @@ export interface SubscriptionTerms {
   readonly content: PayloadContent;
   readonly headers: readonly string[];
   readonly timeoutSeconds?: number;
+  /** Seconds without a notification after which a heartbeat is sent (rest-hook only); none when absent. */
+  readonly heartbeatSeconds?: number;
   readonly end?: string;
   readonly secret?: string;
   readonly reason: string;
@@ -45,6 +48,9 @@ export type ReadTerms = { ok: true; terms: SubscriptionTerms } | { ok: false; pr
 
 const MIN_SECRET_LENGTH = 32;
 const MAX_TIMEOUT_SECONDS = 60;
+/** Heartbeats: at most one a minute per subscription (1,000 subscriptions must not become a load of their own), at least one a day. */
+export const MIN_HEARTBEAT_SECONDS = 60;
+const MAX_HEARTBEAT_SECONDS = 86_400;
 const EMAIL = /^mailto:[^\s@,;<>]+@[^\s@,;<>]+\.[^\s@,;<>]+$/i;
 
 function extensionValue(extensions: readonly Extension[] | undefined, url: string): Extension[] {
@@ -148,6 +154,16 @@ export function readSubscription(resource: unknown, options: { allowHttp: boolea
     else timeoutSeconds = t;
   }
 
+  let heartbeatSeconds: number | undefined;
+  const heartbeatExt = extensionValue(channel?.extension, HEARTBEAT_PERIOD_EXTENSION)[0];
+  if (heartbeatExt) {
+    const h = heartbeatExt.valueUnsignedInt;
+    if (typeof h !== 'number' || !Number.isInteger(h) || h < MIN_HEARTBEAT_SECONDS || h > MAX_HEARTBEAT_SECONDS) {
+      problem('Subscription.channel.extension', `heartbeat period is ${String(MIN_HEARTBEAT_SECONDS)} to ${String(MAX_HEARTBEAT_SECONDS)} seconds`);
+    } else if (channelType === ChannelType.EMAIL) problem('Subscription.channel.extension', 'heartbeats are for rest-hook channels only');
+    else heartbeatSeconds = h;
+  }
+
   const secretExt = extensionValue(s.extension, SIGNING_SECRET_EXTENSION)[0];
   const secret = secretExt?.valueString;
   if (secretExt && (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH)) problem('Subscription.extension', `a signing secret given by the subscriber is at least ${String(MIN_SECRET_LENGTH)} characters`);
@@ -165,6 +181,7 @@ export function readSubscription(resource: unknown, options: { allowHttp: boolea
       content,
       headers,
       ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+      ...(heartbeatSeconds !== undefined ? { heartbeatSeconds } : {}),
       ...(s.end ? { end: s.end } : {}),
       ...(secret ? { secret } : {}),
       reason: typeof s.reason === 'string' ? s.reason : '',

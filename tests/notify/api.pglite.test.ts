@@ -1,4 +1,4 @@
-import type { Bundle, OperationOutcome, Subscription } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome, Parameters, Subscription } from '@medplum/fhirtypes';
 import express from 'express';
 import { Registry } from 'prom-client';
 import request from 'supertest';
@@ -14,7 +14,7 @@ import { startNotifications, type NotifyService } from '../../gateway/notify/ser
 import { Store } from '../../gateway/store/store';
 import { PLANNED_END_EXTENSION } from '../../mappings/hl7v2/tables/encounter';
 import { SIGNING_SECRET_EXTENSION } from '../../mappings/notify/subscription';
-import { startReceiver, waitFor, type Receiver } from './receiver';
+import { handshakeAnswered, startReceiver, waitFor, type Receiver } from './receiver';
 import { CARE_HOME_ID, communityTeam, gpSystem, notifyApp, OTHER_PRACTICE_ID, person, PRACTICE_ID, recordEvent, stay, subscriptionBody, TEAM_ID, WARD_LOCATION, ward, WORKER_ID } from './world';
 
 /** The HTTP side: who may subscribe, the worklist views and acknowledgement, the timeliness measure. */
@@ -53,7 +53,8 @@ describe('subscriptions API', () => {
     expect(own.status).toBe(201);
     const created = own.body as Subscription;
     expect(own.headers['location']).toBe(`https://carebridge.test/fhir/Subscription/${created.id ?? ''}`);
-    expect(created.status).toBe('active');
+    // Active once its endpoint has answered the handshake (control.ts).
+    expect(created.status).toBe('requested');
     expect(created.extension?.find((e) => e.url === SIGNING_SECRET_EXTENSION)?.valueString).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
@@ -93,6 +94,36 @@ describe('subscriptions API', () => {
     expect((await request(app).put(`/fhir/Subscription/${mine.id ?? ''}`)).status).toBe(405);
   });
 
+  test('$status of several subscriptions at once: all of the caller\'s, or those named by id, or those in a status; never another organisation\'s', async () => {
+    const a = (await post(gpSystem(), subscriptionBody('admission', 'https://gp.example/a'))).body as Subscription;
+    const b = (await post(gpSystem(), subscriptionBody('discharge', 'https://gp.example/b'))).body as Subscription;
+    const theirs = (await post(gpSystem(OTHER_PRACTICE_ID), subscriptionBody('discharge', 'https://other.example/hook', OTHER_PRACTICE_ID))).body as Subscription;
+    // b's endpoint gave up on its handshake (as control.ts leaves it).
+    await store.engine.query(`UPDATE notify_subscription SET status = 'error', handshake_next_at = NULL, last_error = 'handshake: HTTP 404' WHERE id = $1`, [b.id]);
+    const app = notifyApp(store, () => gpSystem());
+    const statuses = async (query: string): Promise<[string | undefined, string | undefined][]> => {
+      const res = await request(app).get(`/fhir/Subscription/$status${query}`);
+      expect(res.status).toBe(200);
+      const bundle = res.body as Bundle;
+      expect(bundle.total).toBe(bundle.entry?.length ?? 0);
+      return (bundle.entry ?? []).map((e) => {
+        const params = (e.resource as Parameters).parameter ?? [];
+        return [params.find((p) => p.name === 'subscription')?.valueReference?.reference?.split('/').pop(), params.find((p) => p.name === 'status')?.valueCode];
+      });
+    };
+    const all = await statuses('');
+    expect(all).toEqual(expect.arrayContaining([[a.id, 'requested'], [b.id, 'error']]));
+    expect(all.map(([id]) => id)).not.toContain(theirs.id);
+    expect(await statuses(`?id=${a.id ?? ''}`)).toEqual([[a.id, 'requested']]);
+    expect(await statuses(`?id=${a.id ?? ''},${b.id ?? ''}&status=error`)).toEqual([[b.id, 'error']]);
+    expect(await statuses(`?id=${a.id ?? ''}&id=${b.id ?? ''}`)).toEqual([[a.id, 'requested'], [b.id, 'error']]);
+    expect(await statuses(`?id=${theirs.id ?? ''}`)).toEqual([]);
+    const one = await request(app).get(`/fhir/Subscription/${a.id ?? ''}/$status`);
+    expect(((one.body as Bundle).entry?.[0]?.resource as Parameters).parameter?.find((p) => p.name === 'handshake-attempts')?.valueUnsignedInt).toBe(0);
+    const bad = await request(app).get('/fhir/Subscription/$status?status=paused');
+    expect([bad.status, (bad.body as OperationOutcome).issue[0]?.details?.text]).toEqual([400, 'status must be one of requested, active, error, off']);
+  });
+
   test('on the gateway app the Subscription routes come before the read-only /fhir router and take the verified token', async () => {
     const authority = await testAuthority();
     const app = createApp({ store, logger: createLogger('silent'), metrics: new Metrics(false), auth: authority.authenticator, notify: { allowHttp: true, emailEnabled: false } });
@@ -127,7 +158,7 @@ describe('worklists and the timeliness of discharge notice', () => {
     await store.migrate();
     receiver = await startReceiver();
     registry = new Registry();
-    service = startNotifications({ store, logger: createLogger('silent'), registry, runWorkers: true, publicBaseUrl: 'https://carebridge.test', dispatchIntervalMs: 20, overduePollMs: 100, overdueGraceMs: 200 });
+    service = startNotifications({ store, logger: createLogger('silent'), registry, runWorkers: true, publicBaseUrl: 'https://carebridge.test', dispatchIntervalMs: 20, overduePollMs: 100, overdueGraceMs: 200, controlPollMs: 20 });
     await store.upsert([...ward(), WARD_LOCATION, person(1, { careHome: true }), person(2), person(3), communityTeam('pat-1')]);
   });
   afterAll(async () => {
@@ -186,9 +217,11 @@ describe('worklists and the timeliness of discharge notice', () => {
   });
 
   test('for each discharge, how long before it the practice was told of the pending discharge and of the discharge, per hospital and ward', async () => {
-    const sub = await request(notifyApp(store, () => gpSystem())).post('/fhir/Subscription').set('Content-Type', 'application/fhir+json').send(subscriptionBody('pending-discharge', receiver.url));
-    expect(sub.status).toBe(201);
-    await request(notifyApp(store, () => gpSystem())).post('/fhir/Subscription').set('Content-Type', 'application/fhir+json').send(subscriptionBody('discharge', receiver.url)).expect(201);
+    for (const topic of ['pending-discharge', 'discharge']) {
+      const sub = await request(notifyApp(store, () => gpSystem())).post('/fhir/Subscription').set('Content-Type', 'application/fhir+json').send(subscriptionBody(topic, receiver.url));
+      expect(sub.status).toBe(201);
+      await handshakeAnswered(receiver, store.engine, (sub.body as Subscription).id ?? '');
+    }
     await store.upsert([stay('enc-4', 'pat-2')]);
     await recordEvent(store.engine, { kind: 'pending-discharge', patientId: 'pat-2', encounterId: 'enc-4', eventTime: new Date().toISOString() });
     await waitFor(() => receiver.accepted().length === 1, 15_000, 'the pending discharge');

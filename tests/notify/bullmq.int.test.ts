@@ -7,7 +7,7 @@ import { startNotifications, type NotifyService } from '../../gateway/notify/ser
 import { Store } from '../../gateway/store/store';
 import { SIGNING_SECRET_EXTENSION } from '../../mappings/notify/subscription';
 import { createTestDatabase } from '../support/postgres';
-import { eventOf, startReceiver, waitFor } from './receiver';
+import { eventOf, handshakeAnswered, startReceiver, waitFor } from './receiver';
 import { communityTeam, gpSystem, notifyApp, person, recordEvent, stay, subscriptionBody, WARD_LOCATION, ward } from './world';
 
 function requireRedisUrl(): string {
@@ -33,11 +33,12 @@ describe('notifications on PostgreSQL with BullMQ workers', () => {
     const receiver = await startReceiver();
     const services: NotifyService[] = [];
     try {
-      const options = { store, logger: createLogger('silent'), redisUrl, runWorkers: true, publicBaseUrl: 'https://carebridge.test', retry: { maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 200 }, dispatchIntervalMs: 20, overduePollMs: 200, overdueGraceMs: 300 };
+      const options = { store, logger: createLogger('silent'), redisUrl, runWorkers: true, publicBaseUrl: 'https://carebridge.test', retry: { maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 200 }, dispatchIntervalMs: 20, overduePollMs: 200, overdueGraceMs: 300, controlPollMs: 20 };
       services.push(startNotifications(options), startNotifications(options));
       await store.upsert([...ward(), WARD_LOCATION, ...[1, 2, 3, 4, 5].map((n) => person(n)), communityTeam('pat-1')]);
       const created = await request(notifyApp(store, () => gpSystem())).post('/fhir/Subscription').set('Content-Type', 'application/fhir+json').send(subscriptionBody('cancellation', receiver.url));
       receiver.secret = (created.body as Subscription).extension?.find((e) => e.url === SIGNING_SECRET_EXTENSION)?.valueString ?? '';
+      await handshakeAnswered(receiver, store.engine, (created.body as Subscription).id ?? '');
       // Each person's first event fails twice: their second must wait.
       const firstOf = (b: object): boolean => JSON.stringify(b).includes('cancel-admission');
       receiver.script(...Array.from({ length: 10 }, () => ({ status: 500, when: firstOf })));

@@ -19,7 +19,7 @@ import { Store } from '../../gateway/store/store';
 import { ODS_ORGANIZATION_SYSTEM, ONS_LOCAL_AUTHORITY_SYSTEM, sourceTeamSystem } from '../../mappings/identifiers';
 import { SIGNING_SECRET_EXTENSION } from '../../mappings/notify/subscription';
 import { securityLabels } from '../../mappings/security/labels';
-import { eventOf, startReceiver, waitFor, type Receiver } from './receiver';
+import { eventOf, handshakeAnswered, startReceiver, waitFor, type Receiver } from './receiver';
 import { CARE_HOME_ID, COUNCIL, communityTeam, gpSystem, HOSPITAL_SOURCE, notifyApp, person, PRACTICE_ID, recordEvent, stay, subscriptionBody, TEAM_ID, WARD_LOCATION, ward, WORKER_ID } from './world';
 
 /**
@@ -98,6 +98,7 @@ describe('notifications under the person\'s decisions and the Caldicott rules (P
       dispatchIntervalMs: 20,
       overduePollMs: 100,
       overdueGraceMs: 200,
+      controlPollMs: 20,
     });
     await store.upsert([...ward(), WARD_LOCATION]);
   });
@@ -112,6 +113,7 @@ describe('notifications under the person\'s decisions and the Caldicott rules (P
     expect(res.status).toBe(201);
     const sub = res.body as Subscription;
     receiver(name).secret = sub.extension?.find((e) => e.url === SIGNING_SECRET_EXTENSION)?.valueString ?? '';
+    await handshakeAnswered(receiver(name), store.engine, sub.id ?? '');
     return sub;
   }
 

@@ -4,13 +4,14 @@ import { Registry } from 'prom-client';
 import { loadFhirDefinitions } from '../../gateway/fhir/definitions';
 import { createLogger } from '../../gateway/logger';
 import { redeliver, listDeadDeliveries } from '../../gateway/notify/dead-letters';
+import { sendDueControls } from '../../gateway/notify/control';
 import { startNotifications, type NotifyService } from '../../gateway/notify/service';
 import { verifySignature } from '../../gateway/notify/webhook';
 import { type Store } from '../../gateway/store/store';
 import { demoNhsNumber } from '../../gateway/demo/demo-data';
 import { securityLabels } from '../../mappings/security/labels';
 import { SIGNING_SECRET_EXTENSION } from '../../mappings/notify/subscription';
-import { eventOf, startReceiver, waitFor, type Receiver } from './receiver';
+import { eventOf, handshakeAnswered, notificationOf, startReceiver, waitFor, type Receiver } from './receiver';
 import { communityTeam, gpSystem, notifyApp, OTHER_PRACTICE_ID, person, PRACTICE_ID, recordEvent, stay, subscriptionBody, TEAM_ID, WARD_LOCATION, ward, WORKER_ID } from './world';
 
 /**
@@ -52,6 +53,7 @@ async function world(open: () => Promise<OpenedStore>): Promise<World> {
     dispatchIntervalMs: 20,
     overduePollMs: 100,
     overdueGraceMs: 200,
+    controlPollMs: 20,
   });
   return { store, drop, receiver, service, registry, app: notifyApp(store, () => gpSystem()) };
 }
@@ -69,7 +71,13 @@ async function subscribe(w: World, topic: string, recipient = PRACTICE_ID, reque
   expect(res.status).toBe(201);
   const sub = res.body as Subscription;
   w.receiver.secret = sub.extension?.find((e) => e.url === SIGNING_SECRET_EXTENSION)?.valueString ?? '';
+  await handshakeAnswered(w.receiver, w.store.engine, sub.id ?? '');
   return sub;
+}
+
+async function subscriptionStatus(w: World, id: string): Promise<string | undefined> {
+  const rows = await w.store.engine.query<{ status: string }>(`SELECT status FROM notify_subscription WHERE id = $1`, [id]);
+  return rows.rows[0]?.status;
 }
 
 async function deliveryStatuses(w: World): Promise<string[]> {
@@ -111,6 +119,87 @@ export function deliverySuite(engine: string, open: () => Promise<OpenedStore>):
       expect(verifySignature(w.receiver.secret, Buffer.from(text.replace('enc-1', 'enc-9')), got?.headers['x-carebridge-signature'] as string)).toBe(false);
       expect(verifySignature('another-secret-another-secret-another', got!.body, got?.headers['x-carebridge-signature'] as string)).toBe(false);
       expect(await deliveryStatuses(w)).toEqual(['delivered']);
+    });
+
+    test('a new rest-hook subscription is sent a signed handshake first; an event waits for it and goes once it is answered', async () => {
+      const isHandshake = (b: Bundle): boolean => ((b.entry?.[0]?.resource as Parameters).parameter ?? []).some((p) => p.name === 'type' && p.valueCode === 'handshake');
+      w.receiver.script({ status: 503, when: isHandshake });
+      const res = await request(w.app).post('/fhir/Subscription').set('Content-Type', 'application/fhir+json').send(subscriptionBody('admission', w.receiver.url));
+      expect(res.status).toBe(201);
+      const sub = res.body as Subscription;
+      expect(sub.status).toBe('requested');
+      const secret = sub.extension?.find((e) => e.url === SIGNING_SECRET_EXTENSION)?.valueString ?? '';
+      await w.store.upsert([stay('enc-1', 'pat-1')]);
+      await recordEvent(w.store.engine, { kind: 'admission', patientId: 'pat-1', encounterId: 'enc-1', eventTime: '2026-11-23T08:00:00Z' });
+      await waitFor(() => w.receiver.accepted().some((r) => notificationOf(r).type === 'event-notification'), 15_000, 'the admission after the handshake');
+      expect(w.receiver.received.map((r) => [notificationOf(r).type, r.answered])).toEqual([
+        ['handshake', 503],
+        ['handshake', 200],
+        ['event-notification', 200],
+      ]);
+      const [first, second] = w.receiver.received;
+      for (const r of [first!, second!]) {
+        expect(verifySignature(secret, r.body, r.headers['x-carebridge-signature'] as string)).toBe(true);
+        expect(r.headers['x-carebridge-idempotency-key']).toBe(`${sub.id ?? ''}-handshake`);
+        expect(r.headers['x-carebridge-event-number']).toBeUndefined();
+        // (events-since-subscription-start counts the admission once it is dispatched, which may be before either attempt.)
+        expect([notificationOf(r).type, notificationOf(r).subscription]).toEqual(['handshake', `https://carebridge.test/fhir/Subscription/${sub.id ?? ''}`]);
+        // Only the status: no event, no reference to anyone's record.
+        expect(r.bundle.entry?.length).toBe(1);
+        expect(((r.bundle.entry?.[0]?.resource as Parameters).parameter ?? []).map((p) => p.name)).toEqual(['subscription', 'topic', 'status', 'type', 'events-since-subscription-start']);
+      }
+      expect(eventOf(w.receiver.received[2]!).number).toBe(1);
+      await waitFor(async () => (await deliveryStatuses(w))[0] === 'delivered', 5_000, 'the delivered row');
+      expect(await subscriptionStatus(w, sub.id ?? '')).toBe('active');
+    });
+
+    test('a handshake never answered leaves the subscription in error; its events are still tried, and the first delivered makes it active', async () => {
+      const isHandshake = (b: Bundle): boolean => ((b.entry?.[0]?.resource as Parameters).parameter ?? []).some((p) => p.name === 'type' && p.valueCode === 'handshake');
+      w.receiver.script({ status: 500, when: isHandshake }, { status: 500, when: isHandshake }, { status: 500, when: isHandshake });
+      const res = await request(w.app).post('/fhir/Subscription').set('Content-Type', 'application/fhir+json').send(subscriptionBody('admission', w.receiver.url));
+      const id = (res.body as Subscription).id ?? '';
+      await waitFor(async () => (await subscriptionStatus(w, id)) === 'error', 15_000, 'the failed handshake');
+      expect(w.receiver.received.map((r) => [notificationOf(r).type, r.answered])).toEqual([
+        ['handshake', 500],
+        ['handshake', 500],
+        ['handshake', 500],
+      ]);
+      const status = await request(w.app).get(`/fhir/Subscription/${id}/$status`);
+      const params = ((status.body as Bundle).entry?.[0]?.resource as Parameters).parameter ?? [];
+      expect(params.find((p) => p.name === 'status')?.valueCode).toBe('error');
+      expect(params.find((p) => p.name === 'error')?.valueCodeableConcept?.text).toBe('handshake: HTTP 500');
+      // No more handshakes once it has given up.
+      await w.service.settled();
+      expect(w.receiver.received.length).toBe(3);
+
+      await w.store.upsert([stay('enc-1', 'pat-1')]);
+      await recordEvent(w.store.engine, { kind: 'admission', patientId: 'pat-1', encounterId: 'enc-1', eventTime: '2026-11-23T08:00:00Z' });
+      await waitFor(() => w.receiver.accepted().length === 1, 15_000, 'the admission');
+      expect(notificationOf(w.receiver.accepted()[0]!).type).toBe('event-notification');
+      await waitFor(async () => (await subscriptionStatus(w, id)) === 'active', 5_000, 'the subscription active again');
+    });
+
+    test('a subscription that asked for heartbeats is sent one after each quiet period, and none before', async () => {
+      const extra = { channel: { ...(subscriptionBody('admission', w.receiver.url).channel as Record<string, unknown>), extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-heartbeat-period', valueUnsignedInt: 60 }] } };
+      const res = await request(w.app).post('/fhir/Subscription').set('Content-Type', 'application/fhir+json').send(subscriptionBody('admission', w.receiver.url, PRACTICE_ID, extra));
+      expect(res.status).toBe(201);
+      const sub = res.body as Subscription;
+      expect(sub.channel.extension?.find((e) => e.url.endsWith('/backport-heartbeat-period'))?.valueUnsignedInt).toBe(60);
+      w.receiver.secret = sub.extension?.find((e) => e.url === SIGNING_SECRET_EXTENSION)?.valueString ?? '';
+      await handshakeAnswered(w.receiver, w.store.engine, sub.id ?? '');
+      const controls = (ahead: number): ReturnType<typeof sendDueControls> =>
+        sendDueControls({ engine: w.store.engine, logger: createLogger('silent'), retry: RETRY, fhirBase: 'https://carebridge.test/fhir', now: () => new Date(Date.now() + ahead) });
+      expect(await controls(30_000)).toEqual({ handshakes: 0, heartbeats: 0, failed: 0, released: [] });
+      expect(await controls(61_000)).toEqual({ handshakes: 0, heartbeats: 1, failed: 0, released: [] });
+      // The heartbeat counts as the last notification: the next is a period after it.
+      expect((await controls(100_000)).heartbeats).toBe(0);
+      expect((await controls(122_000)).heartbeats).toBe(1);
+      expect(w.receiver.received.map((r) => [notificationOf(r).type, notificationOf(r).eventsSinceStart, r.signatureValid, r.answered])).toEqual([
+        ['heartbeat', '0', true, 200],
+        ['heartbeat', '0', true, 200],
+      ]);
+      const keys = w.receiver.received.map((r) => r.headers['x-carebridge-idempotency-key']);
+      expect(new Set(keys).size).toBe(2);
     });
 
     test('a receiver failing twice gets the notification on the third attempt, with the same idempotency key each time', async () => {

@@ -18,7 +18,7 @@ import { Store } from '../../gateway/store/store';
 import { ODS_ORGANIZATION_SYSTEM } from '../../mappings/identifiers';
 import { SIGNING_SECRET_EXTENSION } from '../../mappings/notify/subscription';
 import { sourcePatient } from '../support/synthetic';
-import { eventOf, startReceiver, waitFor, type Receiver } from './receiver';
+import { eventOf, handshakeAnswered, startReceiver, waitFor, type Receiver } from './receiver';
 import { gpSystem, notifyApp, PRACTICE_ID, person, recordEvent, stay, subscriptionBody } from './world';
 
 /** The e-mail channel against a real local SMTP server, and the whole path from an HL7 message to a webhook. */
@@ -93,7 +93,7 @@ describe('from the hospital feed to the practice', () => {
     store = await Store.open({});
     await store.migrate();
     receiver = await startReceiver();
-    service = startNotifications({ store, logger: createLogger('silent'), runWorkers: true, publicBaseUrl: 'https://carebridge.test', dispatchIntervalMs: 20 });
+    service = startNotifications({ store, logger: createLogger('silent'), runWorkers: true, publicBaseUrl: 'https://carebridge.test', dispatchIntervalMs: 20, controlPollMs: 20 });
   });
   afterAll(async () => {
     await service.close();
@@ -105,6 +105,7 @@ describe('from the hospital feed to the practice', () => {
     const app = notifyApp(store, () => gpSystem());
     const sub = await request(app).post('/fhir/Subscription').set('Content-Type', 'application/fhir+json').send(subscriptionBody('admission', receiver.url));
     receiver.secret = (sub.body as Subscription).extension?.find((e) => e.url === SIGNING_SECRET_EXTENSION)?.valueString ?? '';
+    await handshakeAnswered(receiver, store.engine, (sub.body as Subscription).id ?? '');
     const message = readFileSync(join(__dirname, '..', 'fixtures', 'hl7v2', 'adt-a01-admission.hl7'));
     const accepted = await acceptIntoInbox(store.engine, { source: 'RZZ|PAS', kind: HL7_INBOX_KIND, dedupKey: 'A01-0001', content: message });
     const senders = senderDirectory({ 'RZZ|PAS': { source: 'https://pas.northfield-trust.invalid/hl7v2', timeZone: 'Europe/London', nhsNumberVerified: true } });

@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bundle, Parameters } from '@medplum/fhirtypes';
 import { verifySignature } from '../../gateway/notify/webhook';
+import type { SqlClient } from '../../gateway/store/engine';
 
 /**
  * A real webhook receiver on 127.0.0.1: records every POST, verifies the HMAC signature with the
@@ -41,6 +42,28 @@ export function eventOf(r: Received): { number: number; kind: string; focus: str
     focus: event?.part?.find((p) => p.name === 'focus')?.valueReference?.reference ?? '',
     topic: status.parameter?.find((p) => p.name === 'topic')?.valueCanonical ?? '',
   };
+}
+
+/** The notification's type (handshake, heartbeat, event-notification) and the subscription it names. */
+export function notificationOf(r: Received): { type: string; subscription: string; eventsSinceStart: string } {
+  const params = (r.bundle.entry?.[0]?.resource as Parameters).parameter ?? [];
+  return {
+    type: params.find((p) => p.name === 'type')?.valueCode ?? '',
+    subscription: params.find((p) => p.name === 'subscription')?.valueReference?.reference ?? '',
+    eventsSinceStart: params.find((p) => p.name === 'events-since-subscription-start')?.valueString ?? '',
+  };
+}
+
+/**
+ * Waits until the subscription's handshake has been answered and the subscription is active, then
+ * takes the handshake off the receiver's list, so a test of events sees only events.
+ */
+export async function handshakeAnswered(receiver: Receiver, db: SqlClient, id: string): Promise<void> {
+  const mine = (r: Received): boolean => notificationOf(r).type === 'handshake' && notificationOf(r).subscription.endsWith(`/Subscription/${id}`);
+  const active = async (): Promise<boolean> => (await db.query<{ status: string }>(`SELECT status FROM notify_subscription WHERE id = $1`, [id])).rows[0]?.status === 'active';
+  await waitFor(async () => receiver.accepted().some(mine) && (await active()), 15_000, 'the handshake');
+  const rest = receiver.received.filter((r) => !mine(r));
+  receiver.received.splice(0, receiver.received.length, ...rest);
 }
 
 export async function startReceiver(): Promise<Receiver> {

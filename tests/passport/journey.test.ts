@@ -53,6 +53,8 @@ describe('the red bag journey, end to end', () => {
   let keys: PassportKeySet;
   let clock = new Date('2026-11-20T02:40:00Z');
   const audited: string[] = [];
+  /** Each time the service says journey events are committed: the red bag events in the outbox then. */
+  const woken: Promise<string[]>[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cb-redbag-'));
@@ -81,6 +83,7 @@ describe('the red bag journey, end to end', () => {
       sourceName: (source) => (source ? (names[source] ?? source) : 'unknown'),
       fhirBase: 'https://carebridge.example.invalid/fhir',
       logger: createLogger('silent'),
+      onEvents: () => woken.push(redBagEvents()),
       now: () => clock,
       newId: () => '5e0f6f7c-2a3b-4c5d-8e9f-0a1b2c3d4e5f',
     });
@@ -149,6 +152,8 @@ describe('the red bag journey, end to end', () => {
     expect(rowsOf(document, 'alerts').sort()).toEqual(['Alert: Safeguarding: financial abuse concern under review (synthetic)', 'Safety: High falls risk: two falls in the last six months']);
     expect(await bagState()).toBe('sent');
     expect(await redBagEvents()).toEqual(['red-bag-passport-issued', 'red-bag-sent']);
+    // Notifications are woken once the events are committed (server.ts wakes the dispatcher with this).
+    expect(await Promise.all(woken)).toEqual([['red-bag-passport-issued', 'red-bag-sent']]);
   });
 
   test('each reader gets the copy the access rules allow, signed on its own; others get none', async () => {
@@ -176,6 +181,8 @@ describe('the red bag journey, end to end', () => {
     await send(2, '2026-11-20T04:21:00Z');
     expect(await bagState()).toBe('arrived');
     expect((await redBagEvents()).slice(2)).toEqual(['red-bag-received', 'red-bag-cancelled', 'red-bag-received']);
+    // Each step the journey took woke notifications with its event already committed.
+    expect((await Promise.all(woken)).slice(1).map((events) => events.at(-1))).toEqual(['red-bag-received', 'red-bag-cancelled', 'red-bag-received']);
     // Admitted, the ward nurse's organisation has an open encounter: the hospital's copy shows the safeguarding alert.
     await permission(wardNurse);
     const ward = await service.readerDocument({ passportId: await transferId(), requester: wardNurse, requestId: 'r4' });
