@@ -94,3 +94,47 @@ export function withheldPredicate(scope: AccessScope, alias: string, params: Sql
   if (rest.length === 0) return undefined;
   return `${alias}.patient_ids && ${params.add(scope.patientIds)}::text[] AND NOT COALESCE((${rest.join(' AND ')}), false)`;
 }
+
+/** The columns of a stored row that a scope reads (resource.patient_ids, security, meta.source), read with the row. */
+export interface ScopeRow {
+  readonly resourceType: string;
+  readonly id: string;
+  readonly patientIds: readonly string[];
+  readonly security: readonly string[];
+  /** content->'meta'->>'source'; null when absent. */
+  readonly source: string | null;
+}
+
+const overlaps = (a: readonly string[], b: readonly string[]): boolean => a.some((x) => b.includes(x));
+
+/**
+ * scopePredicates over a row already read, for a query whose rows were read before its scope was
+ * known (a Patient search reads the people it finds to decide for them). Must say exactly what
+ * the SQL says, predicate by predicate in the same order; tests/store/scope-rows.test.ts holds the
+ * two side by side on a table of scopes and rows. The columns are NOT NULL, so no SQL NULL arises
+ * but from meta.source, which the SQL wraps in COALESCE(…, false) as done here.
+ */
+export function scopeAdmits(scope: AccessScope, row: ScopeRow): boolean {
+  if (scope.patientIds !== 'all') {
+    const inCompartment = overlaps(row.patientIds, scope.patientIds);
+    if (!(scope.nonPatientResources ? inCompartment || row.patientIds.length === 0 : inCompartment)) return false;
+  } else if (!scope.nonPatientResources && row.patientIds.length === 0) {
+    return false;
+  }
+  if (scope.resourceTypes !== 'all' && !scope.resourceTypes.includes(row.resourceType)) return false;
+  if (scope.withheldLabels.length > 0 && overlaps(row.security, scope.withheldLabels)) return false;
+  if (scope.allowedSources && !(row.source !== null && scope.allowedSources.includes(row.source))) return false;
+  if (scope.withheldSources && scope.withheldSources.length > 0 && row.source !== null && scope.withheldSources.includes(row.source)) return false;
+  for (const [type, ids] of Object.entries(scope.onlyIds ?? {})) {
+    if (row.resourceType === type && !ids.includes(row.id)) return false;
+  }
+  if (scope.anyOf && !scope.anyOf.some((s) => scopeAdmits(s, row))) return false;
+  return true;
+}
+
+/** withheldPredicate over a row already read: false wherever that predicate is undefined. */
+export function scopeWithholds(scope: AccessScope, row: ScopeRow): boolean {
+  if (withheldPredicate(scope, 'r', new SqlParams()) === undefined) return false;
+  if (scope.patientIds === 'all' || !overlaps(row.patientIds, scope.patientIds)) return false;
+  return !scopeAdmits({ ...scope, patientIds: 'all', nonPatientResources: true }, row);
+}
