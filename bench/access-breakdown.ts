@@ -131,6 +131,8 @@ function timedAccess(access: AccessHook, tally: Tally): AccessHook {
       return checked;
     },
     ...(access.explain ? { explain: access.explain.bind(access) } : {}),
+    // As the app's reader gets it: a Patient search's first page is scoped from the people the decision found.
+    ...(access.matchesRead ? { matchesRead: access.matchesRead.bind(access) } : {}),
   };
 }
 
