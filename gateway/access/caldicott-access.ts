@@ -282,11 +282,15 @@ export class CaldicottAccess implements AccessHook {
    * Every match of the request's own query, when deciding it read them all (a Patient search reads
    * the people it finds, at most MAX_PEOPLE_PER_SEARCH, with the system's rights): the reader applies
    * the request's scope to these instead of running the same search again. Undefined before the
-   * request's scope is decided, and for every other request.
+   * request's scope is decided, and for every other request. Handed out once: the request keeps
+   * them no longer, so a second search on it searches (scoped, in SQL) again.
    */
   matchesRead(request: ReadRequest): readonly ScopedMatch[] | undefined {
     const context = this.contexts.get(request);
-    return context?.scope ? context.found : undefined;
+    if (!context?.scope) return undefined;
+    const found = context.found;
+    context.found = undefined;
+    return found;
   }
 
   /** What the audit record needs to say about the decision: for each person, the effect and why. */

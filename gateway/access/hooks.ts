@@ -71,7 +71,7 @@ export interface AccessHook {
   /**
    * Every match of the request's own search, unscoped, when deciding the request read them all
    * already (once scope() has answered): the reader then applies the scope to these rather than
-   * run the search again. Undefined otherwise.
+   * run the search again. Handed out once per request; undefined otherwise.
    */
   matchesRead?(request: ReadRequest): readonly ScopedMatch[] | undefined;
 }

@@ -102,7 +102,7 @@ export class SecureReader {
   async search(request: ReadRequest, query: SearchQuery, queryText: string): Promise<{ matches: Resource[]; included: Resource[]; withheld: number; total?: number; next?: string; previous?: string }> {
     const scope = await this.scopeOf(request);
     // The matches the decision read for this very query, when they are all of them: scoped here, not searched again.
-    const found = query === request.query && answerableAmong(query) ? this.access.matchesRead?.(request) : undefined;
+    const found = query === request.query && answerableAmong(query, scope) ? this.access.matchesRead?.(request) : undefined;
     const page = found ? searchAmong(found, scope, query) : await searchResources(this.db, scope, query);
     const matches = this.checkAll(request, page.resources);
     const included = [

@@ -266,7 +266,7 @@ export interface BuiltSearch {
 }
 
 /** The columns of each row an AccessScope reads (ScopeRow), selected when the scope is applied after reading. */
-const SCOPE_COLUMNS = [`r.patient_ids`, `r.security`, `(r.content->'meta'->>'source') AS source`];
+const SCOPE_COLUMNS = [`r.resource_type`, `r.patient_ids`, `r.security`, `(r.content->'meta'->>'source') AS source`];
 
 export function buildSearchSql(query: SearchQuery, scope: AccessScope, cursor: PageCursor | undefined, options: { scopeColumns?: boolean } = {}): BuiltSearch {
   // The count shares the filters and scope but not the sort or cursor (and so none of their parameters).
