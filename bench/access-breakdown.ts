@@ -12,6 +12,7 @@ import { samePersonIds } from '../gateway/identity/resolver';
 import type { QueryResult, SqlClient, SqlEngine } from '../gateway/store/engine';
 import type { Store } from '../gateway/store/store';
 import { NHS_NUMBER_SYSTEM } from '../mappings/identity/nhs-number';
+import { untimedAccessParts } from './access-passthrough';
 import { msSince } from './stats';
 import { formatTable, ms } from './table';
 
@@ -130,7 +131,7 @@ function timedAccess(access: AccessHook, tally: Tally): AccessHook {
       tally.addStage(Stage.CHECK, msSince(started));
       return checked;
     },
-    ...(access.explain ? { explain: access.explain.bind(access) } : {}),
+    ...untimedAccessParts(access),
   };
 }
 

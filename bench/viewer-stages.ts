@@ -15,6 +15,7 @@ import { navigationFor } from '../gateway/viewer/navigation';
 import { buildRecordView } from '../gateway/viewer/record-view';
 import { createRenderer } from '../gateway/viewer/render';
 import { findSession } from '../gateway/viewer/sessions';
+import { untimedAccessParts } from './access-passthrough';
 import { summariseTimings, type TimingSummary } from './passport-bench';
 import { msSince, yieldToEventLoop } from './stats';
 
@@ -116,7 +117,7 @@ export async function recordPageStages(options: { store: Store; config: Config; 
       add(Step.CHECK, msSince(t));
       return out;
     },
-    explain: (request) => components.access.explain(request),
+    ...untimedAccessParts(components.access),
   };
   const timedAudit: AuditHook = {
     record: async (entry) => {

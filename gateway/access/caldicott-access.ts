@@ -5,7 +5,7 @@ import type { AccessAlert, AccessDecision, AccessGrant, PermissionToViewRecord }
 import { patientCompartmentParams } from '../fhir/definitions';
 import { NOTHING_SCOPE, SYSTEM_SCOPE, type AccessScope } from '../store/access-scope';
 import type { SqlClient } from '../store/engine';
-import { searchResources } from '../store/resource-reader';
+import { readMatches, type ScopedMatch } from '../store/resource-reader';
 import type { SearchQuery } from '../store/search-query';
 import { activeGrants, GrantKind, nextGrantChange, type Grant } from './grants';
 import { AccessRefusal, Interaction, type AccessExplanation, type AccessHook, type ReadRequest, type Requester } from './hooks';
@@ -41,6 +41,8 @@ interface RequestContext {
   scope?: AccessScope;
   /** Set when decideRequest took the request's decision ahead of its reads. */
   readonly decidedAhead?: true;
+  /** Every match of a Patient search, read to find the people to decide for (searchPatients). */
+  found?: readonly ScopedMatch[];
 }
 
 export interface CaldicottAccessOptions {
@@ -229,7 +231,7 @@ export class CaldicottAccess implements AccessHook {
     // Source systems write through intake; they never read the record.
     if (request.requester.system) return NOTHING_SCOPE;
     const known = new Map<string, PersonAndEpoch>();
-    const concerned = await this.patientsConcerned(request, known);
+    const concerned = await this.patientsConcerned(request, context, known);
     if (concerned === 'directory') {
       context.directory = true;
       return { patientIds: [], nonPatientResources: true, resourceTypes: 'all', withheldLabels: [] };
@@ -276,6 +278,21 @@ export class CaldicottAccess implements AccessHook {
     return result.resource;
   }
 
+  /**
+   * Every match of the request's own query, when deciding it read them all (a Patient search reads
+   * the people it finds, at most MAX_PEOPLE_PER_SEARCH, with the system's rights): the reader applies
+   * the request's scope to these instead of running the same search again. Undefined before the
+   * request's scope is decided, and for every other request. Handed out once: the request keeps
+   * them no longer, so a second search on it searches (scoped, in SQL) again.
+   */
+  matchesRead(request: ReadRequest): readonly ScopedMatch[] | undefined {
+    const context = this.contexts.get(request);
+    if (!context?.scope) return undefined;
+    const found = context.found;
+    context.found = undefined;
+    return found;
+  }
+
   /** What the audit record needs to say about the decision: for each person, the effect and why. */
   explain(request: ReadRequest): AccessExplanation {
     const context = this.contexts.get(request);
@@ -308,7 +325,7 @@ export class CaldicottAccess implements AccessHook {
   }
 
   /** The patients a request is about; `known` gets the person and epoch of those read with a compartment. */
-  private async patientsConcerned(request: ReadRequest, known: Map<string, PersonAndEpoch>): Promise<string[] | 'directory'> {
+  private async patientsConcerned(request: ReadRequest, context: RequestContext, known: Map<string, PersonAndEpoch>): Promise<string[] | 'directory'> {
     const type = request.resourceType ?? '';
     switch (request.interaction) {
       case Interaction.EVERYTHING:
@@ -322,7 +339,7 @@ export class CaldicottAccess implements AccessHook {
         return this.compartment(type, request.resourceId, known);
       }
       case Interaction.SEARCH:
-        return this.searchPatients(type, request.query, known);
+        return this.searchPatients(type, request.query, context, known);
     }
   }
 
@@ -333,15 +350,17 @@ export class CaldicottAccess implements AccessHook {
     return found?.patientIds ?? [];
   }
 
-  private async searchPatients(type: string, query: SearchQuery | undefined, known: Map<string, PersonAndEpoch>): Promise<string[] | 'directory'> {
+  private async searchPatients(type: string, query: SearchQuery | undefined, context: RequestContext, known: Map<string, PersonAndEpoch>): Promise<string[] | 'directory'> {
     if (isDirectoryType(type)) return 'directory';
     if (!query) return [];
     if (type === 'Patient') {
       const narrowing = query.filters.some((f) => f.kind === 'id' || (f.kind === 'token' && f.code === 'identifier' && !f.negate) || (f.kind === 'date' && f.code === 'birthdate'));
       if (!narrowing) throw new AccessRefusal(400, 'To find a person, search by NHS number or other identifier, or by name with date of birth.', 'required');
-      const candidates = await searchResources(this.db, SYSTEM_SCOPE, { ...query, count: MAX_PEOPLE_PER_SEARCH + 1, cursor: undefined, total: 'none', summaryCount: false, include: [], revInclude: [], sort: [] });
-      if (candidates.resources.length > MAX_PEOPLE_PER_SEARCH) throw new AccessRefusal(400, `More than ${MAX_PEOPLE_PER_SEARCH} people match: narrow the search (add date of birth or NHS number).`, 'too-costly');
-      return candidates.resources.map((r) => r.id ?? '');
+      const found = await readMatches(this.db, query, MAX_PEOPLE_PER_SEARCH + 1);
+      if (found.length > MAX_PEOPLE_PER_SEARCH) throw new AccessRefusal(400, `More than ${MAX_PEOPLE_PER_SEARCH} people match: narrow the search (add date of birth or NHS number).`, 'too-costly');
+      // Every match, then: the reader can scope these rather than search again (matchesRead).
+      context.found = found;
+      return found.map((m) => m.row.id);
     }
     // The patient compartment's own parameters, and `patient`, which many types define as their subject when it is a Patient.
     const compartment = new Set([...patientCompartmentParams(type), 'patient']);

@@ -1,6 +1,7 @@
 import { PurposeOfUse } from '../../consent/types';
 import type { Resource } from '@medplum/fhirtypes';
 import { SYSTEM_SCOPE, type AccessScope } from '../store/access-scope';
+import type { ScopedMatch } from '../store/resource-reader';
 import type { SearchQuery } from '../store/search-query';
 
 /**
@@ -67,6 +68,12 @@ export interface AccessHook {
   check(request: ReadRequest, resource: Resource): Resource | undefined;
   /** For the audit record: whose record the request was about, the decision and its reasons. */
   explain?(request: ReadRequest): AccessExplanation;
+  /**
+   * Every match of the request's own search, unscoped, when deciding the request read them all
+   * already (once scope() has answered): the reader then applies the scope to these rather than
+   * run the search again. Handed out once per request; undefined otherwise.
+   */
+  matchesRead?(request: ReadRequest): readonly ScopedMatch[] | undefined;
 }
 
 /** What the audit trail keeps of an access decision: no patient data beyond ids, reasons in words. */

@@ -7,6 +7,8 @@ import {
   readResource,
   readRevIncluded,
   readVersion,
+  answerableAmong,
+  searchAmong,
   searchResources,
   type ReadOutcome,
 } from '../store/resource-reader';
@@ -99,7 +101,9 @@ export class SecureReader {
 
   async search(request: ReadRequest, query: SearchQuery, queryText: string): Promise<{ matches: Resource[]; included: Resource[]; withheld: number; total?: number; next?: string; previous?: string }> {
     const scope = await this.scopeOf(request);
-    const page = await searchResources(this.db, scope, query);
+    // The matches the decision read for this very query, when they are all of them: scoped here, not searched again.
+    const found = query === request.query && answerableAmong(query, scope) ? this.access.matchesRead?.(request) : undefined;
+    const page = found ? searchAmong(found, scope, query) : await searchResources(this.db, scope, query);
     const matches = this.checkAll(request, page.resources);
     const included = [
       ...(query.include.length > 0 ? await readIncluded(this.db, scope, matches.resources, query.include) : []),

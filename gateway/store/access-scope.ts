@@ -94,3 +94,84 @@ export function withheldPredicate(scope: AccessScope, alias: string, params: Sql
   if (rest.length === 0) return undefined;
   return `${alias}.patient_ids && ${params.add(scope.patientIds)}::text[] AND NOT COALESCE((${rest.join(' AND ')}), false)`;
 }
+
+/** The columns of a stored row that a scope reads (resource.patient_ids, security, meta.source), read with the row. */
+export interface ScopeRow {
+  readonly resourceType: string;
+  readonly id: string;
+  readonly patientIds: readonly string[];
+  readonly security: readonly string[];
+  /** content->'meta'->>'source'; null when absent. */
+  readonly source: string | null;
+}
+
+const overlaps = (a: readonly string[], b: readonly string[]): boolean => a.some((x) => b.includes(x));
+
+/**
+ * Every field of AccessScope that scopeAdmits applies as scopePredicates does (and so
+ * scopeWithholds, which like withheldPredicate reads an AccessScope and nothing else). A field
+ * added to AccessScope fails tsc below until it is listed here, and it belongs here only once
+ * scopeAdmits applies it; a scope that carries any other key at run time is not applied in memory
+ * (scopeInCode), only by the SQL.
+ */
+const SCOPE_KEYS_IN_CODE = [
+  'patientIds',
+  'nonPatientResources',
+  'resourceTypes',
+  'withheldLabels',
+  'allowedSources',
+  'withheldSources',
+  'onlyIds',
+  'anyOf',
+] as const satisfies readonly (keyof AccessScope)[];
+/** The list itself when it names every key of AccessScope; otherwise a type naming the keys it lacks, which it does not satisfy. */
+type NamesEveryScopeKey<List extends readonly (keyof AccessScope)[]> = [Exclude<keyof AccessScope, List[number]>] extends [never] ? List : { readonly scopeKeysNotInCode: Exclude<keyof AccessScope, List[number]> };
+// Fails to compile, naming the key, when AccessScope has a key SCOPE_KEYS_IN_CODE lacks.
+const keysInCode: ReadonlySet<string> = new Set<string>(SCOPE_KEYS_IN_CODE satisfies NamesEveryScopeKey<typeof SCOPE_KEYS_IN_CODE>);
+
+/**
+ * Whether scopeAdmits and scopeWithholds apply every part of this scope (and of each of its
+ * anyOf): false when it carries a key they do not know (a scope built by code newer than theirs),
+ * and then only the SQL may apply it.
+ */
+export function scopeInCode(scope: AccessScope): boolean {
+  return Object.keys(scope).every((key) => keysInCode.has(key)) && (scope.anyOf ?? []).every(scopeInCode);
+}
+
+/**
+ * scopePredicates over a row already read, for a query whose rows were read before its scope was
+ * known (a Patient search reads the people it finds to decide for them). Must say exactly what
+ * the SQL says, predicate by predicate in the same order; tests/store/scope-rows.pglite.test.ts
+ * holds the two side by side on a table of scopes and rows. The columns are NOT NULL, so no SQL
+ * NULL arises but from meta.source, which the SQL wraps in COALESCE(…, false) as done here. Only
+ * for a scope that is scopeInCode.
+ */
+export function scopeAdmits(scope: AccessScope, row: ScopeRow): boolean {
+  if (scope.patientIds !== 'all') {
+    const inCompartment = overlaps(row.patientIds, scope.patientIds);
+    if (!(scope.nonPatientResources ? inCompartment || row.patientIds.length === 0 : inCompartment)) return false;
+  } else if (!scope.nonPatientResources && row.patientIds.length === 0) {
+    return false;
+  }
+  if (scope.resourceTypes !== 'all' && !scope.resourceTypes.includes(row.resourceType)) return false;
+  if (scope.withheldLabels.length > 0 && overlaps(row.security, scope.withheldLabels)) return false;
+  if (scope.allowedSources && !(row.source !== null && scope.allowedSources.includes(row.source))) return false;
+  if (scope.withheldSources && scope.withheldSources.length > 0 && row.source !== null && scope.withheldSources.includes(row.source)) return false;
+  for (const [type, ids] of Object.entries(scope.onlyIds ?? {})) {
+    if (row.resourceType === type && !ids.includes(row.id)) return false;
+  }
+  if (scope.anyOf && !scope.anyOf.some((s) => scopeAdmits(s, row))) return false;
+  return true;
+}
+
+/**
+ * withheldPredicate over rows already read, worked out once for the scope: whether a row is one
+ * of the reader's own people's that the scope withholds; false for every row wherever that
+ * predicate is undefined. Only for a scope that is scopeInCode.
+ */
+export function scopeWithholds(scope: AccessScope): (row: ScopeRow) => boolean {
+  const { patientIds } = scope;
+  if (patientIds === 'all' || withheldPredicate(scope, 'r', new SqlParams()) === undefined) return () => false;
+  const rest: AccessScope = { ...scope, patientIds: 'all', nonPatientResources: true };
+  return (row) => overlaps(row.patientIds, patientIds) && !scopeAdmits(rest, row);
+}

@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
-import { scopePredicates, SqlParams, withheldPredicate, type AccessScope } from './access-scope';
+import { scopeAdmits, scopeInCode, scopePredicates, scopeWithholds, SqlParams, SYSTEM_SCOPE, withheldPredicate, type AccessScope, type ScopeRow } from './access-scope';
 import type { SqlClient } from './engine';
 import type { IncludeSpec, SearchQuery } from './search-query';
 import { buildSearchSql, decodeCursor, encodeCursor, sortCasts, type PageCursor } from './search-sql';
@@ -145,6 +145,62 @@ export async function searchResources(db: SqlClient, scope: AccessScope, query: 
     total,
     next: hasNext && last ? keyOf(last, 'next') : undefined,
     previous: hasPrevious && first ? keyOf(first, 'previous') : undefined,
+  };
+}
+
+/** A match of a search read with the system's rights, with the columns a scope reads, to be scoped afterwards. */
+export interface ScopedMatch {
+  readonly resource: Resource;
+  readonly row: ScopeRow;
+}
+
+/**
+ * Whether searchAmong answers this query under this scope as searchResources would: only a first
+ * page in the default order (by id), the order the matches are read in, and only a scope whose
+ * every part scopeAdmits applies (scopeInCode; any other is left to the SQL). _include and
+ * _revinclude are read after the page, from it, so they do not matter here.
+ */
+export const answerableAmong = (query: SearchQuery, scope: AccessScope): boolean => query.sort.length === 0 && query.cursor === undefined && scopeInCode(scope);
+
+/**
+ * Every match of the query's filters, unscoped, in id order, at most `limit` of them: what a
+ * search is about before anyone decides what of it the reader may see (the people a Patient
+ * search finds). Not a page: the query's count, cursor, sort, total and includes play no part.
+ */
+export async function readMatches(db: SqlClient, query: SearchQuery, limit: number): Promise<ScopedMatch[]> {
+  const unpaged: SearchQuery = { ...query, count: limit - 1, cursor: undefined, total: 'none', summaryCount: false, include: [], revInclude: [], sort: [] };
+  const built = buildSearchSql(unpaged, SYSTEM_SCOPE, undefined, { scopeColumns: true });
+  const result = await db.query<{ content: string; id: string; resource_type: string; patient_ids: string[]; security: string[]; source: string | null }>(built.sql, built.params);
+  return result.rows.map((r) => ({
+    resource: parseStoredResource(r.content),
+    row: { resourceType: r.resource_type, id: r.id, patientIds: r.patient_ids, security: r.security, source: r.source },
+  }));
+}
+
+/**
+ * The page searchResources(db, scope, query) returns, from `matches` instead of the database:
+ * `matches` must be every match of the query's filters (readMatches, not cut short by its limit)
+ * and the query and scope answerableAmong. The scope is applied to the rows as the SQL would
+ * apply it (scopeAdmits, scopeWithholds), and the page, total, withheld probe and next link
+ * follow searchResources step by step.
+ */
+export function searchAmong(matches: readonly ScopedMatch[], scope: AccessScope, query: SearchQuery): SearchPage {
+  if (!answerableAmong(query, scope)) throw new Error('searchAmong answers only a first page in id order, under a scope it applies in full');
+  const visible = matches.filter((m) => scopeAdmits(scope, m.row));
+  if (query.summaryCount) return { resources: [], total: visible.length };
+  const withholds = scopeWithholds(scope);
+  const withheld = matches.some((m) => withholds(m.row)) ? 1 : 0;
+  const fetched = visible.slice(0, query.count + 1);
+  const more = fetched.length > query.count;
+  const total = query.total === 'accurate' ? (more ? visible.length : fetched.length) : undefined;
+  const rows = fetched.slice(0, query.count);
+  const last = rows[rows.length - 1];
+  return {
+    resources: rows.map((m) => m.resource),
+    withheld,
+    total,
+    next: more && last ? encodeCursor({ direction: 'next', id: last.row.id, sortValues: [] }) : undefined,
+    previous: undefined,
   };
 }
 

@@ -265,7 +265,10 @@ export interface BuiltSearch {
   withheldParams?: unknown[];
 }
 
-export function buildSearchSql(query: SearchQuery, scope: AccessScope, cursor: PageCursor | undefined): BuiltSearch {
+/** The columns of each row an AccessScope reads (ScopeRow), selected when the scope is applied after reading. */
+const SCOPE_COLUMNS = [`r.resource_type`, `r.patient_ids`, `r.security`, `(r.content->'meta'->>'source') AS source`];
+
+export function buildSearchSql(query: SearchQuery, scope: AccessScope, cursor: PageCursor | undefined, options: { scopeColumns?: boolean } = {}): BuiltSearch {
   // The count shares the filters and scope but not the sort or cursor (and so none of their parameters).
   const build = (forPage: boolean, withheld = false): { sql: string; params: SqlParams; columns: SortColumn[] } => {
     const params = new SqlParams();
@@ -281,7 +284,7 @@ export function buildSearchSql(query: SearchQuery, scope: AccessScope, cursor: P
   const page = build(true);
   const reversed = cursor?.direction === 'previous';
   const order = [...page.columns.map((c) => `${c.expression} ${c.descending !== reversed ? 'DESC' : 'ASC'}`), `${ID} ${reversed ? 'DESC' : 'ASC'}`];
-  const select = [`r.content::text AS content`, `r.id`, ...page.columns.map((c, i) => `(${c.expression})::text AS s${i}`)];
+  const select = [`r.content::text AS content`, `r.id`, ...(options.scopeColumns ? SCOPE_COLUMNS : []), ...page.columns.map((c, i) => `(${c.expression})::text AS s${i}`)];
   const limit = page.params.add(query.count + 1);
   const sql = `SELECT ${select.join(', ')}\nFROM resource r\nWHERE ${page.sql}\nORDER BY ${order.join(', ')}\nLIMIT ${limit}`;
   const counted = build(false);
