@@ -7,7 +7,7 @@
 import type { PassportRow, PassportSectionView, PassportView } from '../../mappings/passport/view';
 import { escapeHtml } from './html-escape';
 import { PASSPORT_STYLESHEET } from './print-stylesheet';
-import { formatUkDateTime } from './uk-date';
+import { formatUkDateTime } from '../uk-time';
 import { audienceText, SECTION_WITHHELD_MARKER, VERIFY_PROMPT, WITHHELD_NOTICE_HEADING } from './wording';
 
 export interface PassportHtmlOptions {

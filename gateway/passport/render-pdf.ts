@@ -25,7 +25,7 @@ import {
   type TextBlock,
 } from './pdf-layout';
 import { drawSections } from './pdf-sections';
-import { formatUkDateTime } from './uk-date';
+import { formatUkDateTime } from '../uk-time';
 import { audienceText, VERIFY_PROMPT, WITHHELD_NOTICE_HEADING } from './wording';
 
 export interface PassportPdfOptions {

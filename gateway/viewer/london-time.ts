@@ -10,20 +10,11 @@
  */
 
 import { dateUtc } from '../../mappings/utc';
+import { londonWallClockMs as londonWallClock } from '../uk-time';
 
 export type LondonTime = { readonly instant: string } | { readonly problem: 'format' | 'nonexistent' };
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
-
-const FORMAT = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-
-/** London wall-clock fields of an instant, as milliseconds of a UTC date with the same fields. */
-function londonWallClock(ms: number): number {
-  const parts = FORMAT.formatToParts(new Date(ms));
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? NaN);
-  const hour = get('hour') === 24 ? 0 : get('hour');
-  return dateUtc(get('year'), get('month') - 1, get('day'), hour, get('minute'), get('second'));
-}
 
 function offsetText(minutes: number): string {
   const sign = minutes < 0 ? '-' : '+';

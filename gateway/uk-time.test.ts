@@ -1,4 +1,4 @@
-import { formatUkDateTime } from './uk-date';
+import { formatUkDateTime } from './uk-time';
 
 describe('formatUkDateTime', () => {
   test('a winter instant is shown in GMT', () => {
