@@ -7,7 +7,7 @@ import { NOTHING_SCOPE, SYSTEM_SCOPE, type AccessScope } from '../store/access-s
 import type { SqlClient } from '../store/engine';
 import { readMatches, type ScopedMatch } from '../store/resource-reader';
 import type { SearchQuery } from '../store/search-query';
-import { activeGrants, GrantKind, nextGrantChange, type Grant } from './grants';
+import { GrantKind, grantsAt, type Grant } from './grants';
 import { AccessRefusal, Interaction, type AccessExplanation, type AccessHook, type ReadRequest, type Requester } from './hooks';
 import { compartmentOf, loadPersonRecord, readPersonAndEpoch, type PersonAndEpoch } from './person-record';
 import { sourceOrganisations } from './source-systems';
@@ -166,9 +166,8 @@ export class CaldicottAccess implements AccessHook {
     // Which organisation holds each source's data matters only to the person's own decisions
     // (objection, sharing), and those are the record's Consents: without one, nothing reads it.
     const decisionsRecorded = record.resources.some((r) => r.resourceType === 'Consent');
-    const [grants, grantsChange, sources] = await Promise.all([
-      activeGrants(this.db, request.requester.userId, record.personIds, now),
-      nextGrantChange(this.db, request.requester.userId, record.personIds, now),
+    const [{ active: grants, nextChange: grantsChange }, sources] = await Promise.all([
+      grantsAt(this.db, request.requester.userId, record.personIds, now),
       decisionsRecorded ? sourceOrganisations(this.db) : Promise.resolve({}),
     ]);
     const input = { requester: request.requester, record: record.resources, ...toConsentGrants(grants), sourceOrganisations: { ...sources, ...this.staticSources } };

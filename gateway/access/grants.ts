@@ -131,33 +131,37 @@ export async function recordGrant(db: SqlClient, grant: NewGrant): Promise<Grant
   return fromRow(row);
 }
 
-/**
- * The user's grants about a person that are still running at `now`, newest first: for each kind
- * only the newest counts (a later "refused" replaces an earlier "given").
- */
-export async function activeGrants(db: SqlClient, userId: string, personIds: readonly string[], now: Date): Promise<Grant[]> {
-  const result = await db.query<GrantRow>(
-    `SELECT DISTINCT ON (kind) id::text AS id, kind, user_id, role, organisation, patient_id, decision, reason_code, reason_text, created_at, expires_at
-       FROM access_grant
-      WHERE user_id = $1 AND person_ids && $2::text[] AND created_at <= $3 AND expires_at > $3
-      ORDER BY kind, created_at DESC, id DESC`,
-    [userId, [...personIds], now],
-  );
-  return result.rows.map(fromRow).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+export interface GrantsAt {
+  /** The grants still running at `now`, newest first: for each kind only the newest counts (a later "refused" replaces an earlier "given"). */
+  readonly active: Grant[];
+  /**
+   * The next instant after `now` (ms) at which these grants could read otherwise: one recorded
+   * with a later start (another process's clock, or a request overlapping this one) begins, or one
+   * ends. The times are compared in SQL, so a remembered decision must not outlive this.
+   */
+  readonly nextChange?: number;
 }
 
-/**
- * The next instant after `now` at which this user's grants for these people could read otherwise:
- * one recorded with a later start (another process's clock, or a request overlapping this one)
- * begins, or one ends. activeGrants filters by time in SQL, so a remembered decision must not
- * outlive this (access decision cache).
- */
-export async function nextGrantChange(db: SqlClient, userId: string, personIds: readonly string[], now: Date): Promise<number | undefined> {
-  const result = await db.query<{ at: string | null }>(
-    `SELECT floor(extract(epoch FROM min(CASE WHEN created_at > $3 THEN created_at ELSE expires_at END)) * 1000)::bigint::text AS at
-       FROM access_grant WHERE user_id = $1 AND person_ids && $2::text[] AND expires_at > $3`,
+/** The user's grants about a person at `now`, and when that could next change, in one statement. */
+export async function grantsAt(db: SqlClient, userId: string, personIds: readonly string[], now: Date): Promise<GrantsAt> {
+  // Every grant not yet ended, in the order the newest per kind comes first; whether each has begun
+  // and its next change are worked out by the database at its own precision (microseconds).
+  const result = await db.query<GrantRow & { started: boolean; change_at: string }>(
+    `SELECT id::text AS id, kind, user_id, role, organisation, patient_id, decision, reason_code, reason_text, created_at, expires_at,
+            created_at <= $3 AS started,
+            floor(extract(epoch FROM CASE WHEN created_at > $3 THEN created_at ELSE expires_at END) * 1000)::bigint::text AS change_at
+       FROM access_grant
+      WHERE user_id = $1 AND person_ids && $2::text[] AND expires_at > $3
+      ORDER BY kind, created_at DESC, access_grant.id DESC`,
     [userId, [...personIds], now],
   );
-  const at = result.rows[0]?.at;
-  return at ? Number(at) : undefined;
+  const newestOfKind = new Map<string, GrantRow>();
+  let nextChange: number | undefined;
+  for (const row of result.rows) {
+    if (row.started && !newestOfKind.has(row.kind)) newestOfKind.set(row.kind, row);
+    const at = Number(row.change_at);
+    if (nextChange === undefined || at < nextChange) nextChange = at;
+  }
+  const active = [...newestOfKind.values()].map(fromRow).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return nextChange === undefined ? { active } : { active, nextChange };
 }

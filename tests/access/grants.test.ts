@@ -1,10 +1,11 @@
-import { activeGrants, GrantKind, PermissionToView, recordGrant } from '../../gateway/access/grants';
+import { GrantKind, grantsAt, PermissionToView, recordGrant, type Grant } from '../../gateway/access/grants';
 import { PurposeOfUse, type Requester } from '../../gateway/access/hooks';
 import { Store } from '../../gateway/store/store';
 
 const nurse: Requester = { userId: 'u-nurse', role: 'community_nurse', organisation: 'https://fhir.nhs.uk/Id/ods-organization-code|RY4', purposeOfUse: PurposeOfUse.TREAT };
 const t0 = new Date('2026-11-23T09:00:00Z');
 const hours = (h: number): Date => new Date(t0.getTime() + h * 3600_000);
+const activeGrants = async (db: Store['engine'], userId: string, personIds: string[], now: Date): Promise<Grant[]> => (await grantsAt(db, userId, personIds, now)).active;
 
 describe('access grants', () => {
   let store: Store;
@@ -34,5 +35,17 @@ describe('access grants', () => {
     await recordGrant(store.engine, { kind: GrantKind.SELF_CLAIM, requester: nurse, patientId: 'p-3', personIds: ['p-3'], reasonCode: 'direct-care-patient-presented', now: hours(5) });
     expect(await activeGrants(store.engine, 'u-nurse', ['p-3'], hours(4))).toEqual([]);
     expect((await activeGrants(store.engine, 'u-nurse', ['p-3'], hours(28.9))).map((g) => g.reasonCode)).toEqual(['direct-care-patient-presented']);
+  });
+
+  it('says when the grants could next read otherwise: a later one beginning, or the first running one ending', async () => {
+    const glass = await recordGrant(store.engine, { kind: GrantKind.BREAK_GLASS, requester: nurse, patientId: 'p-4', personIds: ['p-4'], reasonText: 'Collapsed', now: hours(1) });
+    await recordGrant(store.engine, { kind: GrantKind.SELF_CLAIM, requester: nurse, patientId: 'p-4', personIds: ['p-4'], reasonCode: 'direct-care-patient-presented', now: hours(3) });
+    // At 2 h: break-glass runs (until 5 h); the claim recorded for 3 h begins first.
+    expect(await grantsAt(store.engine, 'u-nurse', ['p-4'], hours(2))).toEqual({ active: [expect.objectContaining({ id: glass.id })], nextChange: hours(3).getTime() });
+    // At 3.5 h both run; break-glass ends at 5 h, before the claim's 24 hours.
+    const both = await grantsAt(store.engine, 'u-nurse', ['p-4'], hours(3.5));
+    expect([both.active.map((g) => g.kind), both.nextChange]).toEqual([['self-claimed', 'break-glass'], hours(5).getTime()]);
+    // Nothing running or to come: no change to wait for.
+    expect(await grantsAt(store.engine, 'u-nurse', ['p-4'], hours(40))).toEqual({ active: [] });
   });
 });
