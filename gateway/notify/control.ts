@@ -115,8 +115,9 @@ export async function sendDueControls(options: ControlOptions): Promise<ControlR
               status = CASE WHEN x.handshake AND x.ok THEN '${SubscriptionState.ACTIVE}' WHEN x.handshake AND x.dead THEN '${SubscriptionState.ERROR}' ELSE s.status END,
               handshake_next_at = CASE WHEN x.handshake AND NOT x.ok AND NOT x.dead THEN $7::timestamptz + make_interval(secs => x.delay / 1000.0) WHEN x.handshake THEN NULL ELSE s.handshake_next_at END,
               last_heartbeat_at = CASE WHEN x.handshake THEN s.last_heartbeat_at ELSE $7::timestamptz END,
-              last_success_at = CASE WHEN x.ok THEN $7::timestamptz ELSE s.last_success_at END,
-              last_error_at = CASE WHEN x.ok THEN s.last_error_at ELSE $7::timestamptz END,
+              -- When the answer came (the round's clock, $7, is when it began).
+              last_success_at = CASE WHEN x.ok THEN greatest(now(), $7::timestamptz) ELSE s.last_success_at END,
+              last_error_at = CASE WHEN x.ok THEN s.last_error_at ELSE greatest(now(), $7::timestamptz) END,
               last_error = CASE WHEN x.ok THEN s.last_error ELSE x.error END
          FROM x WHERE s.id = x.id AND s.deleted_at IS NULL
        RETURNING s.id, x.handshake AND x.ok AS answered
