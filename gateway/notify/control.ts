@@ -47,9 +47,11 @@ export interface ControlOptions {
 }
 
 export interface ControlResult {
+  /** Answered with a 2xx. */
   readonly handshakes: number;
   readonly heartbeats: number;
-  readonly failed: number;
+  readonly failedHandshakes: number;
+  readonly failedHeartbeats: number;
   /** Deliveries that waited for a handshake now answered: the caller hands them to a worker. */
   readonly released: string[];
 }
@@ -72,7 +74,7 @@ export async function sendDueControls(options: ControlOptions): Promise<ControlR
       RETURNING s.id, s.status, s.topic, s.endpoint, s.secret, s.headers, s.content, s.timeout_ms, s.events_since_start::text AS events_since_start, s.handshake_attempts, s.status = 'requested' AS handshake`,
     [now, options.limit ?? 200],
   );
-  if (due.rows.length === 0) return { handshakes: 0, heartbeats: 0, failed: 0, released: [] };
+  if (due.rows.length === 0) return { handshakes: 0, heartbeats: 0, failedHandshakes: 0, failedHeartbeats: 0, released: [] };
 
   const outcomes = await Promise.all(
     due.rows.map(async (s): Promise<{ s: Due; error?: string }> => {
@@ -129,7 +131,8 @@ export async function sendDueControls(options: ControlOptions): Promise<ControlR
   return {
     handshakes: rows.filter((r) => r.handshake && r.ok).length,
     heartbeats: rows.filter((r) => !r.handshake && r.ok).length,
-    failed: rows.filter((r) => !r.ok).length,
+    failedHandshakes: rows.filter((r) => r.handshake && !r.ok).length,
+    failedHeartbeats: rows.filter((r) => !r.handshake && !r.ok).length,
     released: released.rows.map((r) => r.id),
   };
 }

@@ -12,6 +12,7 @@ export class NotifyMetrics {
   private readonly deliveries: Counter;
   private readonly latency: Histogram;
   private readonly withheld: Counter;
+  private readonly controls: Counter;
 
   constructor(registry: Registry, db?: SqlClient) {
     this.deliveries = new Counter({ name: 'carebridge_notify_deliveries_total', help: 'Notification delivery attempts by channel and outcome', labelNames: ['channel', 'outcome'], registers: [registry] });
@@ -22,6 +23,7 @@ export class NotifyMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 3600],
       registers: [registry],
     });
+    this.controls = new Counter({ name: 'carebridge_notify_subscription_checks_total', help: 'Handshakes and heartbeats sent to subscribers, by type and outcome', labelNames: ['type', 'outcome'], registers: [registry] });
     this.withheld = new Counter({ name: 'carebridge_notify_withheld_total', help: 'Recipients not told of an event because the access rules withheld it, by reason', labelNames: ['reason'], registers: [registry] });
     if (db) {
       new Gauge({
@@ -60,6 +62,14 @@ export class NotifyMetrics {
 
   observeFailed(channel: string): void {
     this.deliveries.inc({ channel, outcome: 'failed' });
+  }
+
+  /** A round of handshakes and heartbeats (control.ts). */
+  observeControls(result: { handshakes: number; heartbeats: number; failedHandshakes: number; failedHeartbeats: number }): void {
+    if (result.handshakes) this.controls.inc({ type: 'handshake', outcome: 'delivered' }, result.handshakes);
+    if (result.failedHandshakes) this.controls.inc({ type: 'handshake', outcome: 'failed' }, result.failedHandshakes);
+    if (result.heartbeats) this.controls.inc({ type: 'heartbeat', outcome: 'delivered' }, result.heartbeats);
+    if (result.failedHeartbeats) this.controls.inc({ type: 'heartbeat', outcome: 'failed' }, result.failedHeartbeats);
   }
 
   observeWithheld(counts: Partial<Record<string, number>>): void {

@@ -136,7 +136,10 @@ export function startNotifications(options: NotifyServiceOptions): NotifyService
     timers.push(
       setInterval(() => {
         controlling ??= sendDueControls({ engine: store.engine, logger, retry, fhirBase: `${options.publicBaseUrl}/fhir` })
-          .then((result) => queue?.enqueue(result.released))
+          .then((result) => {
+            metrics.observeControls(result);
+            return queue?.enqueue(result.released);
+          })
           .catch((err: unknown) => logger.warn({ err }, 'subscription handshake and heartbeat poll failed'))
           .finally(() => {
             controlling = undefined;

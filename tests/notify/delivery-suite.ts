@@ -171,6 +171,8 @@ export function deliverySuite(engine: string, open: () => Promise<OpenedStore>):
       // No more handshakes once it has given up.
       await w.service.settled();
       expect(w.receiver.received.length).toBe(3);
+      // Counted on /metrics once the round that gave up has finished.
+      await waitFor(async () => (await w.registry.metrics()).includes('carebridge_notify_subscription_checks_total{type="handshake",outcome="failed"} 3'), 5_000, 'the failed handshakes counted');
 
       await w.store.upsert([stay('enc-1', 'pat-1')]);
       await recordEvent(w.store.engine, { kind: 'admission', patientId: 'pat-1', encounterId: 'enc-1', eventTime: '2026-11-23T08:00:00Z' });
@@ -189,8 +191,8 @@ export function deliverySuite(engine: string, open: () => Promise<OpenedStore>):
       await handshakeAnswered(w.receiver, w.store.engine, sub.id ?? '');
       const controls = (ahead: number): ReturnType<typeof sendDueControls> =>
         sendDueControls({ engine: w.store.engine, logger: createLogger('silent'), retry: RETRY, fhirBase: 'https://carebridge.test/fhir', now: () => new Date(Date.now() + ahead) });
-      expect(await controls(30_000)).toEqual({ handshakes: 0, heartbeats: 0, failed: 0, released: [] });
-      expect(await controls(61_000)).toEqual({ handshakes: 0, heartbeats: 1, failed: 0, released: [] });
+      expect(await controls(30_000)).toEqual({ handshakes: 0, heartbeats: 0, failedHandshakes: 0, failedHeartbeats: 0, released: [] });
+      expect(await controls(61_000)).toEqual({ handshakes: 0, heartbeats: 1, failedHandshakes: 0, failedHeartbeats: 0, released: [] });
       // The heartbeat counts as the last notification: the next is a period after it.
       expect((await controls(100_000)).heartbeats).toBe(0);
       expect((await controls(122_000)).heartbeats).toBe(1);
