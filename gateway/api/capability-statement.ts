@@ -1,5 +1,7 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { allResourceTypes, IndexKind, indexedParams } from '../fhir/definitions';
+import { BACKPORT } from '../../mappings/notify/notification';
+import { ALL_TOPICS, topicCanonical } from '../../mappings/notify/topics';
 
 const VERSION = '0.1.0';
 let cached: Omit<CapabilityStatement, 'implementation'> | undefined;
@@ -24,9 +26,28 @@ function resourceEntry(type: string): CapabilityStatementRestResource {
 }
 
 /**
+ * Subscription is the one FHIR write (notify/router.ts): a system creates, reads, lists and
+ * deletes its own subscriptions and asks their `$status`; topic-based, per the Subscriptions R5
+ * Backport IG, whose extension lists the topics offered.
+ */
+function subscriptionEntry(): CapabilityStatementRestResource {
+  return {
+    extension: ALL_TOPICS.map((t) => ({ url: `${BACKPORT}/capabilitystatement-subscriptiontopic-canonical`, valueCanonical: topicCanonical(t) })),
+    type: 'Subscription',
+    supportedProfile: [`${BACKPORT}/backport-subscription`],
+    interaction: [{ code: 'create' }, { code: 'read' }, { code: 'delete' }, { code: 'search-type' }],
+    versioning: 'no-version',
+    readHistory: false,
+    updateCreate: false,
+    operation: [{ name: 'status', definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status' }],
+  };
+}
+
+/**
  * What this server does, exactly: read-only R4 (read, vread, instance history, type search) on every
  * resource type, the search parameters that are indexed (composite and special ones are not), and
- * Patient/$everything. No write interactions: people never write through /fhir.
+ * Patient/$everything. No other write interactions: people never write through /fhir; systems
+ * may subscribe to notifications.
  */
 export function capabilityStatement(baseUrl: string): CapabilityStatement {
   cached ??= {
@@ -43,7 +64,7 @@ export function capabilityStatement(baseUrl: string): CapabilityStatement {
         mode: 'server',
         documentation:
           'Read-only shared care record. Search supports token (system|code, |code, system|, :not), string (default starts-with, :exact, :contains), date with prefixes and partial dates, reference ([Type/]id, :Type), number and quantity with prefixes, :missing, _id, _lastUpdated, _count (max 1000), _sort, _include and _revinclude (one level), _summary=count, _total. Paging links use an opaque _cursor.',
-        resource: allResourceTypes().map(resourceEntry),
+        resource: allResourceTypes().map((type) => (type === 'Subscription' ? subscriptionEntry() : resourceEntry(type))),
       },
     ],
   };

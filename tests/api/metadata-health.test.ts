@@ -46,12 +46,24 @@ describe('GET /fhir/metadata', () => {
     const resources = rest?.resource ?? [];
     expect(resources.length).toBeGreaterThan(140);
     const writeCodes = ['create', 'update', 'patch', 'delete', 'history-type', 'transaction', 'batch'];
-    for (const resource of resources) {
+    for (const resource of resources.filter((r) => r.type !== 'Subscription')) {
       expect(resource.interaction?.map((i) => i.code)).toEqual(['read', 'vread', 'history-instance', 'search-type']);
       expect(resource.interaction?.some((i) => writeCodes.includes(i.code as string))).toBe(false);
       expect(resource.updateCreate).toBe(false);
     }
     expect(resources.map((r) => r.type)).toEqual(expect.arrayContaining(['Encounter', 'Condition', 'Observation', 'Organization']));
+  });
+
+  it('lists Subscription as the one write, topic-based (Backport IG), with $status and every topic offered', async () => {
+    const cs = body<CapabilityStatement>(await h.get('/fhir/metadata'));
+    const subscription = cs.rest?.[0]?.resource?.find((r) => r.type === 'Subscription');
+    expect(subscription?.interaction?.map((i) => i.code)).toEqual(['create', 'read', 'delete', 'search-type']);
+    expect(subscription?.supportedProfile).toEqual(['http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription']);
+    expect(subscription?.operation?.map((o) => o.name)).toEqual(['status']);
+    const topics = (subscription?.extension ?? []).map((e) => e.valueCanonical);
+    expect(topics).toContain('https://carebridge.nhs.uk/fhir/SubscriptionTopic/admission');
+    expect(topics).toContain('https://carebridge.nhs.uk/fhir/SubscriptionTopic/discharge');
+    expect(topics).toHaveLength(new Set(topics).size);
   });
 });
 
