@@ -39,6 +39,7 @@ function subscriptionEntry(): CapabilityStatementRestResource {
     versioning: 'no-version',
     readHistory: false,
     updateCreate: false,
+    searchParam: [{ name: 'status', type: 'token', definition: 'http://hl7.org/fhir/SearchParameter/Subscription-status' }],
     operation: [{ name: 'status', definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status' }],
   };
 }

@@ -89,9 +89,19 @@ export function subscriptionRouter(options: SubscriptionRouterOptions): Router {
     send(res, 201, subscriptionResource(created, { includeSecret: true }));
   });
 
+  /** The `status` query parameter's values (repeated or comma-separated), each a Subscription status. */
+  const statusFilter = (req: Request): string[] => {
+    const states = queryList(req, 'status');
+    const known = Object.values(SubscriptionState) as string[];
+    const unknown = states.find((st) => !known.includes(st));
+    if (unknown !== undefined) throw new HttpOutcomeError(400, 'invalid', `status must be one of ${known.join(', ')}`, 'status');
+    return states;
+  };
+
   router.get('/', async (req, res) => {
     const requester = await requireRequester(resolve, req);
-    const mine = (await listSubscriptions(options.db)).filter((s) => may(requester, s.recipient));
+    const states = statusFilter(req);
+    const mine = (await listSubscriptions(options.db)).filter((s) => may(requester, s.recipient) && (states.length === 0 || states.includes(s.status)));
     const bundle: Bundle = {
       resourceType: 'Bundle',
       type: 'searchset',
@@ -137,10 +147,7 @@ export function subscriptionRouter(options: SubscriptionRouterOptions): Router {
   router.get('/\\$status', async (req, res) => {
     const requester = await requireRequester(resolve, req);
     const ids = queryList(req, 'id');
-    const states = queryList(req, 'status');
-    const known = Object.values(SubscriptionState) as string[];
-    const unknown = states.find((st) => !known.includes(st));
-    if (unknown !== undefined) throw new HttpOutcomeError(400, 'invalid', `status must be one of ${known.join(', ')}`, 'status');
+    const states = statusFilter(req);
     const mine = (await listSubscriptions(options.db)).filter((s) => may(requester, s.recipient) && (ids.length === 0 || ids.includes(s.id)) && (states.length === 0 || states.includes(s.status)));
     send(res, 200, await statusBundle(req, mine));
   });

@@ -120,6 +120,10 @@ describe('subscriptions API', () => {
     expect(await statuses(`?id=${theirs.id ?? ''}`)).toEqual([]);
     const one = await request(app).get(`/fhir/Subscription/${a.id ?? ''}/$status`);
     expect(((one.body as Bundle).entry?.[0]?.resource as Parameters).parameter?.find((p) => p.name === 'handshake-attempts')?.valueUnsignedInt).toBe(0);
+    // The same filter on the search.
+    const errored = await request(app).get('/fhir/Subscription?status=error');
+    expect(((errored.body as Bundle).entry ?? []).map((e) => e.resource?.id)).toEqual([b.id]);
+    expect((await request(app).get('/fhir/Subscription?status=paused')).status).toBe(400);
     const bad = await request(app).get('/fhir/Subscription/$status?status=paused');
     expect([bad.status, (bad.body as OperationOutcome).issue[0]?.details?.text]).toEqual([400, 'status must be one of requested, active, error, off']);
   });
