@@ -14,12 +14,19 @@ import { postSignedBundle } from './webhook';
  * a receiver can tell a quiet ward from a broken link.
  *
  * A handshake answered with a 2xx makes the subscription `active` and hands on the deliveries that
- * waited for it. One that is not is tried again with the delivery retry policy's backoff; after its
- * last attempt the subscription is `error` (its events are then tried as usual, and the first one
- * delivered makes it `active`). A heartbeat that fails is logged on the subscription's last error
+ * waited for it. One that is not is tried again with the delivery retry policy's backoff; after
+ * HANDSHAKE_ATTEMPTS the subscription is `error` (its events are then tried as usual, and the first
+ * one delivered makes it `active`). A heartbeat that fails is logged on the subscription's last error
  * and not retried: the next one is due a period later. Both are claimed with a lease, so two
  * processes never send the same one at once; like events, they are at least once.
  */
+
+/**
+ * Handshakes tried before the subscription is `error` and its events go anyway: a receiver that
+ * does not understand handshakes must not hold back admissions for the delivery policy's whole
+ * backoff (ten attempts are about a quarter of an hour), only for a few seconds.
+ */
+export const HANDSHAKE_ATTEMPTS = 3;
 
 interface Due {
   id: string;
@@ -105,7 +112,7 @@ export async function sendDueControls(options: ControlOptions): Promise<ControlR
   );
 
   const rows = outcomes.map((o) => {
-    const dead = o.s.handshake && o.error !== undefined && o.s.handshake_attempts >= options.retry.maxAttempts;
+    const dead = o.s.handshake && o.error !== undefined && o.s.handshake_attempts >= Math.min(HANDSHAKE_ATTEMPTS, options.retry.maxAttempts);
     return { id: o.s.id, handshake: o.s.handshake, ok: o.error === undefined, error: o.error === undefined ? null : `${o.s.handshake ? 'handshake' : 'heartbeat'}: ${o.error}`, dead, delayMs: o.s.handshake && o.error !== undefined && !dead ? retryDelayMs(options.retry, o.s.handshake_attempts) : 0 };
   });
   // One statement: each outcome, and the deliveries that waited for a handshake now answered (the lane heads).
