@@ -111,9 +111,10 @@ export async function sendDueControls(options: ControlOptions): Promise<ControlR
     }),
   );
 
-  const rows = outcomes.map((o) => {
-    const dead = o.s.handshake && o.error !== undefined && o.s.handshake_attempts >= Math.min(HANDSHAKE_ATTEMPTS, options.retry.maxAttempts);
-    return { id: o.s.id, handshake: o.s.handshake, ok: o.error === undefined, error: o.error === undefined ? null : `${o.s.handshake ? 'handshake' : 'heartbeat'}: ${o.error}`, dead, delayMs: o.s.handshake && o.error !== undefined && !dead ? retryDelayMs(options.retry, o.s.handshake_attempts) : 0 };
+  const rows = outcomes.map(({ s, error }) => {
+    const failedHandshake = s.handshake && error !== undefined;
+    const dead = failedHandshake && s.handshake_attempts >= Math.min(HANDSHAKE_ATTEMPTS, options.retry.maxAttempts);
+    return { id: s.id, handshake: s.handshake, ok: error === undefined, error: error === undefined ? null : `${s.handshake ? 'handshake' : 'heartbeat'}: ${error}`, dead, delayMs: failedHandshake && !dead ? retryDelayMs(options.retry, s.handshake_attempts) : 0 };
   });
   // One statement: each outcome, and the deliveries that waited for a handshake now answered (the lane heads).
   const released = await engine.query<{ id: string }>(

@@ -89,19 +89,21 @@ export function subscriptionRouter(options: SubscriptionRouterOptions): Router {
     send(res, 201, subscriptionResource(created, { includeSecret: true }));
   });
 
-  /** The `status` query parameter's values (repeated or comma-separated), each a Subscription status. */
-  const statusFilter = (req: Request): string[] => {
+  /**
+   * The subscriptions the requester may manage, only those in the `status` query parameter's
+   * states (repeated or comma-separated) when it is given, and only those named in `ids` when any are.
+   */
+  const callersSubscriptions = async (req: Request, requester: Requester, ids: readonly string[] = []): Promise<StoredSubscription[]> => {
     const states = queryList(req, 'status');
     const known = Object.values(SubscriptionState) as string[];
     const unknown = states.find((st) => !known.includes(st));
     if (unknown !== undefined) throw new HttpOutcomeError(400, 'invalid', `status must be one of ${known.join(', ')}`, 'status');
-    return states;
+    return (await listSubscriptions(options.db)).filter((s) => may(requester, s.recipient) && (ids.length === 0 || ids.includes(s.id)) && (states.length === 0 || states.includes(s.status)));
   };
 
   router.get('/', async (req, res) => {
     const requester = await requireRequester(resolve, req);
-    const states = statusFilter(req);
-    const mine = (await listSubscriptions(options.db)).filter((s) => may(requester, s.recipient) && (states.length === 0 || states.includes(s.status)));
+    const mine = await callersSubscriptions(req, requester);
     const bundle: Bundle = {
       resourceType: 'Bundle',
       type: 'searchset',
@@ -146,10 +148,7 @@ export function subscriptionRouter(options: SubscriptionRouterOptions): Router {
   // manage, or those named by `id` (repeated or comma-separated), optionally only those with `status`.
   router.get('/\\$status', async (req, res) => {
     const requester = await requireRequester(resolve, req);
-    const ids = queryList(req, 'id');
-    const states = statusFilter(req);
-    const mine = (await listSubscriptions(options.db)).filter((s) => may(requester, s.recipient) && (ids.length === 0 || ids.includes(s.id)) && (states.length === 0 || states.includes(s.status)));
-    send(res, 200, await statusBundle(req, mine));
+    send(res, 200, await statusBundle(req, await callersSubscriptions(req, requester, queryList(req, 'id'))));
   });
 
   router.get('/:id/\\$status', async (req, res) => {

@@ -119,8 +119,8 @@ export function startNotifications(options: NotifyServiceOptions): NotifyService
     return running;
   };
   const timers: NodeJS.Timeout[] = [];
-  /** What close() waits for besides the dispatcher. */
-  const closing: (() => Promise<void> | undefined)[] = [];
+  // The round of handshakes and heartbeats in flight, one at a time (close() waits for it).
+  let controlling: Promise<void> | undefined;
   if (options.runWorkers) {
     timers.push(setInterval(() => void dispatch(), options.dispatchIntervalMs ?? 100).unref());
     const grace = options.overdueGraceMs ?? 5_000;
@@ -131,8 +131,6 @@ export function startNotifications(options: NotifyServiceOptions): NotifyService
           .catch((err: unknown) => logger.warn({ err }, 'overdue notification poll failed'));
       }, options.overduePollMs ?? 2_000).unref(),
     );
-    // Handshakes and heartbeats, one round at a time.
-    let controlling: Promise<void> | undefined;
     timers.push(
       setInterval(() => {
         controlling ??= sendDueControls({ engine: store.engine, logger, retry, fhirBase: `${options.publicBaseUrl}/fhir` })
@@ -146,7 +144,6 @@ export function startNotifications(options: NotifyServiceOptions): NotifyService
           });
       }, options.controlPollMs ?? 1_000).unref(),
     );
-    closing.push(() => controlling);
   }
 
   return {
@@ -163,7 +160,7 @@ export function startNotifications(options: NotifyServiceOptions): NotifyService
       closed = true;
       for (const t of timers) clearInterval(t);
       while (running) await running;
-      for (const inFlight of closing) await inFlight();
+      await controlling;
       await queue?.close();
       options.mailer?.close();
     },

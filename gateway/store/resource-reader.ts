@@ -192,7 +192,8 @@ export function searchAmong(matches: readonly ScopedMatch[], scope: AccessScope,
   const withheld = matches.some((m) => withholds(m.row)) ? 1 : 0;
   const fetched = visible.slice(0, query.count + 1);
   const more = fetched.length > query.count;
-  const total = query.total === 'accurate' ? (more ? visible.length : fetched.length) : undefined;
+  // Every match is in hand, so the accurate total is simply how many are visible.
+  const total = query.total === 'accurate' ? visible.length : undefined;
   const rows = fetched.slice(0, query.count);
   const last = rows[rows.length - 1];
   return {

@@ -12,7 +12,7 @@ import { demoNhsNumber } from '../../gateway/demo/demo-data';
 import { securityLabels } from '../../mappings/security/labels';
 import { SIGNING_SECRET_EXTENSION } from '../../mappings/notify/subscription';
 import { eventOf, handshakeAnswered, notificationOf, startReceiver, waitFor, type Receiver } from './receiver';
-import { communityTeam, gpSystem, notifyApp, OTHER_PRACTICE_ID, person, PRACTICE_ID, recordEvent, stay, subscriptionBody, TEAM_ID, WARD_LOCATION, ward, WORKER_ID } from './world';
+import { communityTeam, gpSystem, notifyApp, OTHER_PRACTICE_ID, person, PRACTICE_ID, recordEvent, stay, subscriptionBody, subscriptionStatus, TEAM_ID, WARD_LOCATION, ward, WORKER_ID } from './world';
 
 /**
  * Notifications end to end, run on each engine (delivery.pglite.test.ts, delivery.postgres.int.test.ts):
@@ -75,10 +75,8 @@ async function subscribe(w: World, topic: string, recipient = PRACTICE_ID, reque
   return sub;
 }
 
-async function subscriptionStatus(w: World, id: string): Promise<string | undefined> {
-  const rows = await w.store.engine.query<{ status: string }>(`SELECT status FROM notify_subscription WHERE id = $1`, [id]);
-  return rows.rows[0]?.status;
-}
+
+const isHandshake = (b: Bundle): boolean => ((b.entry?.[0]?.resource as Parameters).parameter ?? []).some((p) => p.name === 'type' && p.valueCode === 'handshake');
 
 async function deliveryStatuses(w: World): Promise<string[]> {
   const rows = await w.store.engine.query<{ status: string }>(`SELECT status FROM notify_delivery ORDER BY id`);
@@ -122,7 +120,6 @@ export function deliverySuite(engine: string, open: () => Promise<OpenedStore>):
     });
 
     test('a new rest-hook subscription is sent a signed handshake first; an event waits for it and goes once it is answered', async () => {
-      const isHandshake = (b: Bundle): boolean => ((b.entry?.[0]?.resource as Parameters).parameter ?? []).some((p) => p.name === 'type' && p.valueCode === 'handshake');
       w.receiver.script({ status: 503, when: isHandshake });
       const res = await request(w.app).post('/fhir/Subscription').set('Content-Type', 'application/fhir+json').send(subscriptionBody('admission', w.receiver.url));
       expect(res.status).toBe(201);
@@ -150,15 +147,14 @@ export function deliverySuite(engine: string, open: () => Promise<OpenedStore>):
       }
       expect(eventOf(w.receiver.received[2]!).number).toBe(1);
       await waitFor(async () => (await deliveryStatuses(w))[0] === 'delivered', 5_000, 'the delivered row');
-      expect(await subscriptionStatus(w, sub.id ?? '')).toBe('active');
+      expect(await subscriptionStatus(w.store.engine, sub.id ?? '')).toBe('active');
     });
 
     test('a handshake never answered leaves the subscription in error; its events are still tried, and the first delivered makes it active', async () => {
-      const isHandshake = (b: Bundle): boolean => ((b.entry?.[0]?.resource as Parameters).parameter ?? []).some((p) => p.name === 'type' && p.valueCode === 'handshake');
       w.receiver.script({ status: 500, when: isHandshake }, { status: 500, when: isHandshake }, { status: 500, when: isHandshake });
       const res = await request(w.app).post('/fhir/Subscription').set('Content-Type', 'application/fhir+json').send(subscriptionBody('admission', w.receiver.url));
       const id = (res.body as Subscription).id ?? '';
-      await waitFor(async () => (await subscriptionStatus(w, id)) === 'error', 15_000, 'the failed handshake');
+      await waitFor(async () => (await subscriptionStatus(w.store.engine, id)) === 'error', 15_000, 'the failed handshake');
       expect(w.receiver.received.map((r) => [notificationOf(r).type, r.answered])).toEqual([
         ['handshake', 500],
         ['handshake', 500],
@@ -178,7 +174,7 @@ export function deliverySuite(engine: string, open: () => Promise<OpenedStore>):
       await recordEvent(w.store.engine, { kind: 'admission', patientId: 'pat-1', encounterId: 'enc-1', eventTime: '2026-11-23T08:00:00Z' });
       await waitFor(() => w.receiver.accepted().length === 1, 15_000, 'the admission');
       expect(notificationOf(w.receiver.accepted()[0]!).type).toBe('event-notification');
-      await waitFor(async () => (await subscriptionStatus(w, id)) === 'active', 5_000, 'the subscription active again');
+      await waitFor(async () => (await subscriptionStatus(w.store.engine, id)) === 'active', 5_000, 'the subscription active again');
     });
 
     test('a subscription that asked for heartbeats is sent one after each quiet period, and none before', async () => {

@@ -4,7 +4,7 @@ import { HANDSHAKE_ATTEMPTS, sendDueControls } from '../../gateway/notify/contro
 import { createLogger } from '../../gateway/logger';
 import { Store } from '../../gateway/store/store';
 import { notificationOf, startReceiver, type Receiver } from './receiver';
-import { gpSystem, notifyApp, subscriptionBody } from './world';
+import { gpSystem, notifyApp, subscriptionBody, subscriptionStatus } from './world';
 
 /**
  * The handshake on its own, with no notification service running (the test drives each round):
@@ -29,12 +29,11 @@ describe('subscription handshakes', () => {
     const id = (res.body as Subscription).id ?? '';
     receiver.script(400, 400, 400, 400, 400);
     const retry = { maxAttempts: 10, baseDelayMs: 1_000, maxDelayMs: 1_000 };
-    const status = async (): Promise<string | undefined> => (await store.engine.query<{ status: string }>(`SELECT status FROM notify_subscription WHERE id = $1`, [id])).rows[0]?.status;
     const rounds: { failedHandshakes: number; status: string | undefined }[] = [];
     // Each round a little later than the backoff (at most a second here), on the test's clock.
     for (let round = 1; round <= 5; round++) {
       const result = await sendDueControls({ engine: store.engine, logger: createLogger('silent'), retry, fhirBase: 'https://carebridge.test/fhir', now: () => new Date(Date.now() + round * 2_000) });
-      rounds.push({ failedHandshakes: result.failedHandshakes, status: await status() });
+      rounds.push({ failedHandshakes: result.failedHandshakes, status: await subscriptionStatus(store.engine, id) });
     }
     expect(HANDSHAKE_ATTEMPTS).toBe(3);
     expect(rounds).toEqual([

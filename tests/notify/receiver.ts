@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Bundle, Parameters } from '@medplum/fhirtypes';
 import { verifySignature } from '../../gateway/notify/webhook';
 import type { SqlClient } from '../../gateway/store/engine';
+import { subscriptionStatus } from './world';
 
 /**
  * A real webhook receiver on 127.0.0.1: records every POST, verifies the HMAC signature with the
@@ -60,8 +61,7 @@ export function notificationOf(r: Received): { type: string; subscription: strin
  */
 export async function handshakeAnswered(receiver: Receiver, db: SqlClient, id: string): Promise<void> {
   const mine = (r: Received): boolean => notificationOf(r).type === 'handshake' && notificationOf(r).subscription.endsWith(`/Subscription/${id}`);
-  const active = async (): Promise<boolean> => (await db.query<{ status: string }>(`SELECT status FROM notify_subscription WHERE id = $1`, [id])).rows[0]?.status === 'active';
-  await waitFor(async () => receiver.accepted().some(mine) && (await active()), 15_000, 'the handshake');
+  await waitFor(async () => receiver.accepted().some(mine) && (await subscriptionStatus(db, id)) === 'active', 15_000, 'the handshake');
   const rest = receiver.received.filter((r) => !mine(r));
   receiver.received.splice(0, receiver.received.length, ...rest);
 }

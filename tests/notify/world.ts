@@ -80,6 +80,12 @@ export async function recordEvent(db: SqlClient, event: { kind: string; patientI
   return rows.rows[0]?.id as string;
 }
 
+/** A subscription's status as stored. */
+export async function subscriptionStatus(db: SqlClient, id: string): Promise<string | undefined> {
+  const rows = await db.query<{ status: string }>(`SELECT status FROM notify_subscription WHERE id = $1`, [id]);
+  return rows.rows[0]?.status;
+}
+
 /** The three routers on an app, as app.ts mounts them, with a test's requester. */
 export function notifyApp(store: Store, requester: () => Requester | undefined, options: { emailEnabled?: boolean; now?: () => Date } = {}): Express {
   const app = express();
