@@ -8,8 +8,8 @@ import type { InboxBatchHandler, PreparedItem } from '../ingest/inbox-batch';
 import type { InboxItem } from '../ingest/inbox-processor';
 import { ingestBatchInTransaction, type IngestUnit } from '../ingest/ingest';
 import type { SqlClient } from '../store/engine';
-import { contentHash } from '../store/resource-writer';
-import { currentLocation, loadStored, mapForSender, OUTBOX_KINDS } from './apply';
+import { contentHash, lockWriteKeys } from '../store/resource-writer';
+import { currentLocation, loadStored, mapForSender, OUTBOX_KINDS, SHARED_TYPES, writeKeysOf } from './apply';
 import type { IntakeMappings, KeptMapping } from './intake-mappings';
 import { mergeWithStored } from './merge-stored';
 import type { Hl7Sender, Hl7SenderDirectory } from './senders';
@@ -26,9 +26,6 @@ export interface Hl7Unit {
   readonly sender: Hl7Sender;
   readonly result: Hl7MappingResult;
 }
-
-/** Shared by many patients' messages: folded over a round, not a reason to split it. */
-const SHARED_TYPES = new Set(['Organization', 'Practitioner', 'Location', 'Provenance']);
 
 const keyOf = (r: { resourceType: string; id?: string }): string => `${r.resourceType}/${r.id ?? ''}`;
 
@@ -55,10 +52,7 @@ function prepareOne(senders: Hl7SenderDirectory, item: InboxItem, kept: IntakeMa
   const errors = result.issues.filter((i) => i.severity === 'error');
   if (errors.length > 0 || !result.event) return { id: item.id, failure: errors.map((e) => `${e.code} ${e.text}`).join('; ') || 'The message names no patient event' };
   if (result.event.merge) return { id: item.id, alone: true };
-  const keys = result.resources.filter((r) => !SHARED_TYPES.has(r.resourceType)).map(keyOf);
-  if (result.visit) keys.push(`visit:${sender.source}|${result.visit.facts.encounterId}`);
-  keys.push(`Patient/${result.event.patientId}`);
-  return { id: item.id, keys: [...new Set(keys)], unit: { sender, result } };
+  return { id: item.id, keys: writeKeysOf(sender.source, result), unit: { sender, result } };
 }
 
 /** `kept`: the intake's mappings of the rows it stored in this process (see intake-mappings.ts). */
@@ -75,6 +69,9 @@ export function hl7BatchHandler(senders: Hl7SenderDirectory, kept?: IntakeMappin
     },
 
     async apply(tx, units) {
+      // The round shares no key within itself; these locks keep out another process's round (or
+      // a worker applying one message) on the same patients and visits until this one commits.
+      await lockWriteKeys(tx, units.flatMap((u) => writeKeysOf(u.unit.sender.source, u.unit.result)));
       const stored = await loadStored(
         tx,
         units.flatMap((u) => u.unit.result.resources.filter((r) => r.resourceType !== 'Provenance' && r.resourceType !== 'Encounter')),

@@ -8,9 +8,10 @@ import type { VisitEvent } from '../../mappings/hl7v2/visit-event';
 import { foldVisit } from '../../mappings/hl7v2/visit-fold';
 import { MergeError, mergeSourceRecords } from '../identity/merge';
 import { PermanentInputError, type InboxHandler } from '../ingest/inbox-processor';
-import { ingestResources } from '../ingest/ingest';
+import { ingestResourcesInTransaction } from '../ingest/ingest';
 import type { SqlClient } from '../store/engine';
 import { parseStoredResource } from '../store/resource-reader';
+import { lockWriteKeys } from '../store/resource-writer';
 import type { Store } from '../store/store';
 import { recordOutboxEvent } from '../store/outbox';
 import { mergeWithStored } from './merge-stored';
@@ -41,6 +42,24 @@ export function mapForSender(message: ParsedHl7, sender: Hl7Sender, receivedAt: 
 /** The mapping's errors as ACK errors: what makes the intake answer AE. */
 export function mappingErrors(result: Hl7MappingResult): AckError[] {
   return result.issues.filter((i) => i.severity === 'error').map((i) => ({ code: i.code, severity: 'E' as const, location: i.location, text: i.text }));
+}
+
+/** Resources many patients' messages share (the sending Organization, a ward Location, a consultant, each message's Provenance). */
+export const SHARED_TYPES: ReadonlySet<string> = new Set(['Organization', 'Practitioner', 'Location', 'Provenance']);
+
+/**
+ * What applying a message reads and then writes that another message may write too: its own
+ * resources (the patient's records and the visit's Encounter), its visit and its patient. Two
+ * messages sharing a key are applied one after the other, never side by side: in one process
+ * they go to different rounds (inbox-batch.ts); across workers and processes each takes these keys'
+ * locks (lockWriteKeys) before it reads what it merges and folds. Shared resources are not keys:
+ * every message names them, and taking them would put every worker in one line.
+ */
+export function writeKeysOf(source: string, result: Hl7MappingResult): string[] {
+  const keys = result.resources.filter((r) => !SHARED_TYPES.has(r.resourceType)).map((r) => `${r.resourceType}/${r.id ?? ''}`);
+  if (result.visit) keys.push(`visit:${source}|${result.visit.facts.encounterId}`);
+  if (result.event) keys.push(`Patient/${result.event.patientId}`);
+  return [...new Set(keys)];
 }
 
 export function applicabilityCheck(message: ParsedHl7, sender: Hl7Sender, receivedAt: Date): AckError[] {
@@ -98,20 +117,25 @@ export function hl7InboxHandler(senders: Hl7SenderDirectory): InboxHandler {
 
     const provenance = result.resources.find((r): r is Provenance => r.resourceType === 'Provenance');
     const others = result.resources.filter((r) => r.resourceType !== 'Provenance' && r.resourceType !== 'Encounter');
-    const stored = await loadStored(db, others);
-    const toWrite: Resource[] = others.map((r) => mergeWithStored(stored.get(`${r.resourceType}/${r.id ?? ''}`), r, result.cleared));
-
-    let visitChanged = false;
-    if (result.visit) {
-      const events = await visitEvents(db, sender.source, item.id, result.visit);
-      const after = foldVisit(events);
-      const before = foldVisit(events.filter((e) => e.messageId !== result.visit?.messageId));
-      visitChanged = after?.status !== before?.status || currentLocation(after) !== currentLocation(before) || after?.period?.end !== before?.period?.end;
-      if (after) toWrite.push(await followMerge(db, after));
-    }
-    await ingestResources(store, toWrite, {
-      provenance: (changed) =>
-        provenance && changed.length > 0 ? { ...provenance, target: changed.map((c) => ({ reference: `${c.resourceType}/${c.id}/_history/${c.versionId}` })) } : undefined,
+    // Read, merge, fold and write in one transaction under the message's keys: another worker
+    // applying the same visit's or patient's next message waits, then reads what this one wrote.
+    const visitChanged = await db.transaction(async (tx) => {
+      await lockWriteKeys(tx, writeKeysOf(sender.source, result));
+      const stored = await loadStored(tx, others);
+      const toWrite: Resource[] = others.map((r) => mergeWithStored(stored.get(`${r.resourceType}/${r.id ?? ''}`), r, result.cleared));
+      let changed = false;
+      if (result.visit) {
+        const events = await visitEvents(tx, sender.source, item.id, result.visit);
+        const after = foldVisit(events);
+        const before = foldVisit(events.filter((e) => e.messageId !== result.visit?.messageId));
+        changed = after?.status !== before?.status || currentLocation(after) !== currentLocation(before) || after?.period?.end !== before?.period?.end;
+        if (after) toWrite.push(await followMerge(tx, after));
+      }
+      await ingestResourcesInTransaction(tx, toWrite, {
+        provenance: (written) =>
+          provenance && written.length > 0 ? { ...provenance, target: written.map((c) => ({ reference: `${c.resourceType}/${c.id}/_history/${c.versionId}` })) } : undefined,
+      });
+      return changed;
     });
 
     if (event.merge) {

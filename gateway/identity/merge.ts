@@ -84,7 +84,7 @@ export async function unmergeSourceRecords(store: Store, input: { mergedId: stri
   const result = await store.engine.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MERGE_LOCK_KEY]);
     const rows = await tx.query<{ id: string; survivor_id: string; moved: string[] }>(
-      `SELECT id::text AS id, survivor_id, moved FROM identity_merge WHERE merged_id = $1 AND unmerged_at IS NULL ORDER BY id DESC LIMIT 1`,
+      `SELECT id::text AS id, survivor_id, moved FROM identity_merge WHERE merged_id = $1 AND unmerged_at IS NULL ORDER BY identity_merge.id DESC LIMIT 1`,
       [input.mergedId],
     );
     const merge = rows.rows[0];

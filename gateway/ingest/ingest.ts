@@ -23,25 +23,28 @@ export type IngestOptions = Parameters<Store['upsert']>[1] & {
 };
 
 export async function ingestResources(store: Store, resources: readonly Resource[], options: IngestOptions = {}): Promise<IngestResult> {
+  return store.engine.transaction((tx) => ingestResourcesInTransaction(tx, resources, options));
+}
+
+/** ingestResources in the caller's transaction (an intake that read stored state under its locks first). */
+export async function ingestResourcesInTransaction(tx: SqlClient, resources: readonly Resource[], options: IngestOptions = {}): Promise<IngestResult> {
   const now = options.now ?? new Date();
   const byKey = new Map(resources.map((r) => [`${r.resourceType}/${r.id ?? ''}`, r]));
-  return store.engine.transaction(async (tx) => {
-    const written = await writeResourcesInTransaction(tx, resources, now);
-    const provenance = options.provenance?.(written.filter((w) => w.changed));
-    if (provenance) written.push(...(await writeResourcesInTransaction(tx, [provenance], now)));
-    await options.inTransaction?.(tx, written);
-    // Every Patient of the input, changed or not: a retry after a transient failure finds the
-    // Patient already written and must still resolve it. Resolution writes nothing when nothing changed.
-    const patients = written.filter((w) => w.resourceType === 'Patient');
-    if (patients.length === 0) return { written };
-    const known = new Map<string, Patient>();
-    for (const w of patients) {
-      const input = byKey.get(`Patient/${w.id}`) as Patient | undefined;
-      // Exactly what the store wrote for a changed Patient (an unchanged one keeps its stored meta: read back).
-      if (w.changed && input) known.set(w.id, asStored(input, w.versionId, now));
-    }
-    return { written, identity: await resolveIdentityInTransaction(tx, patients.map((w) => w.id), now, known) };
-  });
+  const written = await writeResourcesInTransaction(tx, resources, now);
+  const provenance = options.provenance?.(written.filter((w) => w.changed));
+  if (provenance) written.push(...(await writeResourcesInTransaction(tx, [provenance], now)));
+  await options.inTransaction?.(tx, written);
+  // Every Patient of the input, changed or not: a retry after a transient failure finds the
+  // Patient already written and must still resolve it. Resolution writes nothing when nothing changed.
+  const patients = written.filter((w) => w.resourceType === 'Patient');
+  if (patients.length === 0) return { written };
+  const known = new Map<string, Patient>();
+  for (const w of patients) {
+    const input = byKey.get(`Patient/${w.id}`) as Patient | undefined;
+    // Exactly what the store wrote for a changed Patient (an unchanged one keeps its stored meta: read back).
+    if (w.changed && input) known.set(w.id, asStored(input, w.versionId, now));
+  }
+  return { written, identity: await resolveIdentityInTransaction(tx, patients.map((w) => w.id), now, known) };
 }
 
 /** A resource as the store keeps it: its JSON with the version and time the store assigned. */

@@ -265,7 +265,7 @@ export async function overdueDeliveries(engine: SqlEngine, graceMs: number, limi
      WHERE ((status IN ('pending', 'retry') AND next_attempt_at <= now() - make_interval(secs => $1 / 1000.0)) OR (status = 'sending' AND leased_until < now()))
        -- Waiting for its subscription's handshake: handed on when that is answered (control.ts).
        AND NOT EXISTS (SELECT 1 FROM notify_subscription s WHERE s.id = h.subscription_id AND s.status = 'requested')
-     ORDER BY id LIMIT $2`,
+     ORDER BY h.id LIMIT $2`,
     [graceMs, limit],
   );
   return rows.rows.map((r) => r.id);

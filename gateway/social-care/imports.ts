@@ -144,7 +144,7 @@ export async function failExhaustedImports(db: SqlClient, maxAttempts: number): 
 
 /** Whether another import holds a live lease (the command line will not start beside it). */
 export async function runningImport(db: SqlClient): Promise<string | undefined> {
-  const result = await db.query<{ id: string }>(`SELECT id::text AS id FROM social_care_import WHERE status = 'running' AND lease_until >= now() ORDER BY id LIMIT 1`);
+  const result = await db.query<{ id: string }>(`SELECT id::text AS id FROM social_care_import WHERE status = 'running' AND lease_until >= now() ORDER BY social_care_import.id LIMIT 1`);
   return result.rows[0]?.id;
 }
 

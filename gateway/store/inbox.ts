@@ -133,7 +133,7 @@ export async function readInboxContent(db: SqlClient, id: string): Promise<Buffe
 }
 
 export async function pendingInboxIds(db: SqlClient, limit: number): Promise<string[]> {
-  const result = await db.query<{ id: string }>(`SELECT id::text AS id FROM inbox WHERE status IN ('pending', 'retry') ORDER BY id LIMIT $1`, [limit]);
+  const result = await db.query<{ id: string }>(`SELECT id::text AS id FROM inbox WHERE status IN ('pending', 'retry') ORDER BY inbox.id LIMIT $1`, [limit]);
   return result.rows.map((r) => r.id);
 }
 
@@ -193,7 +193,7 @@ export async function replayInboxItems(db: SqlClient, ids: readonly string[] | '
 /** Pending rows whose retry time has come, oldest first. */
 export async function dueInboxIds(db: SqlClient, limit: number): Promise<string[]> {
   const result = await db.query<{ id: string }>(
-    `SELECT id::text AS id FROM inbox WHERE status IN ('pending', 'retry') AND (not_before IS NULL OR not_before <= now()) ORDER BY id LIMIT $1`,
+    `SELECT id::text AS id FROM inbox WHERE status IN ('pending', 'retry') AND (not_before IS NULL OR not_before <= now()) ORDER BY inbox.id LIMIT $1`,
     [limit],
   );
   return result.rows.map((r) => r.id);

@@ -131,14 +131,25 @@ export async function upsertResources(
   });
 }
 
+/**
+ * Transaction-scoped advisory locks on keys (`Type/id` for a resource; an intake may add keys of
+ * its own, such as a visit), taken in sorted order so that two writers never deadlock on them.
+ * The writer takes the keys of what it writes; an intake that reads stored state to decide what to
+ * write (merge with the stored record, fold a visit's events) takes them before it reads, so no
+ * other worker's write can fall between its reading and its writing. Locks are held until the
+ * transaction ends, and taking one already held by the same transaction is a no-op.
+ */
+export async function lockWriteKeys(tx: SqlClient, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k', [[...new Set(keys)].sort()]);
+}
+
 async function writePrepared(tx: SqlClient, prepared: Prepared[], now: Date): Promise<WrittenResource[]> {
   if (prepared.length === 0) return [];
   const types = prepared.map((p) => p.resource.resourceType);
   const ids = prepared.map((p) => p.resource.id as string);
-  // Serialise writers of the same resources (PostgreSQL with several workers); sorted to avoid deadlock.
-  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k', [
-    [...new Set(prepared.map((p) => p.key))].sort(),
-  ]);
+  // Serialise writers of the same resources (PostgreSQL with several workers).
+  await lockWriteKeys(tx, prepared.map((p) => p.key));
   const existing = await tx.query<{ resource_type: string; id: string; version_id: string; content_hash: string }>(
     `SELECT r.resource_type, r.id, r.version_id::text AS version_id, r.content_hash
        FROM resource r JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON r.resource_type = k.t AND r.id = k.i`,

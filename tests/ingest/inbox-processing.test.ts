@@ -2,7 +2,7 @@ import { loadFhirDefinitions } from '../../gateway/fhir/definitions';
 import { PermanentInputError, processInboxItem, type InboxHandler } from '../../gateway/ingest/inbox-processor';
 import { createLogger } from '../../gateway/logger';
 import { InProcessInboxQueue } from '../../gateway/queue/in-process-queue';
-import { acceptIntoInbox, inboxEntry, listInbox, replayInboxItems } from '../../gateway/store/inbox';
+import { acceptIntoInbox, dueInboxIds, inboxEntry, listInbox, pendingInboxIds, replayInboxItems } from '../../gateway/store/inbox';
 import { Store } from '../../gateway/store/store';
 
 describe('applying inbox rows', () => {
@@ -21,6 +21,14 @@ describe('applying inbox rows', () => {
 
   const accept = async (key: string, kind = 'test'): Promise<string> =>
     (await acceptIntoInbox(store.engine, { source: 'sender-a', kind, dedupKey: key, content: Buffer.from(`payload ${key}`) })).item.id;
+
+  test('the oldest pending rows come first by row number, not by its text (row 9 before row 10)', async () => {
+    const ids: string[] = [];
+    for (let n = 1; n <= 12; n++) ids.push(await accept(`order-${String(n)}`));
+    expect(ids.slice(8, 10)).toEqual(['9', '10']);
+    expect(await dueInboxIds(store.engine, 10)).toEqual(ids.slice(0, 10));
+    expect(await pendingInboxIds(store.engine, 10)).toEqual(ids.slice(0, 10));
+  });
 
   test('a handled row is done and keeps the outcome recorded at acceptance', async () => {
     const id = await accept('m1');
