@@ -1,3 +1,5 @@
+import { Queue } from 'bullmq';
+import IORedis from 'ioredis';
 import { Registry } from 'prom-client';
 import { MllpClient } from '../adapters/hl7v2/mllp-client';
 import { parseHl7 } from '../adapters/hl7v2/parse';
@@ -5,6 +7,7 @@ import { mapForSender } from '../gateway/hl7v2/apply';
 import { startHl7Feed } from '../gateway/hl7v2/feed';
 import { senderDirectory } from '../gateway/hl7v2/senders';
 import { createLogger } from '../gateway/logger';
+import { INBOX_QUEUE_NAME } from '../gateway/queue/bullmq-queue';
 import type { Store } from '../gateway/store/store';
 import type { BenchStores } from './bench-stores';
 import { mllpBenchTraffic, MLLP_BENCH_SENDER } from './mllp-data';
@@ -18,12 +21,15 @@ import { formatTable, ms, percent, rate } from './table';
  * the next message, as interface engines do. Throughput is messages from the first send until the
  * last message is applied (every inbox row done and every visit's Encounter finished); ACK
  * latency is send → ACK per message. The senders run in this process, on the same cores.
+ * With REDIS_URL, PostgreSQL with 8 senders runs once more with BullMQ workers applying the inbox.
  *
  * Parse+map: parseHl7 + the mapping of the same messages in one process, against a bare split of
  * each message into segments and fields (the ceiling: what any parser must at least do).
  */
 export interface MllpRun {
   readonly engine: 'pglite' | 'postgres';
+  /** Who applies the inbox: the batching worker of the same process, or BullMQ workers over Redis (the scale-out deployment). */
+  readonly workers: 'in-process' | 'BullMQ';
   readonly connections: number;
   readonly messages: number;
   readonly patients: number;
@@ -79,10 +85,22 @@ async function appliedCounts(store: Store): Promise<{ finished: number; done: nu
   return rows.rows[0] ?? { done: 0, failed: 0, finished: 0 };
 }
 
-async function runOnce(stores: BenchStores, patients: number, connections: number, log: (m: string) => void): Promise<MllpRun> {
+/** A fresh store numbers its inbox rows from 1 again: earlier runs' finished jobs of the same ids go first. */
+async function emptyInboxQueue(redisUrl: string): Promise<void> {
+  const connection = new IORedis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(INBOX_QUEUE_NAME, { connection });
+  try {
+    await queue.obliterate({ force: true });
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
+}
+
+async function runOnce(stores: BenchStores, patients: number, connections: number, log: (m: string) => void, redisUrl?: string): Promise<MllpRun> {
   const traffic = mllpBenchTraffic(patients, connections);
-  const store = await stores.fresh(`mllp_${String(connections)}`);
-  const feed = await startHl7Feed({ store, logger: createLogger('silent'), registry: new Registry(), listenMllp: true, mllpPort: 0, runWorkers: true });
+  const store = await stores.fresh(`mllp_${String(connections)}${redisUrl ? '_bullmq' : ''}`);
+  const feed = await startHl7Feed({ store, logger: createLogger('silent'), registry: new Registry(), listenMllp: true, mllpPort: 0, runWorkers: true, ...(redisUrl ? { redisUrl } : {}) });
   const clients = traffic.perConnection.map(() => new MllpClient({ host: '127.0.0.1', port: feed.mllpPort ?? 0, timeoutMs: 60_000 }));
   try {
     await Promise.all(clients.map((c) => c.connect()));
@@ -115,6 +133,7 @@ async function runOnce(stores: BenchStores, patients: number, connections: numbe
     if (counts.finished !== patients) throw new Error(`expected ${String(patients)} finished Encounters, found ${String(counts.finished)} (${String(counts.failed)} rows failed)`);
     return {
       engine: stores.engine,
+      workers: redisUrl ? 'BullMQ' : 'in-process',
       connections,
       messages: traffic.messages,
       patients,
@@ -170,29 +189,40 @@ export async function benchParseMap(messages: readonly Buffer[], minMs = 2_000):
   return { messages: messages.length, rounds, parseMapPerSecond: (total / mapMs) * 1000, parseOnlyPerSecond: (total / parseMs) * 1000, bareSplitPerSecond: (total / splitMs) * 1000 };
 }
 
-export async function benchMllp(engines: readonly (() => BenchStores)[], patients: number, connectionCounts: readonly number[], log: (m: string) => void): Promise<MllpResults> {
+/**
+ * `redisUrl`: also run PostgreSQL with 8 senders and BullMQ workers (in this process, on Redis), as
+ * `carebridge serve --role worker` processes apply the feed in the multi-node deployment.
+ * Parse+map is measured first, on a fresh process: after the end-to-end runs the same loop has
+ * measured about half as fast in the same process (its heap grown to some 200 MB), with nothing
+ * else running; the end-to-end figures include whatever that costs.
+ */
+export async function benchMllp(engines: readonly (() => BenchStores)[], patients: number, connectionCounts: readonly number[], log: (m: string) => void, redisUrl?: string): Promise<MllpResults> {
+  log('parse+map against a bare split…');
+  const parseMap = await benchParseMap(mllpBenchTraffic(Math.min(patients, 2_000), 1).perConnection[0] ?? []);
   const runs: MllpRun[] = [];
   for (const make of engines) {
     const stores = make();
     try {
       for (const connections of connectionCounts) runs.push(await runOnce(stores, patients, connections, (m) => log(`[${stores.engine}] ${m}`)));
+      if (redisUrl && stores.engine === 'postgres') {
+        await emptyInboxQueue(redisUrl);
+        runs.push(await runOnce(stores, patients, 8, (m) => log(`[postgres, BullMQ] ${m}`), redisUrl));
+      }
     } finally {
       await stores.dispose();
     }
   }
-  log('parse+map against a bare split…');
-  const parseMap = await benchParseMap(mllpBenchTraffic(Math.min(patients, 2_000), 1).perConnection[0] ?? []);
   return { runs, parseMap, goals: MLLP_GOALS };
 }
 
 export function mllpTable(results: MllpResults): string {
-  const rows: string[][] = [['engine', 'connections', 'messages', 'applied msg/s', 'acked in s', 'applied in s', 'ACK p50 ms', 'ACK p99 ms', 'not AA', `goal ≥ ${rate(MLLP_GOALS.postgresAppliedPerSecondAt8)}/s, p99 < ${String(MLLP_GOALS.ackP99Ms)} ms`]];
+  const rows: string[][] = [['engine', 'workers', 'connections', 'messages', 'applied msg/s', 'acked in s', 'applied in s', 'ACK p50 ms', 'ACK p99 ms', 'not AA', `goal ≥ ${rate(MLLP_GOALS.postgresAppliedPerSecondAt8)}/s, p99 < ${String(MLLP_GOALS.ackP99Ms)} ms`]];
   for (const r of results.runs) {
     const goal =
       r.engine === 'postgres' && r.connections === 8
         ? `${r.appliedPerSecond >= MLLP_GOALS.postgresAppliedPerSecondAt8 ? 'met' : 'NOT MET'} / ${r.ack.p99Ms < MLLP_GOALS.ackP99Ms ? 'met' : 'NOT MET'}`
         : '—';
-    rows.push([r.engine, String(r.connections), rate(r.messages), rate(r.appliedPerSecond), (r.ackedMs / 1000).toFixed(1), (r.appliedMs / 1000).toFixed(1), ms(r.ack.p50Ms), ms(r.ack.p99Ms), rate(r.notAccepted + r.failedRows), goal]);
+    rows.push([r.engine, r.workers, String(r.connections), rate(r.messages), rate(r.appliedPerSecond), (r.ackedMs / 1000).toFixed(1), (r.appliedMs / 1000).toFixed(1), ms(r.ack.p50Ms), ms(r.ack.p99Ms), rate(r.notAccepted + r.failedRows), goal]);
   }
   const p = results.parseMap;
   const parse = formatTable([

@@ -58,6 +58,7 @@ import { benchNotify, notifyTable, type NotifyBenchResults } from './notify-benc
 import { benchPassport, passportTable, type PassportBenchResults } from './passport-bench';
 import { benchViewer, viewerTable, type ViewerBenchResults } from './viewer-bench';
 import { benchMllp, mllpTable, type MllpResults } from './mllp-bench';
+import { findRedisServer, startThrowawayRedis } from './redis-server';
 import { findPostgresBin, startThrowawayPostgres } from './postgres-server';
 import { createRunDir, watchRunDir, type RunDir } from './run-dir';
 import { assertSameRows, type TableDigest } from './same-rows';
@@ -527,7 +528,17 @@ async function runMllpBenchmark(runDir: RunDir, postgres: Postgres | string): Pr
   const log = (message: string): void => console.log(`  ${process.uptime().toFixed(0).padStart(4)} s  mllp ${message}`);
   const engines: (() => BenchStores)[] = [() => pgliteStores(runDir.path)];
   if (typeof postgres !== 'string') engines.push(() => postgresStores(postgres.url));
-  return benchMllp(engines, MLLP_PATIENTS, [1, 8], log);
+  // The BullMQ row: REDIS_URL, else a throw-away redis-server when one is installed, else none.
+  let redisUrl = process.env['REDIS_URL'];
+  if (!redisUrl && typeof postgres !== 'string') {
+    const bin = findRedisServer();
+    if (bin) {
+      const redis = await startThrowawayRedis(bin);
+      cleanups.push({ finish: () => redis.stop(), abandon: () => redis.stop() });
+      redisUrl = redis.url;
+    } else log('no REDIS_URL and no redis-server (apt-get install redis-server): the BullMQ row is skipped');
+  }
+  return benchMllp(engines, MLLP_PATIENTS, [1, 8], log, redisUrl);
 }
 
 /** Red bag passports on PGlite (file-backed, in the run's directory). */

@@ -2,7 +2,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { MllpServer } from '../../adapters/hl7v2/mllp-server';
 import { loadFhirDefinitions } from '../fhir/definitions';
 import type { Logger } from '../logger';
-import { processInboxItem, type InboxHandler } from '../ingest/inbox-processor';
+import type { InboxHandler } from '../ingest/inbox-processor';
 import { BullMqInboxQueue } from '../queue/bullmq-queue';
 import { processInboxBatch } from '../ingest/inbox-batch';
 import { BatchingInboxQueue } from '../ingest/batching-queue';
@@ -64,21 +64,31 @@ export async function startHl7Feed(options: {
     options.onApplied?.();
     return result;
   };
-  const apply = (id: string): Promise<unknown> => processInboxItem(store, id, handlers, { logger }).then(applied);
+  // The workers apply what has arrived in batches (one transaction per round; see inbox-batch.ts).
+  // PGlite runs one transaction at a time, so the intake's inbox commits wait for a whole batch: smaller batches there.
+  const maxBatch = store.engine.kind === EngineKind.PGLITE ? 16 : 64;
+  const batching = (mappings: IntakeMappings | undefined, poll: boolean): BatchingInboxQueue => {
+    const batchHandler = hl7BatchHandler(senders, mappings);
+    const applyBatch = (ids: readonly string[]): Promise<unknown> => processInboxBatch(store, ids, HL7_INBOX_KIND, batchHandler, handlers, { logger }).then(applied);
+    return new BatchingInboxQueue(store, applyBatch, logger, { maxBatch, poll });
+  };
   let queue: InboxQueue;
   let intakeMappings: IntakeMappings | undefined;
+  let bullBatches: BatchingInboxQueue | undefined;
   if (options.redisUrl) {
     const bull = new BullMqInboxQueue(options.redisUrl, store, logger);
-    if (options.runWorkers) bull.startWorkers(apply);
+    if (options.runWorkers) {
+      // As many jobs at once as a batch holds: the jobs taken while a batch is written make the next one.
+      // Rows may be another process's, so there is no intake mapping to take over: each is mapped from its content.
+      const batches = batching(undefined, false);
+      bullBatches = batches;
+      bull.startWorkers((id) => batches.applyNow(id), { concurrency: maxBatch });
+    }
     queue = bull;
   } else {
-    // In process, the worker applies what has arrived in batches (one transaction per round; see inbox-batch.ts).
     // The worker is in this process: it takes the intake's mapping of each row it stored instead of mapping it again.
     if (options.runWorkers) intakeMappings = new IntakeMappings();
-    const batchHandler = hl7BatchHandler(senders, intakeMappings);
-    const applyBatch = (ids: readonly string[]): Promise<unknown> => processInboxBatch(store, ids, HL7_INBOX_KIND, batchHandler, handlers, { logger }).then(applied);
-    // PGlite runs one transaction at a time, so the intake's inbox commits wait for a whole batch: smaller batches there.
-    queue = options.runWorkers ? new BatchingInboxQueue(store, applyBatch, logger, { maxBatch: store.engine.kind === EngineKind.PGLITE ? 16 : 64 }) : pollOnlyQueue;
+    queue = options.runWorkers ? batching(intakeMappings, true) : pollOnlyQueue;
   }
   const messages = new Counter({ name: 'carebridge_hl7_messages_total', help: 'HL7v2 messages by sender, acknowledgement code and duplicate', labelNames: ['sender', 'ack', 'duplicate'], registers: [options.registry] });
   const intake = new Hl7Intake({
@@ -108,6 +118,7 @@ export async function startHl7Feed(options: {
     async close(): Promise<void> {
       await mllp?.close();
       await queue.close();
+      await bullBatches?.close();
       await applicationAcks?.close();
     },
   };

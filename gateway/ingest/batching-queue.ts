@@ -4,32 +4,41 @@ import { dueInboxIds } from '../store/inbox';
 import type { Store } from '../store/store';
 
 /**
- * Without Redis, for intakes with a batch handler: one worker loop in this process that applies
- * whatever has been enqueued since its last batch, up to maxBatch ids at a time, in arrival order
- * (inbox-batch.ts keeps each patient's and visit's messages in that order). Batches grow with the
- * load by themselves: a quiet feed applies each message on its own as soon as it arrives; a busy
- * one applies the messages that arrived while the previous batch was being written. Every pollMs
- * it also takes what is due in the store (retries whose time has come, replays, rows a crash left
- * pending).
+ * The inbox worker of one process: one loop that applies whatever has been handed to it since its
+ * last batch, up to maxBatch ids at a time, in arrival order (inbox-batch.ts keeps each patient's
+ * and visit's messages in that order, and its locks keep other processes' batches off the same
+ * patients and visits). Batches grow with the load by themselves: a quiet feed applies each
+ * message on its own as soon as it arrives; a busy one applies the messages that arrived while
+ * the previous batch was being written.
+ *
+ * Ids come in two ways:
+ *   - without Redis, enqueue() from the intakes of this process, and every pollMs whatever is due
+ *     in the store (retries whose time has come, replays, rows a crash left pending);
+ *   - with Redis, applyNow() from BullMQ jobs (bullmq-queue.ts): each job waits for the batch its
+ *     row went into, so a worker running many jobs at once applies them as one batch. BullMQ
+ *     re-enqueues what is due, so there is no poll (`poll: false`).
  */
 export class BatchingInboxQueue implements InboxQueue {
   private readonly waiting: string[] = [];
-  private readonly queued = new Set<string>();
+  /** Ids waiting or being applied, with the callers of applyNow() waiting for each. */
+  private readonly queued = new Map<string, (() => void)[]>();
   private running = false;
   private closed = false;
   private idle: Promise<void> = Promise.resolve();
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly applyBatch: (inboxIds: readonly string[]) => Promise<unknown>,
     private readonly logger: Logger,
-    private readonly options: { pollMs?: number; maxBatch?: number } = {},
+    private readonly options: { pollMs?: number; maxBatch?: number; poll?: boolean } = {},
   ) {
-    this.timer = setInterval(() => {
+    if (options.poll !== false) {
+      this.timer = setInterval(() => {
+        void this.poll();
+      }, options.pollMs ?? 1000).unref();
       void this.poll();
-    }, options.pollMs ?? 1000).unref();
-    void this.poll();
+    }
   }
 
   private async poll(): Promise<void> {
@@ -41,9 +50,17 @@ export class BatchingInboxQueue implements InboxQueue {
     }
   }
 
-  private push(id: string): void {
-    if (this.closed || this.queued.has(id)) return;
-    this.queued.add(id);
+  private push(id: string, done?: () => void): void {
+    if (this.closed) {
+      done?.();
+      return;
+    }
+    const waiters = this.queued.get(id);
+    if (waiters) {
+      if (done) waiters.push(done);
+      return;
+    }
+    this.queued.set(id, done ? [done] : []);
     this.waiting.push(id);
     if (!this.running) this.idle = this.drain();
   }
@@ -52,8 +69,8 @@ export class BatchingInboxQueue implements InboxQueue {
     this.running = true;
     try {
       while (this.waiting.length > 0 && !this.closed) {
-        // Arrival order is inbox id order; the poll can add older ids after newer ones (and
-        // dueInboxIds orders ids as text), so the whole waiting list is put back in id order first.
+        // Arrival order is inbox id order; the poll (or Redis) can hand over older ids after newer
+        // ones, so the whole waiting list is put back in id order first.
         this.waiting.sort((a, b) => Number(a) - Number(b));
         const batch = this.waiting.splice(0, this.options.maxBatch ?? 200);
         try {
@@ -61,17 +78,39 @@ export class BatchingInboxQueue implements InboxQueue {
         } catch (err) {
           this.logger.error({ err, items: batch.length }, 'inbox batch worker error');
         } finally {
-          for (const id of batch) this.queued.delete(id);
+          for (const id of batch) {
+            for (const done of this.queued.get(id) ?? []) done();
+            this.queued.delete(id);
+          }
         }
       }
     } finally {
       this.running = false;
+      // Closed with ids still waiting: their callers are not left hanging (the rows stay pending).
+      if (this.closed) this.release();
+    }
+  }
+
+  private release(): void {
+    for (const id of this.waiting.splice(0)) {
+      for (const done of this.queued.get(id) ?? []) done();
+      this.queued.delete(id);
     }
   }
 
   enqueue(inboxId: string): Promise<void> {
     this.push(inboxId);
     return Promise.resolve();
+  }
+
+  /**
+   * Hands the row to the next batch and resolves once that batch has been applied, whatever its
+   * outcome: the row itself then says done, failed, retry or dead (as processInboxItem leaves it).
+   */
+  applyNow(inboxId: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.push(inboxId, resolve);
+    });
   }
 
   depth(): Promise<number> {
@@ -85,7 +124,8 @@ export class BatchingInboxQueue implements InboxQueue {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
+    if (this.timer) clearInterval(this.timer);
     await this.idle;
+    this.release();
   }
 }

@@ -5,7 +5,7 @@ import { dueInboxIds } from '../store/inbox';
 import type { Store } from '../store/store';
 import type { InboxQueue } from './inbox-queue';
 
-const QUEUE_NAME = 'carebridge-inbox';
+export const INBOX_QUEUE_NAME = 'carebridge-inbox';
 
 /**
  * With REDIS_URL: BullMQ carries inbox row ids (never patient data) to workers in any process
@@ -26,7 +26,7 @@ export class BullMqInboxQueue implements InboxQueue {
     private readonly logger: Logger,
   ) {
     this.connection = new IORedis(redisUrl, { maxRetriesPerRequest: null });
-    this.queue = new Queue(QUEUE_NAME, { connection: this.connection, defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 1000 } });
+    this.queue = new Queue(INBOX_QUEUE_NAME, { connection: this.connection, defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 1000 } });
   }
 
   /** Runs workers in this process: `apply` returns when the row is done, failed, retried or dead. */
@@ -34,7 +34,7 @@ export class BullMqInboxQueue implements InboxQueue {
     // BullMQ does not close a connection it was given: we keep it to close it ourselves.
     this.workerConnection = this.connection.duplicate({ maxRetriesPerRequest: null });
     this.worker = new Worker(
-      QUEUE_NAME,
+      INBOX_QUEUE_NAME,
       async (job) => {
         await apply((job.data as { inboxId: string }).inboxId);
       },

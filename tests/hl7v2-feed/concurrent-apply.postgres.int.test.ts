@@ -1,11 +1,16 @@
 import type { Resource } from '@medplum/fhirtypes';
+import IORedis from 'ioredis';
+import { Registry } from 'prom-client';
+import { MllpClient } from '../../adapters/hl7v2/mllp-client';
 import { loadFhirDefinitions } from '../../gateway/fhir/definitions';
 import { hl7InboxHandler } from '../../gateway/hl7v2/apply';
 import { hl7BatchHandler } from '../../gateway/hl7v2/apply-batch';
+import { startHl7Feed } from '../../gateway/hl7v2/feed';
 import { HL7_INBOX_KIND } from '../../gateway/hl7v2/intake';
 import { loadSenderDirectory } from '../../gateway/hl7v2/senders';
 import { processInboxBatch } from '../../gateway/ingest/inbox-batch';
 import { processInboxItem } from '../../gateway/ingest/inbox-processor';
+import { createLogger } from '../../gateway/logger';
 import { acceptIntoInbox, listInbox } from '../../gateway/store/inbox';
 import { Store } from '../../gateway/store/store';
 import { createTestDatabase } from '../support/postgres';
@@ -101,12 +106,12 @@ describe('one visit applied by several workers at once (PostgreSQL)', () => {
     }
   }, 120_000);
 
-  const withStore = async (run: (store: Store, ids: string[][]) => Promise<void>): Promise<void> => {
+  const withStore = async (run: (store: Store, ids: string[][]) => Promise<void>, options: { accept: boolean } = { accept: true }): Promise<void> => {
     const database = await createTestDatabase();
     const store = await Store.open({ databaseUrl: database.url });
     try {
       await store.migrate();
-      const ids = await acceptAll(store);
+      const ids = options.accept ? await acceptAll(store) : [];
       await run(store, ids);
       expect(await listInbox(store.engine, ['pending', 'retry', 'failed', 'dead'], 1000)).toEqual([]);
       expect(await record(store)).toEqual(expected);
@@ -133,5 +138,43 @@ describe('one visit applied by several workers at once (PostgreSQL)', () => {
       const [a, b] = await Promise.all([processInboxBatch(store, first, HL7_INBOX_KIND, batch, handlers), processInboxBatch(store, second, HL7_INBOX_KIND, batch, handlers)]);
       expect([...a.results.values(), ...b.results.values()].filter((r) => r !== 'done')).toEqual([]);
     });
+  }, 120_000);
+
+  test('the feed on BullMQ workers (Redis): four MLLP senders, every row applied in batches, the record as one by one', async () => {
+    const redisUrl = process.env['REDIS_URL'];
+    if (!redisUrl) throw new Error('REDIS_URL is not set: this integration test needs a Redis server (see README, "Running the tests")');
+    const redis = new IORedis(redisUrl);
+    await redis.flushall();
+    redis.disconnect();
+    await withStore(
+      async (store) => {
+        const feed = await startHl7Feed({ store, logger: createLogger('silent'), registry: new Registry(), redisUrl, listenMllp: true, mllpPort: 0, runWorkers: true });
+        const clients = Array.from({ length: 4 }, () => new MllpClient({ host: '127.0.0.1', port: feed.mllpPort ?? 0, timeoutMs: 20_000 }));
+        try {
+          await Promise.all(clients.map((c) => c.connect()));
+          // Each sender has its own visits, sent as a PAS does: a block's admissions, then its transfers, then its discharges.
+          await Promise.all(
+            clients.map(async (client, c) => {
+              const visits = Array.from({ length: VISITS }, (_, v) => v).filter((v) => v % clients.length === c);
+              for (const step of [0, 1, 2] as const) {
+                for (const v of visits) expect((await client.send(message(v, step))).toString('latin1')).toContain('\rMSA|AA|');
+              }
+            }),
+          );
+          const until = Date.now() + 60_000;
+          while ((await listInbox(store.engine, ['done'], 1000)).length < VISITS * 3) {
+            if (Date.now() > until) throw new Error('the BullMQ workers did not apply every row in time');
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        } finally {
+          await Promise.all(clients.map((c) => c.close()));
+          await feed.close();
+        }
+        // Applied in batches, not one job at a time: fewer applications than rows.
+        const batches = await store.engine.query<{ n: number }>(`SELECT count(DISTINCT processed_at)::int AS n FROM inbox WHERE status = 'done'`);
+        expect(batches.rows[0]?.n).toBeLessThan(VISITS * 3);
+      },
+      { accept: false },
+    );
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { loadFhirDefinitions } from '../../gateway/fhir/definitions';
 import { PermanentInputError, processInboxItem, type InboxHandler } from '../../gateway/ingest/inbox-processor';
 import { createLogger } from '../../gateway/logger';
-import { InProcessInboxQueue } from '../../gateway/queue/in-process-queue';
+import { BatchingInboxQueue } from '../../gateway/ingest/batching-queue';
 import { acceptIntoInbox, dueInboxIds, inboxEntry, listInbox, pendingInboxIds, replayInboxItems } from '../../gateway/store/inbox';
 import { Store } from '../../gateway/store/store';
 
@@ -72,6 +72,12 @@ describe('applying inbox rows', () => {
     expect(await processInboxItem(store, id, { test: handler })).toBe('done');
   });
 
+  /** A batch applied row by row, recording each batch it was handed. */
+  const rowByRow = (handler: InboxHandler, batches: string[][]) => async (ids: readonly string[]): Promise<void> => {
+    batches.push([...ids]);
+    for (const id of ids) await processInboxItem(store, id, { test: handler });
+  };
+
   test('the in-process queue applies rows in arrival order and picks up rows left pending before it started', async () => {
     const leftOver = [await accept('early-1'), await accept('early-2')];
     const applied: string[] = [];
@@ -79,7 +85,7 @@ describe('applying inbox rows', () => {
       applied.push(item.id);
       return Promise.resolve({});
     };
-    const queue = new InProcessInboxQueue(store, (id) => processInboxItem(store, id, { test: handler }), createLogger('silent'), 20);
+    const queue = new BatchingInboxQueue(store, rowByRow(handler, []), createLogger('silent'), { pollMs: 20, maxBatch: 4 });
     try {
       const fresh: string[] = [];
       for (let i = 0; i < 30; i++) {
@@ -94,5 +100,50 @@ describe('applying inbox rows', () => {
     } finally {
       await queue.close();
     }
+  });
+
+  test('jobs handed over together (BullMQ workers) are applied as one batch, each job waiting for its own row', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push(await accept(`job-${String(i)}`));
+    const applied: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const handler: InboxHandler = async (item) => {
+      // The first row waits at the gate, so the other nine arrive while its batch is being applied.
+      if (item.id === ids[0]) await gate;
+      applied.push(item.id);
+      return {};
+    };
+    const batches: string[][] = [];
+    const queue = new BatchingInboxQueue(store, rowByRow(handler, batches), createLogger('silent'), { poll: false, maxBatch: 64 });
+    try {
+      const finished: string[] = [];
+      const first = queue.applyNow(ids[0] ?? '').then(() => finished.push(ids[0] ?? ''));
+      // Later jobs arrive newest first: the batch still applies them in arrival (row) order.
+      const rest = [...ids.slice(1)].reverse().map((id) => queue.applyNow(id).then(() => finished.push(id)));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(finished).toEqual([]);
+      release();
+      await Promise.all([first, ...rest]);
+      expect(batches).toEqual([[ids[0]], ids.slice(1)]);
+      expect(applied).toEqual(ids);
+      // Each job resolved only once its own row was done.
+      expect((await listInbox(store.engine, ['done'])).map((e) => e.id).sort()).toEqual([...ids].sort());
+      expect(finished[0]).toBe(ids[0]);
+      expect([...finished].sort()).toEqual([...ids].sort());
+      // A row already handed over is applied once, and the second job waits for the same batch.
+      const again = await accept('job-again');
+      await Promise.all([queue.applyNow(again), queue.applyNow(again)]);
+      expect(batches.at(-1)).toEqual([again]);
+      expect(applied.filter((id) => id === again)).toEqual([again]);
+    } finally {
+      await queue.close();
+    }
+    // After close a job is not left waiting: the row stays pending for the next worker.
+    const late = await accept('job-late');
+    await queue.applyNow(late);
+    expect((await inboxEntry(store.engine, late))?.status).toBe('pending');
   });
 });
