@@ -13,7 +13,7 @@ import { RedBagEventKind } from '../../mappings/notify/topics';
 import { TRANSFER_REQUEST_CATEGORY } from '../../mappings/passport/codes';
 import { AcceptedBundleType } from './bundle-shape';
 import { documentResources } from './document';
-import { prepareBundle, storedCandidates, type PreparedBundle, type PrepareResult } from './prepare';
+import { conditionalCandidates, prepareBundle, storedCandidates, type PreparedBundle, type PrepareResult } from './prepare';
 import { bundleProvenance } from './provenance';
 
 /**
@@ -99,9 +99,26 @@ function dedupKeyOf(body: unknown, raw: Buffer): string {
   return identifier?.system && identifier.value ? `identifier|${identifier.system}|${identifier.value}` : `sha256|${sha256Hex(raw)}`;
 }
 
+/** What this source stored with each conditional reference's identifier: `Type?identifier=system|value` → `Type/id`s. */
+async function storedByIdentifier(db: SqlClient, candidates: ReturnType<typeof conditionalCandidates>, sourceUri: string): Promise<Map<string, string[]>> {
+  const found = new Map<string, string[]>();
+  if (candidates.length === 0) return found;
+  const rows = await db.query<{ k: string; resource_type: string; id: string }>(
+    `SELECT DISTINCT k.key AS k, r.resource_type, r.id
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(key, rt, s, v)
+       JOIN sp_token t ON t.resource_type = k.rt AND t.code = 'identifier' AND t.value = k.v AND t.system = k.s
+       JOIN resource r ON r.resource_type = t.resource_type AND r.id = t.resource_id
+      WHERE r.content->'meta'->>'source' = $5
+      ORDER BY k.key, r.resource_type, r.id`,
+    [candidates.map((c) => c.key), candidates.map((c) => c.resourceType), candidates.map((c) => c.system), candidates.map((c) => c.value), sourceUri],
+  );
+  for (const row of rows.rows) found.set(row.k, [...(found.get(row.k) ?? []), `${row.resource_type}/${row.id}`]);
+  return found;
+}
+
 async function prepare(db: SqlClient, body: unknown, sourceUri: string, sensitivitiesOf: (resource: Resource) => readonly Sensitivity[]): Promise<PrepareResult> {
   const stored = await storedIds(db, storedCandidates(body, sourceUri));
-  return prepareBundle(body, { sourceUri, stored, sensitivitiesOf });
+  return prepareBundle(body, { sourceUri, stored, storedByIdentifier: await storedByIdentifier(db, conditionalCandidates(body), sourceUri), sensitivitiesOf });
 }
 
 /**

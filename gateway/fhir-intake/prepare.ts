@@ -19,7 +19,7 @@ import { AcceptedBundleType, checkBundleShape, issue } from './bundle-shape';
  *      mints a new uuid per message should send ids or identifiers to update rather than add.
  *
  * References resolved: the fullUrls of the Bundle (urn:uuid, urn:oid, absolute), `Type/id` of
- * entries, conditional references `Type?identifier=system|value` matching an entry, and `Type/id`
+ * entries, conditional references `Type?identifier=system|value` matching an entry (else one thing the same system sent before), and `Type/id`
  * of what this sender sent before (looked up by the caller, passed as `stored`). `#contained`
  * references stay; absolute http(s) references to other servers stay as they are. Anything else
  * (a urn:uuid or `Type/id` that resolves to nothing) is a dangling reference and refuses the Bundle.
@@ -30,6 +30,11 @@ export interface PrepareContext {
   readonly sourceUri: string;
   /** `Type/id` (our ids) of resources this sender stored before. */
   readonly stored: ReadonlySet<string>;
+  /**
+   * What this sender stored before under each conditional reference's identifier
+   * (`Type?identifier=system|value` → our `Type/id`s), for conditional references no entry matches.
+   */
+  readonly storedByIdentifier?: ReadonlyMap<string, readonly string[]>;
   /** Sensitivities a resource's codes imply (the sensitive-code lists); the sender's own labels are kept too. */
   readonly sensitivitiesOf: (resource: Resource) => readonly Sensitivity[];
 }
@@ -120,6 +125,21 @@ export function storedCandidates(body: unknown, sourceUri: string): string[] {
     if (match?.[1] && match[2]) out.add(`${match[1]}/${resourceId(match[1], sourceUri, `id:${match[2]}`)}`);
   });
   return [...out];
+}
+
+/** The identifiers of a Bundle's conditional references (`Type?identifier=system|value`), for the caller to look up among what the sender stored. */
+export function conditionalCandidates(body: unknown): { resourceType: string; system: string; value: string; key: string }[] {
+  const out = new Map<string, { resourceType: string; system: string; value: string; key: string }>();
+  forEachReference(body, 'Bundle', (_holder, reference) => {
+    const question = reference.indexOf('?');
+    if (question <= 0) return;
+    const identifier = identifierQuery(reference.slice(question + 1));
+    const resourceType = reference.slice(0, question);
+    if (!identifier || !/^[A-Z][A-Za-z]+$/.test(resourceType)) return;
+    const key = identifierKey(resourceType, identifier.system, identifier.value);
+    out.set(key, { resourceType, ...identifier, key });
+  });
+  return [...out.values()];
 }
 
 function withLabels(resource: Resource, ctx: PrepareContext): Coding[] {
@@ -219,8 +239,14 @@ function resolveReference(reference: string, aliases: ReadonlyMap<string, { targ
   if (question > 0) {
     const identifier = identifierQuery(reference.slice(question + 1));
     if (!identifier) return { dangling: `The conditional reference ${reference} is not supported (identifier=system|value only)` };
-    const match = aliases.get(identifierKey(reference.slice(0, question), identifier.system, identifier.value));
-    return match ? { target: match.target } : { dangling: `The conditional reference ${reference} matches no entry of this Bundle` };
+    const key = identifierKey(reference.slice(0, question), identifier.system, identifier.value);
+    const match = aliases.get(key);
+    if (match) return { target: match.target };
+    // As a FHIR server resolves a conditional reference by searching: here among what this system sent before, one match only.
+    const stored = ctx.storedByIdentifier?.get(key) ?? [];
+    if (stored.length === 1 && stored[0] !== undefined) return { target: stored[0] };
+    if (stored.length > 1) return { dangling: `The conditional reference ${reference} matches ${String(stored.length)} resources this system sent before, not one` };
+    return { dangling: `The conditional reference ${reference} matches no entry of this Bundle and nothing this system sent before` };
   }
   if (reference.startsWith('urn:')) return { dangling: `${reference} is not the fullUrl of any entry` };
   // An absolute reference to another server: kept as sent.

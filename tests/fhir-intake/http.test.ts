@@ -150,6 +150,38 @@ test('a later bundle may refer to what the same system sent before; another syst
   expect((JSON.parse(otherSystem.text) as OperationOutcome).issue[0]?.details?.text).toBe('AllergyIntolerance/ch-allergy-7 is neither in this Bundle nor something this system sent before');
 });
 
+test('a conditional reference finds what the same system sent before (one match only); another system finds nothing', async () => {
+  const send = (bundle: unknown, system = CARE_HOME): request.Test => request(app).post('/intake/fhir').set('Authorization', as(system)).set('Content-Type', FHIR_JSON).send(JSON.stringify(bundle));
+  const MRN = 'https://records.oakview-care.example.org/resident';
+  const resident = (id: string, mrn: string) => ({ resourceType: 'Patient', id, identifier: [{ system: MRN, value: mrn }], name: [{ family: 'Conditional', given: ['Test'] }], birthDate: '1937-02-03' });
+  expect((await send({ resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:uuid:5b5b5b5b-1111-4222-8333-444455556661', resource: resident('cond-resident-1', 'R-0001') }] })).status).toBe(200);
+  const flag = (mrn: string, n: string) => ({
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [{ fullUrl: `urn:uuid:5b5b5b5b-1111-4222-8333-44445555${n}`, resource: { resourceType: 'Flag', status: 'active', code: { text: 'Needs two carers to move' }, subject: { reference: `Patient?identifier=${MRN}|${mrn}` } } }],
+  });
+  const ok = await send(flag('R-0001', '7771'));
+  expect(ok.status).toBe(200);
+  const flagId = /Flag\/([^/]+)/.exec((JSON.parse(ok.text) as Bundle).entry?.[0]?.response?.location ?? '')?.[1] ?? '';
+  const stored = (await storedResources(store, CARE_HOME_SOURCE)).find((r) => r.resourceType === 'Flag' && r.id === flagId) as { subject?: { reference?: string } } | undefined;
+  expect(stored?.subject?.reference).toBe(`Patient/${resourceId('Patient', CARE_HOME_SOURCE, 'id:cond-resident-1')}`);
+
+  // Another home's record of the same identifier is not this system's: no match.
+  const other = await send(flag('R-0001', '7772'), 'another-home');
+  expect(other.status).toBe(422);
+  expect((JSON.parse(other.text) as OperationOutcome).issue.map((i) => [i.details?.text, i.expression])).toEqual([
+    [`The conditional reference Patient?identifier=${MRN}|R-0001 matches no entry of this Bundle and nothing this system sent before`, ['Bundle.entry[0].resource.subject.reference']],
+  ]);
+
+  // Two of this system's records with one identifier: ambiguous, refused, nothing written.
+  expect((await send({ resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:uuid:5b5b5b5b-1111-4222-8333-444455556662', resource: resident('cond-resident-2', 'R-0001') }] })).status).toBe(200);
+  const before = await resourceCount();
+  const ambiguous = await send(flag('R-0001', '7773'));
+  expect(ambiguous.status).toBe(422);
+  expect((JSON.parse(ambiguous.text) as OperationOutcome).issue[0]?.details?.text).toBe(`The conditional reference Patient?identifier=${MRN}|R-0001 matches 2 resources this system sent before, not one`);
+  expect(await resourceCount()).toBe(before);
+});
+
 test("a patient is linked to another source's record of the same person (verified NHS number, same birth date)", async () => {
   const hospital = 'https://pas.example-trust.nhs.uk';
   await ingestResources(store, [sourcePatient('hospital-patient-1', hospital, '9990001146', { verified: true, birthDate: '1935-01-22' })]);
