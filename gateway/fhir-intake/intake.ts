@@ -5,6 +5,7 @@ import { ingestResources } from '../ingest/ingest';
 import type { Logger } from '../logger';
 import type { SqlClient } from '../store/engine';
 import { acceptIntoInbox, inboxEntry, InboxStatus } from '../store/inbox';
+import { indexedIdentifierValue } from '../store/indexer';
 import { recordOutboxEvent } from '../store/outbox';
 import type { Store } from '../store/store';
 import type { Sensitivity } from '../../mappings/security/labels';
@@ -110,7 +111,7 @@ async function storedByIdentifier(db: SqlClient, candidates: ReturnType<typeof c
        JOIN resource r ON r.resource_type = t.resource_type AND r.id = t.resource_id
       WHERE r.content->'meta'->>'source' = $5
       ORDER BY k.key, r.resource_type, r.id`,
-    [candidates.map((c) => c.key), candidates.map((c) => c.resourceType), candidates.map((c) => c.system), candidates.map((c) => c.value), sourceUri],
+    [candidates.map((c) => c.key), candidates.map((c) => c.resourceType), candidates.map((c) => c.system), candidates.map((c) => indexedIdentifierValue(c.system, c.value)), sourceUri],
   );
   for (const row of rows.rows) found.set(row.k, [...(found.get(row.k) ?? []), `${row.resource_type}/${row.id}`]);
   return found;

@@ -55,6 +55,19 @@ function prepareOne(senders: Hl7SenderDirectory, item: InboxItem, kept: IntakeMa
   return { id: item.id, keys: writeKeysOf(sender.source, result), unit: { sender, result } };
 }
 
+/**
+ * A row the mapper throws on is applied alone, through the per-item handler, which meets the same
+ * error and retries and dead-letters the row as usual (`carebridge dlq`), instead of taking its
+ * whole batch down with it and coming back, never counted, with every re-enqueue.
+ */
+function preparedOrAlone(senders: Hl7SenderDirectory, item: InboxItem, kept: IntakeMappings | undefined): PreparedItem<Hl7Unit> {
+  try {
+    return prepareOne(senders, item, kept);
+  } catch {
+    return { id: item.id, alone: true };
+  }
+}
+
 /** `kept`: the intake's mappings of the rows it stored in this process (see intake-mappings.ts). */
 export function hl7BatchHandler(senders: Hl7SenderDirectory, kept?: IntakeMappings): InboxBatchHandler<Hl7Unit> {
   return {
@@ -63,7 +76,7 @@ export function hl7BatchHandler(senders: Hl7SenderDirectory, kept?: IntakeMappin
       for (const item of items) {
         // Mapping is synchronous JavaScript: give the intake's ACKs a turn every few messages.
         if (prepared.length % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
-        prepared.push(prepareOne(senders, item, kept));
+        prepared.push(preparedOrAlone(senders, item, kept));
       }
       return prepared;
     },

@@ -78,11 +78,12 @@ export async function startHl7Feed(options: {
   if (options.redisUrl) {
     const bull = new BullMqInboxQueue(options.redisUrl, store, logger);
     if (options.runWorkers) {
-      // As many jobs at once as a batch holds: the jobs taken while a batch is written make the next one.
+      // Twice as many jobs at once as a batch holds: the jobs taken while a batch is written make the
+      // next one whole (with only a batch's worth, batches would alternate n and 64 − n).
       // Rows may be another process's, so there is no intake mapping to take over: each is mapped from its content.
       const batches = batching(undefined, false);
       bullBatches = batches;
-      bull.startWorkers((id) => batches.applyNow(id), { concurrency: maxBatch });
+      bull.startWorkers((id) => batches.applyNow(id), { concurrency: 2 * maxBatch });
     }
     queue = bull;
   } else {

@@ -2,7 +2,7 @@ import type { Patient, Resource } from '@medplum/fhirtypes';
 import { resolveIdentity, resolveIdentityInTransaction, type ResolutionResult } from '../identity/resolver';
 import { parseStoredResource } from '../store/resource-reader';
 import type { SqlClient } from '../store/engine';
-import { writeResourcesInTransaction, type WrittenResource } from '../store/resource-writer';
+import { lockWriteKeys, writeResourcesInTransaction, type WrittenResource } from '../store/resource-writer';
 import type { Store } from '../store/store';
 
 export interface IngestResult {
@@ -69,6 +69,9 @@ export async function ingestBatchInTransaction(tx: SqlClient, units: readonly In
   const keyOf = (r: { resourceType: string; id?: string }): string => `${r.resourceType}/${r.id ?? ''}`;
   const last = new Map<string, Resource>();
   for (const unit of units) for (const r of unit.resources) last.set(keyOf(r), r);
+  // Every key at once, in the one sorted order: the chunks below would each lock theirs sorted, but
+  // across chunks out of order, and two processes' rounds naming the same wards could deadlock.
+  await lockWriteKeys(tx, [...last.keys()]);
   const written = new Map((await writeInChunks(tx, [...last.values()], now)).map((w) => [keyOf(w), w]));
   const perUnit = units.map((unit) => unit.resources.map((r) => written.get(keyOf(r))).filter((w): w is WrittenResource => w !== undefined));
   const provenances = units.map((unit, i) => unit.provenance?.((perUnit[i] ?? []).filter((w) => w.changed)));

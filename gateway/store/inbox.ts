@@ -165,7 +165,7 @@ const toEntry = (r: EntryRow): InboxEntry => ({ id: r.id, source: r.source, kind
 
 /** Inbox rows by status, newest first (for `carebridge dlq list` and the interface status page). */
 export async function listInbox(db: SqlClient, statuses: readonly InboxStatus[], limit = 100): Promise<InboxEntry[]> {
-  const result = await db.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM inbox WHERE status = ANY($1::text[]) ORDER BY id DESC LIMIT $2`, [statuses, limit]);
+  const result = await db.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM inbox WHERE status = ANY($1::text[]) ORDER BY inbox.id DESC LIMIT $2`, [statuses, limit]);
   return result.rows.map(toEntry);
 }
 

@@ -180,6 +180,19 @@ test('a conditional reference finds what the same system sent before (one match 
   expect(ambiguous.status).toBe(422);
   expect((JSON.parse(ambiguous.text) as OperationOutcome).issue[0]?.details?.text).toBe(`The conditional reference Patient?identifier=${MRN}|R-0001 matches 2 resources this system sent before, not one`);
   expect(await resourceCount()).toBe(before);
+
+  // An NHS number written with spaces finds the record, as every NHS number lookup does.
+  const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
+  expect((await send({ resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:uuid:5b5b5b5b-1111-4222-8333-444455556663', resource: { ...resident('cond-resident-3', 'R-0003'), identifier: [{ system: NHS, value: '9990022003' }] } }] })).status).toBe(200);
+  const spaced = await send({
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [{ fullUrl: 'urn:uuid:5b5b5b5b-1111-4222-8333-444455557774', resource: { resourceType: 'Flag', status: 'active', code: { text: 'Hard of hearing' }, subject: { reference: `Patient?identifier=${NHS}|999 002 2003` } } }],
+  });
+  expect(spaced.status).toBe(200);
+  const spacedId = /Flag\/([^/]+)/.exec((JSON.parse(spaced.text) as Bundle).entry?.[0]?.response?.location ?? '')?.[1] ?? '';
+  const spacedFlag = (await storedResources(store, CARE_HOME_SOURCE)).find((r) => r.resourceType === 'Flag' && r.id === spacedId) as { subject?: { reference?: string } } | undefined;
+  expect(spacedFlag?.subject?.reference).toBe(`Patient/${resourceId('Patient', CARE_HOME_SOURCE, 'id:cond-resident-3')}`);
 });
 
 test("a patient is linked to another source's record of the same person (verified NHS number, same birth date)", async () => {

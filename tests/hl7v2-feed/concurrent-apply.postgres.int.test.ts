@@ -73,6 +73,7 @@ async function record(store: Store): Promise<Map<string, unknown>> {
   return out;
 }
 
+/** Which events were recorded, per visit. Not their changedState: that depends on the order the messages were applied in. */
 async function outboxKinds(store: Store): Promise<string[]> {
   const rows = await store.engine.query<{ kind: string; encounter_id: string }>(`SELECT kind, encounter_id FROM outbox ORDER BY encounter_id, kind`);
   return rows.rows.map((r) => `${r.encounter_id} ${r.kind}`);
@@ -137,6 +138,8 @@ describe('one visit applied by several workers at once (PostgreSQL)', () => {
       const second = ids.map((visit) => visit[1] ?? '');
       const [a, b] = await Promise.all([processInboxBatch(store, first, HL7_INBOX_KIND, batch, handlers), processInboxBatch(store, second, HL7_INBOX_KIND, batch, handlers)]);
       expect([...a.results.values(), ...b.results.values()].filter((r) => r !== 'done')).toEqual([]);
+      // Every round committed as a round: none fell back to one by one (a deadlock between the two would).
+      expect(a.oneByOne + b.oneByOne).toBe(0);
     });
   }, 120_000);
 
