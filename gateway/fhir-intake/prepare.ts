@@ -127,17 +127,30 @@ export function storedCandidates(body: unknown, sourceUri: string): string[] {
   return [...out];
 }
 
+interface ConditionalIdentifier {
+  readonly resourceType: string;
+  readonly system: string;
+  readonly value: string;
+  /** identifierKey of the three: how entries and stored resources are looked up. */
+  readonly key: string;
+}
+
+/** A conditional reference `Type?…`: its identifier when it is `identifier=system|value` (the one form supported), 'unsupported' otherwise; undefined for any other reference. */
+function conditionalIdentifier(reference: string): ConditionalIdentifier | 'unsupported' | undefined {
+  const question = reference.indexOf('?');
+  if (question <= 0) return undefined;
+  const identifier = identifierQuery(reference.slice(question + 1));
+  if (!identifier) return 'unsupported';
+  const resourceType = reference.slice(0, question);
+  return { resourceType, ...identifier, key: identifierKey(resourceType, identifier.system, identifier.value) };
+}
+
 /** The identifiers of a Bundle's conditional references (`Type?identifier=system|value`), for the caller to look up among what the sender stored. */
-export function conditionalCandidates(body: unknown): { resourceType: string; system: string; value: string; key: string }[] {
-  const out = new Map<string, { resourceType: string; system: string; value: string; key: string }>();
+export function conditionalCandidates(body: unknown): ConditionalIdentifier[] {
+  const out = new Map<string, ConditionalIdentifier>();
   forEachReference(body, 'Bundle', (_holder, reference) => {
-    const question = reference.indexOf('?');
-    if (question <= 0) return;
-    const identifier = identifierQuery(reference.slice(question + 1));
-    const resourceType = reference.slice(0, question);
-    if (!identifier || !/^[A-Z][A-Za-z]+$/.test(resourceType)) return;
-    const key = identifierKey(resourceType, identifier.system, identifier.value);
-    out.set(key, { resourceType, ...identifier, key });
+    const conditional = conditionalIdentifier(reference);
+    if (conditional !== undefined && conditional !== 'unsupported') out.set(conditional.key, conditional);
   });
   return [...out.values()];
 }
@@ -235,15 +248,13 @@ function resolveReference(reference: string, aliases: ReadonlyMap<string, { targ
     if (ctx.stored.has(stored)) return { target: stored };
     return { dangling: `${reference} is neither in this Bundle nor something this system sent before` };
   }
-  const question = reference.indexOf('?');
-  if (question > 0) {
-    const identifier = identifierQuery(reference.slice(question + 1));
-    if (!identifier) return { dangling: `The conditional reference ${reference} is not supported (identifier=system|value only)` };
-    const key = identifierKey(reference.slice(0, question), identifier.system, identifier.value);
-    const match = aliases.get(key);
+  const conditional = conditionalIdentifier(reference);
+  if (conditional === 'unsupported') return { dangling: `The conditional reference ${reference} is not supported (identifier=system|value only)` };
+  if (conditional !== undefined) {
+    const match = aliases.get(conditional.key);
     if (match) return { target: match.target };
     // As a FHIR server resolves a conditional reference by searching: here among what this system sent before, one match only.
-    const stored = ctx.storedByIdentifier?.get(key) ?? [];
+    const stored = ctx.storedByIdentifier?.get(conditional.key) ?? [];
     if (stored.length === 1 && stored[0] !== undefined) return { target: stored[0] };
     if (stored.length > 1) return { dangling: `The conditional reference ${reference} matches ${String(stored.length)} resources this system sent before, not one` };
     return { dangling: `The conditional reference ${reference} matches no entry of this Bundle and nothing this system sent before` };

@@ -78,10 +78,7 @@ export class BatchingInboxQueue implements InboxQueue {
         } catch (err) {
           this.logger.error({ err, items: batch.length }, 'inbox batch worker error');
         } finally {
-          for (const id of batch) {
-            for (const done of this.queued.get(id) ?? []) done();
-            this.queued.delete(id);
-          }
+          for (const id of batch) this.finish(id);
         }
       }
     } finally {
@@ -91,11 +88,14 @@ export class BatchingInboxQueue implements InboxQueue {
     }
   }
 
+  /** The id is no longer queued: whoever waits for it is told. */
+  private finish(id: string): void {
+    for (const done of this.queued.get(id) ?? []) done();
+    this.queued.delete(id);
+  }
+
   private release(): void {
-    for (const id of this.waiting.splice(0)) {
-      for (const done of this.queued.get(id) ?? []) done();
-      this.queued.delete(id);
-    }
+    for (const id of this.waiting.splice(0)) this.finish(id);
   }
 
   enqueue(inboxId: string): Promise<void> {
