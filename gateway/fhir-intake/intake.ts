@@ -2,6 +2,7 @@ import type { Bundle, BundleEntry, OperationOutcome, OperationOutcomeIssue, Reso
 import { sha256Hex } from '../fhir/canonical-json';
 import { PermanentInputError, processInboxItem, type InboxHandler } from '../ingest/inbox-processor';
 import { ingestResources } from '../ingest/ingest';
+import { survivorsOf } from '../identity/merge';
 import type { Logger } from '../logger';
 import type { SqlClient } from '../store/engine';
 import { acceptIntoInbox, inboxEntry, InboxStatus } from '../store/inbox';
@@ -113,7 +114,15 @@ async function storedByIdentifier(db: SqlClient, candidates: ReturnType<typeof c
       ORDER BY k.key, r.resource_type, r.id`,
     [candidates.map((c) => c.key), candidates.map((c) => c.resourceType), candidates.map((c) => c.system), candidates.map((c) => indexedIdentifierValue(c.system, c.value)), sourceUri],
   );
-  for (const row of rows.rows) found.set(row.k, [...(found.get(row.k) ?? []), `${row.resource_type}/${row.id}`]);
+  // A Patient the system merged into another stands for the one that survived (as a FHIR server's
+  // search of an identifier the two share should give one person): the reference goes there.
+  const survivors = await survivorsOf(db, rows.rows.map((r) => `${r.resource_type}/${r.id}`));
+  for (const row of rows.rows) {
+    const ref = `${row.resource_type}/${row.id}`;
+    const to = survivors.get(ref) ?? ref;
+    const already = found.get(row.k) ?? [];
+    if (!already.includes(to)) found.set(row.k, [...already, to]);
+  }
   return found;
 }
 

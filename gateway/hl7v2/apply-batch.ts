@@ -4,12 +4,14 @@ import type { Hl7MappingResult } from '../../mappings/hl7v2/map-message';
 import { Hl7EventKind } from '../../mappings/hl7v2/tables/events';
 import type { VisitEvent } from '../../mappings/hl7v2/visit-event';
 import { foldVisit } from '../../mappings/hl7v2/visit-fold';
+import { survivorsOf } from '../identity/merge';
+import { replacedBy } from '../identity/source-records';
 import type { InboxBatchHandler, PreparedItem } from '../ingest/inbox-batch';
 import type { InboxItem } from '../ingest/inbox-processor';
 import { ingestBatchInTransaction, type IngestUnit } from '../ingest/ingest';
 import type { SqlClient } from '../store/engine';
 import { contentHash, lockWriteKeys } from '../store/resource-writer';
-import { currentLocation, loadStored, mapForSender, OUTBOX_KINDS, SHARED_TYPES, writeKeysOf } from './apply';
+import { currentLocation, loadStored, mapForSender, OUTBOX_KINDS, SHARED_TYPES, withSubject, writeKeysOf } from './apply';
 import type { IntakeMappings, KeptMapping } from './intake-mappings';
 import { mergeWithStored } from './merge-stored';
 import type { Hl7Sender, Hl7SenderDirectory } from './senders';
@@ -141,8 +143,10 @@ export function hl7BatchHandler(senders: Hl7SenderDirectory, kept?: IntakeMappin
         folded.flatMap((e) => (e?.subject?.reference?.startsWith('Patient/') && !stored.has(e.subject.reference) && !current.has(e.subject.reference) ? [{ resourceType: 'Patient' as const, id: e.subject.reference.slice('Patient/'.length) }] : [])),
       );
       for (const [key, patient] of unread) subjects.set(key, patient);
+      // Merged subjects (rare) are followed to the record that survived, through later merges too.
+      const survivors = await survivorsOf(tx, folded.flatMap((e) => (e?.subject?.reference && replacedBy(subjects.get(e.subject.reference) as Patient | undefined) ? [e.subject.reference] : [])));
       folded.forEach((after, i) => {
-        if (after) finalToWrite[i]?.push(followMerge(subjects, after));
+        if (after) finalToWrite[i]?.push(withSubject(after, survivors));
       });
 
       const ingestUnits: IngestUnit[] = units.map(({ unit }, i) => {
@@ -214,11 +218,3 @@ async function visitEventsOf(db: SqlClient, units: readonly { id: string; source
   return byVisit;
 }
 
-/** After a merge, the folded Encounter follows the surviving Patient (as followMerge in apply.ts, from Patients loaded once for the round). */
-function followMerge(stored: ReadonlyMap<string, Resource>, encounter: Encounter): Encounter {
-  const subject = encounter.subject?.reference;
-  if (!subject?.startsWith('Patient/')) return encounter;
-  const patient = stored.get(subject) as Patient | undefined;
-  const survivor = patient?.link?.find((l) => l.type === 'replaced-by')?.other.reference;
-  return survivor ? { ...encounter, subject: { reference: survivor } } : encounter;
-}

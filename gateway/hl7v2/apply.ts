@@ -1,4 +1,4 @@
-import type { Encounter, Patient, Provenance, Resource } from '@medplum/fhirtypes';
+import type { Encounter, Provenance, Resource } from '@medplum/fhirtypes';
 import type { AckError } from '../../adapters/hl7v2/ack';
 import { parseHl7 } from '../../adapters/hl7v2/parse';
 import type { ParsedHl7 } from '../../adapters/hl7v2/types';
@@ -6,7 +6,7 @@ import { mapHl7Message, type Hl7MappingResult } from '../../mappings/hl7v2/map-m
 import { Hl7EventKind } from '../../mappings/hl7v2/tables/events';
 import type { VisitEvent } from '../../mappings/hl7v2/visit-event';
 import { foldVisit } from '../../mappings/hl7v2/visit-fold';
-import { MergeError, mergeSourceRecords } from '../identity/merge';
+import { MergeError, mergeSourceRecords, survivorsOf } from '../identity/merge';
 import { PermanentInputError, type InboxHandler } from '../ingest/inbox-processor';
 import { ingestResourcesInTransaction } from '../ingest/ingest';
 import type { SqlClient } from '../store/engine';
@@ -91,14 +91,15 @@ async function visitEvents(db: SqlClient, source: string, inboxId: string, visit
 
 export const currentLocation = (e: Encounter | undefined): string | undefined => e?.location?.find((l) => l.status === 'active' || !l.period?.end)?.location.reference;
 
+/** The Encounter with its subject moved to the record that survived its merges (survivorsOf), if it was merged. */
+export function withSubject(encounter: Encounter, survivors: ReadonlyMap<string, string>): Encounter {
+  const survivor = survivors.get(encounter.subject?.reference ?? '');
+  return survivor && survivor !== encounter.subject?.reference ? { ...encounter, subject: { reference: survivor } } : encounter;
+}
+
 /** After a merge, the folded Encounter follows the surviving Patient (stored facts keep the merged one's reference). */
 async function followMerge(db: SqlClient, encounter: Encounter): Promise<Encounter> {
-  const subject = encounter.subject?.reference;
-  if (!subject?.startsWith('Patient/')) return encounter;
-  const stored = await loadStored(db, [{ resourceType: 'Patient', id: subject.slice('Patient/'.length) }]);
-  const patient = stored.get(subject) as Patient | undefined;
-  const survivor = patient?.link?.find((l) => l.type === 'replaced-by')?.other.reference;
-  return survivor ? { ...encounter, subject: { reference: survivor } } : encounter;
+  return withSubject(encounter, await survivorsOf(db, encounter.subject?.reference ? [encounter.subject.reference] : []));
 }
 
 /** The inbox handler for HL7v2: map, merge with what is stored, fold the visit, write, merge patients, record the event. */

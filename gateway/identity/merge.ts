@@ -1,10 +1,10 @@
 import type { Patient, PatientLink, Resource } from '@medplum/fhirtypes';
 import type { SqlClient } from '../store/engine';
 import { parseStoredResource } from '../store/resource-reader';
-import { writeResourcesInTransaction } from '../store/resource-writer';
+import { lockWriteKeys, writeResourcesInTransaction } from '../store/resource-writer';
 import type { Store } from '../store/store';
 import { resolveIdentity } from './resolver';
-import { sourceOf } from './source-records';
+import { replacedBy, sourceOf } from './source-records';
 
 /**
  * A source saying two of its records are one person (HL7 A40, or an admin acting for it): the
@@ -46,6 +46,59 @@ async function referrers(tx: SqlClient, patientId: string): Promise<{ type: stri
   return rows.rows.map((r) => ({ type: r.resource_type, id: r.resource_id }));
 }
 
+/**
+ * Takes the write locks of the two records and of everything that refers to the merged one, as
+ * every writer does (lockWriteKeys: the hospital feed takes its patient's and its resources' keys
+ * before it reads), then reads the referrers again: a worker in another process that committed a
+ * new one while the locks were being taken is seen, and none can commit another or change one
+ * until the merge has. All in one sorted statement where it can be, so the merge and a worker never
+ * wait on each other in a cycle; a referrer that appeared meanwhile is locked in a second.
+ */
+async function lockMerge(tx: SqlClient, mergedId: string, survivorId: string): Promise<{ type: string; id: string }[]> {
+  const locked = new Set<string>();
+  let found = await referrers(tx, mergedId);
+  for (;;) {
+    const keys = [`Patient/${mergedId}`, `Patient/${survivorId}`, ...found.map((r) => `${r.type}/${r.id}`)].filter((k) => !locked.has(k));
+    if (keys.length === 0) return found;
+    await lockWriteKeys(tx, keys);
+    for (const key of keys) locked.add(key);
+    found = await referrers(tx, mergedId);
+  }
+}
+
+/**
+ * Where references to these Patients (`Patient/id`) should point: a record its source merged into
+ * another (replaced-by) is followed to the one that survived, and on through later merges of that
+ * one. Records never merged map to themselves; ids not stored are left out.
+ */
+export async function survivorsOf(db: SqlClient, references: readonly string[]): Promise<Map<string, string>> {
+  const starts = [...new Set(references)].filter((r) => r.startsWith('Patient/'));
+  /** Each stored Patient read, with the record it was merged into. */
+  const mergedInto = new Map<string, string | undefined>();
+  const looked = new Set<string>();
+  for (let unread = starts; unread.length > 0; unread = [...new Set([...mergedInto.values()].filter((r): r is string => r !== undefined && !looked.has(r)))]) {
+    for (const ref of unread) looked.add(ref);
+    const rows = await db.query<{ content: string }>(`SELECT content::text AS content FROM resource WHERE resource_type = 'Patient' AND id = ANY($1::text[])`, [unread.map((r) => r.slice('Patient/'.length))]);
+    for (const row of rows.rows) {
+      const patient = parseStoredResource(row.content) as Patient;
+      mergedInto.set(`Patient/${patient.id ?? ''}`, replacedBy(patient));
+    }
+  }
+  const survivors = new Map<string, string>();
+  for (const start of starts) {
+    if (!mergedInto.has(start)) continue;
+    // A merged record cannot be merged again, so merges make no cycle; a hand-edited store should not hang us either.
+    const seen = new Set([start]);
+    let at = start;
+    for (let to = mergedInto.get(at); to !== undefined && mergedInto.has(to) && !seen.has(to); to = mergedInto.get(at)) {
+      seen.add(to);
+      at = to;
+    }
+    survivors.set(start, at);
+  }
+  return survivors;
+}
+
 const withoutLink = (links: PatientLink[] | undefined, type: PatientLink['type'], other: string): PatientLink[] =>
   (links ?? []).filter((l) => !(l.type === type && l.other.reference === `Patient/${other}`));
 
@@ -55,13 +108,14 @@ export async function mergeSourceRecords(store: Store, input: { mergedId: string
   const now = input.now ?? new Date();
   const result = await store.engine.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MERGE_LOCK_KEY]);
+    const referring = await lockMerge(tx, mergedId, survivorId);
     const merged = (await loadResource(tx, 'Patient', mergedId)) as Patient | undefined;
     const survivor = (await loadResource(tx, 'Patient', survivorId)) as Patient | undefined;
     if (!merged || !survivor) throw new MergeError(`Both records must exist (merged ${merged ? 'found' : 'missing'}, survivor ${survivor ? 'found' : 'missing'})`);
     if (sourceOf(merged) !== sourceOf(survivor)) throw new MergeError('A source can only merge its own records: these two come from different sources');
     if (merged.link?.some((l) => l.type === 'replaced-by')) throw new MergeError('The record to merge has already been merged');
     const moved: Resource[] = [];
-    for (const ref of await referrers(tx, mergedId)) {
+    for (const ref of referring) {
       const resource = await loadResource(tx, ref.type, ref.id);
       if (resource) moved.push(moveReferences(resource, `Patient/${mergedId}`, `Patient/${survivorId}`));
     }
@@ -89,6 +143,7 @@ export async function unmergeSourceRecords(store: Store, input: { mergedId: stri
     );
     const merge = rows.rows[0];
     if (!merge) throw new MergeError('There is no standing merge of this record to undo');
+    await lockWriteKeys(tx, [`Patient/${input.mergedId}`, `Patient/${merge.survivor_id}`, ...merge.moved]);
     const merged = (await loadResource(tx, 'Patient', input.mergedId)) as Patient;
     const survivor = (await loadResource(tx, 'Patient', merge.survivor_id)) as Patient;
     const back: Resource[] = [];

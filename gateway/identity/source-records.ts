@@ -17,11 +17,16 @@ export function nhsIdentifier(patient: Patient): { value: string; valid: boolean
   return { value, valid: isValidNhsNumber(value), verifiedBySource: status === NhsNumberVerification.VERIFIED };
 }
 
+/** The reference (`Patient/id`) of the record a source merged this one into (Patient.link replaced-by), if it did. */
+export function replacedBy(patient: Patient | undefined): string | undefined {
+  return patient?.link?.find((l) => l.type === 'replaced-by')?.other.reference;
+}
+
 /** The linking rules' view of a source Patient. `traced` holds the numbers CareBridge verified against PDS. */
 export function toSourceRecord(patient: Patient, traced: ReadonlySet<string>): SourceRecord {
   const nhs = nhsIdentifier(patient);
   const id = patient.id ?? '';
-  const replacedBy = patient.link?.find((l) => l.type === 'replaced-by')?.other.reference;
+  const survivor = replacedBy(patient);
   return {
     patientId: id,
     source: sourceOf(patient),
@@ -29,6 +34,6 @@ export function toSourceRecord(patient: Patient, traced: ReadonlySet<string>): S
     nhsNumberValid: nhs?.valid ?? false,
     verified: nhs !== undefined && nhs.valid && (nhs.verifiedBySource || traced.has(`${id}|${nhs.value}`)),
     birthDate: patient.birthDate,
-    mergedInto: replacedBy?.startsWith('Patient/') ? replacedBy.slice('Patient/'.length) : undefined,
+    mergedInto: survivor?.startsWith('Patient/') ? survivor.slice('Patient/'.length) : undefined,
   };
 }

@@ -8,6 +8,7 @@ import { systemOfToken } from '../../gateway/fhir-intake/router';
 import { parseDirectory } from '../../gateway/auth';
 import demoDirectoryJson from '../../gateway/auth/demo-directory.json';
 import { testAuthority } from '../support/auth';
+import { mergeSourceRecords } from '../../gateway/identity/merge';
 import { samePersonIds } from '../../gateway/identity/resolver';
 import { ingestResources } from '../../gateway/ingest/ingest';
 import { createLogger } from '../../gateway/logger';
@@ -180,6 +181,14 @@ test('a conditional reference finds what the same system sent before (one match 
   expect(ambiguous.status).toBe(422);
   expect((JSON.parse(ambiguous.text) as OperationOutcome).issue[0]?.details?.text).toBe(`The conditional reference Patient?identifier=${MRN}|R-0001 matches 2 resources this system sent before, not one`);
   expect(await resourceCount()).toBe(before);
+
+  // Once the home merges the two, the identifier stands for the survivor: the reference goes there.
+  await mergeSourceRecords(store, { mergedId: resourceId('Patient', CARE_HOME_SOURCE, 'id:cond-resident-2'), survivorId: resourceId('Patient', CARE_HOME_SOURCE, 'id:cond-resident-1'), reason: 'duplicate resident record', mergedBy: 'test' });
+  const afterMerge = await send(flag('R-0001', '7775'));
+  expect(afterMerge.status).toBe(200);
+  const afterMergeId = /Flag\/([^/]+)/.exec((JSON.parse(afterMerge.text) as Bundle).entry?.[0]?.response?.location ?? '')?.[1] ?? '';
+  const afterMergeFlag = (await storedResources(store, CARE_HOME_SOURCE)).find((r) => r.resourceType === 'Flag' && r.id === afterMergeId) as { subject?: { reference?: string } } | undefined;
+  expect(afterMergeFlag?.subject?.reference).toBe(`Patient/${resourceId('Patient', CARE_HOME_SOURCE, 'id:cond-resident-1')}`);
 
   // An NHS number written with spaces finds the record, as every NHS number lookup does.
   const NHS = 'https://fhir.nhs.uk/Id/nhs-number';

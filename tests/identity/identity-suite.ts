@@ -3,7 +3,7 @@ import { demoNhsNumber } from '../../gateway/demo/demo-data';
 import { loadFhirDefinitions } from '../../gateway/fhir/definitions';
 import { listIdentityReviews, recordIdentityDecision } from '../../gateway/identity/admin';
 import { FIELD_SOURCE_EXTENSION, goldenId } from '../../gateway/identity/golden';
-import { mergeSourceRecords, unmergeSourceRecords } from '../../gateway/identity/merge';
+import { mergeSourceRecords, survivorsOf, unmergeSourceRecords } from '../../gateway/identity/merge';
 import { samePersonIds } from '../../gateway/identity/resolver';
 import { ingestResources } from '../../gateway/ingest/ingest';
 import { SYSTEM_SCOPE } from '../../gateway/store/access-scope';
@@ -122,6 +122,15 @@ export function describeIdentitySuite(engineName: string, open: () => Promise<{ 
       const back = await readResource(store.engine, SYSTEM_SCOPE, 'Encounter', 'h-enc-2');
       expect(back.found && [(back.resource as Encounter).subject?.reference, back.resource.meta?.versionId]).toEqual(['Patient/h-2', '3']);
       expect((await people()).map((p) => p.members).sort()).toEqual([['gp-1', 'h-1'], ['h-2']]);
+    });
+
+    test('a record merged into one later merged again is followed to the last survivor', async () => {
+      await ingestResources(store, [sourcePatient('h-1', HOSPITAL), sourcePatient('h-2', HOSPITAL, { nhs: '9990000000' }), sourcePatient('h-3', HOSPITAL, { nhs: demoNhsNumber(4) })]);
+      await mergeSourceRecords(store, { mergedId: 'h-3', survivorId: 'h-2', reason: 'A40', mergedBy: 'test' });
+      expect([...(await survivorsOf(store.engine, ['Patient/h-3', 'Patient/h-2'])).entries()]).toEqual([['Patient/h-3', 'Patient/h-2'], ['Patient/h-2', 'Patient/h-2']]);
+      await mergeSourceRecords(store, { mergedId: 'h-2', survivorId: 'h-1', reason: 'A40', mergedBy: 'test' });
+      const survivors = await survivorsOf(store.engine, ['Patient/h-3', 'Patient/h-2', 'Patient/h-1', 'Patient/not-stored', 'Encounter/h-3']);
+      expect([...survivors.entries()]).toEqual([['Patient/h-3', 'Patient/h-1'], ['Patient/h-2', 'Patient/h-1'], ['Patient/h-1', 'Patient/h-1']]);
     });
 
     test("an admin's unlink and link are applied, recorded with who and why, and recompute the person", async () => {
