@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { DEFAULT_POLICY } from './decide';
 import { findRelationships, grantExpiry } from './relationship';
-import { careHomeResidence, days, hours, identified, ORG, patient, requester, TEAM, WORKER } from './testing/scenario';
+import { careHomeResidence, days, hours, identified, ORG, patient, q, requester, TEAM, WORKER } from './testing/scenario';
 
 const now = new Date('2026-11-23T12:00:00Z');
 const kinds = (record: Resource[], role = 'gp', grants = []): string[] => findRelationships(requester(role), record, grants, now, DEFAULT_POLICY).map((r) => r.kind);
@@ -9,6 +9,13 @@ const kinds = (record: Resource[], role = 'gp', grants = []): string[] => findRe
 describe('legitimate relationship from the record', () => {
   it('the requester organisation as registered GP practice is a registered-gp relationship', () => {
     expect(kinds([patient({ generalPractitioner: [identified('Organization', ORG.requester)] })])).toEqual(['registered-gp']);
+  });
+
+  it('after the person moves practice, the old practice is no longer the registered GP once a newer record names the new one', () => {
+    const stale = patient({ id: 'gp-record', meta: { lastUpdated: days(now, -200) }, generalPractitioner: [identified('Organization', ORG.requester)] });
+    const moved = patient({ id: 'hospital-record', meta: { lastUpdated: days(now, -2) }, generalPractitioner: [identified('Organization', ORG.otherPractice)] });
+    expect(kinds([stale, moved])).toEqual([]);
+    expect(findRelationships(requester('gp', { organisation: q(ORG.otherPractice) }), [stale, moved], [], now, DEFAULT_POLICY).map((r) => r.kind)).toEqual(['registered-gp']);
   });
 
   it('another practice as registered GP gives nothing', () => {

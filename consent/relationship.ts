@@ -1,5 +1,6 @@
 import type { CareTeam, Encounter, EpisodeOfCare, Patient, Period, Reference, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { CARE_HOME_RESIDENCE_EXTENSION, qualifiedId } from '../mappings/identifiers';
+import { registrationRecords } from '../mappings/identity/registered-practice';
 import type { AccessGrant, AccessPolicy, AccessRequester, RelationshipFinding, RelationshipKind } from './types';
 
 /**
@@ -48,10 +49,11 @@ function endedWithin(period: Period | undefined, now: Date, days: number): boole
 
 const ref = (r: Resource): string => `${r.resourceType}/${r.id ?? '?'}`;
 
-function fromPatient(requester: AccessRequester, patient: Patient): RelationshipFinding[] {
+/** `registration`: the records whose registered practice is believed now (registrationRecords: after a move, the old practice's stale record is not). */
+function fromPatient(requester: AccessRequester, patient: Patient, registration: ReadonlySet<Patient>): RelationshipFinding[] {
   if (patient.active === false) return [];
   const found: RelationshipFinding[] = [];
-  if (patient.generalPractitioner?.some((gp) => whoMatches(requester, gp) === 'organisation')) {
+  if (registration.has(patient) && patient.generalPractitioner?.some((gp) => whoMatches(requester, gp) === 'organisation')) {
     found.push({ kind: 'registered-gp', reason: `requester's organisation is the registered GP practice (${ref(patient)})` });
   }
   const residence = patient.extension?.filter((e) => e.url === CARE_HOME_RESIDENCE_EXTENSION) ?? [];
@@ -151,10 +153,11 @@ export function activeGrants(requester: AccessRequester, grants: readonly Access
 /** Relationships held in the record itself, strongest first. */
 export function recordRelationships(requester: AccessRequester, record: readonly Resource[], now: Date, policy: AccessPolicy): RelationshipFinding[] {
   const found: RelationshipFinding[] = [];
+  const registration = new Set(registrationRecords(record.filter((r): r is Patient => r.resourceType === 'Patient'), now));
   for (const resource of record) {
     switch (resource.resourceType) {
       case 'Patient':
-        found.push(...fromPatient(requester, resource));
+        found.push(...fromPatient(requester, resource, registration));
         break;
       case 'CareTeam':
         found.push(...fromCareTeam(requester, resource, now));

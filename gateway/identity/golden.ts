@@ -1,5 +1,6 @@
 import type { Extension, Patient } from '@medplum/fhirtypes';
 import { resourceId } from '../../mappings/ids';
+import { PERSON_RECORD_TAG } from '../../mappings/identity/registered-practice';
 import {
   NHS_NUMBER_SYSTEM,
   NHS_NUMBER_VERIFICATION_EXTENSION,
@@ -19,7 +20,7 @@ import type { Person } from './rules';
  * Each chosen field names its source record in an extension, so a reader can see where it came from.
  */
 export const GOLDEN_SOURCE = 'carebridge-person';
-export const GOLDEN_TAG = { system: 'https://carebridge.nhs.uk/fhir/CodeSystem/record-kind', code: 'person', display: 'Person-level record' } as const;
+export const GOLDEN_TAG = PERSON_RECORD_TAG;
 export const FIELD_SOURCE_EXTENSION = 'https://carebridge.nhs.uk/fhir/StructureDefinition/field-source';
 
 export const DEMOGRAPHIC_FIELDS = ['name', 'birthDate', 'gender', 'address', 'telecom', 'deceasedBoolean', 'deceasedDateTime', 'generalPractitioner', 'communication', 'maritalStatus'] as const;

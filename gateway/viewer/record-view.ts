@@ -1,5 +1,6 @@
 import type { CodeableConcept, Encounter, Extension, HumanName, Identifier, Patient, Reference, Resource } from '@medplum/fhirtypes';
 import { NHS_NUMBER_SYSTEM } from '../../mappings/identity/nhs-number';
+import { registeredGeneralPractitioners } from '../../mappings/identity/registered-practice';
 import { CARE_HOME_RESIDENCE_EXTENSION } from '../../mappings/identifiers';
 
 /**
@@ -147,7 +148,7 @@ function sortKey(item: ViewItem): string {
   return item.date ?? item.updated ?? '';
 }
 
-export function buildRecordView(patientId: string, resources: readonly Resource[], sourceNameOf: (source: string | undefined) => string): RecordView {
+export function buildRecordView(patientId: string, resources: readonly Resource[], sourceNameOf: (source: string | undefined) => string, now: Date = new Date()): RecordView {
   // A record has a handful of sources and hundreds of items: each source named once per page.
   const names = new Map<string | undefined, string>();
   const sourceName = (source: string | undefined): string => {
@@ -163,7 +164,8 @@ export function buildRecordView(patientId: string, resources: readonly Resource[
   const primary = patients.find((p) => p.id === patientId) ?? patients[0];
   const nhs = patients.flatMap((p) => p.identifier ?? []).find((i: Identifier) => i.system === NHS_NUMBER_SYSTEM)?.value;
   const address = primary?.address?.[0];
-  const gp = patients.flatMap((p) => p.generalPractitioner ?? []).map((r) => referenceText(r, index)).find(Boolean);
+  // The practice registered with now: after a move, the one the person moved to, not the one they left.
+  const gp = registeredGeneralPractitioners(patients, now).map((r) => referenceText(r, index)).find(Boolean);
   const encounters = resources.filter((r): r is Encounter => r.resourceType === 'Encounter');
   const banner: Banner = {
     name: nameText(primary?.name),

@@ -37,6 +37,12 @@ describe('recipients from the record', () => {
     ]);
   });
 
+  test('after a move the practice the person left is not told; the one they joined is', () => {
+    const left: Patient = { resourceType: 'Patient', id: 'p1', meta: { lastUpdated: '2026-01-05T09:00:00Z' }, generalPractitioner: [{ identifier: { system: ODS_ORGANIZATION_SYSTEM, value: 'Y90001' } }] };
+    const joined: Patient = { resourceType: 'Patient', id: 'p2', meta: { lastUpdated: '2026-11-20T09:00:00Z' }, generalPractitioner: [{ identifier: { system: ODS_ORGANIZATION_SYSTEM, value: 'Y90002' } }] };
+    expect(resolveRecipients({ patients: [left, joined], careTeams: [], episodesOfCare: [], lookup, at: '2026-11-23T10:00:00Z' })).toEqual([{ id: `${ODS_ORGANIZATION_SYSTEM}|Y90002`, roles: ['gp-practice'] }]);
+  });
+
   test('an inactive or ended care team, and a participant whose time is over, tell nobody', () => {
     const member = { member: { identifier: { system: ODS_ORGANIZATION_SYSTEM, value: 'RYY01' } } };
     const careTeams = [

@@ -1,4 +1,5 @@
 import type { CareTeam, CareTeamParticipant, EpisodeOfCare, Identifier, Patient, Reference, Resource } from '@medplum/fhirtypes';
+import { registeredGeneralPractitioners } from '../identity/registered-practice';
 import { CARE_HOME_RESIDENCE_EXTENSION, CQC_LOCATION_SYSTEM, ODS_ORGANIZATION_SYSTEM, ONS_LOCAL_AUTHORITY_SYSTEM, qualifiedId } from '../identifiers';
 
 /**
@@ -119,13 +120,14 @@ function addCareTeam(set: RecipientSet, team: CareTeam, records: PersonRecords):
 export function resolveRecipients(records: PersonRecords): Recipient[] {
   const set = new RecipientSet();
   const { lookup } = records;
+  // The practice the person is registered with now: after a move, not the one they left.
+  for (const gp of registeredGeneralPractitioners(records.patients, new Date(records.at))) {
+    // A registered GP (Practitioner) is told through the practice; only organisations count here.
+    if (gp.reference?.startsWith('Practitioner/') && !isPartyIdentifier(gp.identifier)) continue;
+    const party = partyOf(gp, lookup);
+    if (party?.startsWith(`${ODS_ORGANIZATION_SYSTEM}|`)) set.add(party, RecipientRole.GP_PRACTICE);
+  }
   for (const patient of records.patients) {
-    for (const gp of patient.generalPractitioner ?? []) {
-      // A registered GP (Practitioner) is told through the practice; only organisations count here.
-      if (gp.reference?.startsWith('Practitioner/') && !isPartyIdentifier(gp.identifier)) continue;
-      const party = partyOf(gp, lookup);
-      if (party?.startsWith(`${ODS_ORGANIZATION_SYSTEM}|`)) set.add(party, RecipientRole.GP_PRACTICE);
-    }
     for (const extension of patient.extension ?? []) {
       if (extension.url === CARE_HOME_RESIDENCE_EXTENSION) set.add(partyOf(extension.valueReference, lookup), RecipientRole.CARE_HOME);
     }

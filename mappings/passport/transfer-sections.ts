@@ -22,6 +22,7 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import { NHS_NUMBER_SYSTEM } from '../identity/nhs-number';
+import { registeredGeneralPractitioners } from '../identity/registered-practice';
 import { CARE_HOME_RESIDENCE_EXTENSION } from '../identifiers';
 import {
   ABOUT_ME_QUESTIONNAIRE,
@@ -248,7 +249,8 @@ function contacts(ctx: Ctx): SectionBuild {
     if (home) entries.push(home);
     rows.push(ctx.row('Care home', [referenceText(residence, ctx.index), phoneOfReference(residence, ctx.index), manager ? `manager ${plainName([manager])}` : ''].filter(Boolean).join(', '), home ? [home] : []));
   }
-  const gps = ctx.subject.generalPractitioner ?? by<Patient>(ctx.index, 'Patient').flatMap((p) => p.generalPractitioner ?? []);
+  // The practice registered with when the passport is issued: after a move, not the one the person left.
+  const gps = registeredGeneralPractitioners([ctx.subject, ...by<Patient>(ctx.index, 'Patient').filter((p) => p !== ctx.subject)], new Date(ctx.issuedAt));
   for (const gp of gps) {
     const target = ctx.index.get(gp);
     const label = target?.resourceType === 'Practitioner' || gp.reference?.startsWith('Practitioner/') ? 'Named GP' : 'GP practice';
