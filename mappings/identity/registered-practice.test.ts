@@ -1,11 +1,11 @@
-import type { Patient, Reference } from '@medplum/fhirtypes';
+import type { Organization, Patient, Reference } from '@medplum/fhirtypes';
 import { KEPT_REGISTRATION_DETAILS } from '../gp/extensions';
 import { ODS_ORGANIZATION_SYSTEM } from '../identifiers';
 import { PERSON_RECORD_TAG, registeredGeneralPractitioners } from './registered-practice';
 
 /** A person who moved from practice Y90001 to Y90002; invented records, no NHS numbers needed. */
 const now = new Date('2026-11-23T12:00:00Z');
-const practice = (ods: string): Reference => ({ reference: `Organization/${ods}`, identifier: { system: ODS_ORGANIZATION_SYSTEM, value: ods } });
+const practice = (ods: string): Reference<Organization> => ({ reference: `Organization/${ods}`, identifier: { system: ODS_ORGANIZATION_SYSTEM, value: ods } });
 const record = (id: string, ods: string, lastUpdated: string | undefined, extra: Partial<Patient> = {}): Patient => ({
   resourceType: 'Patient',
   id,
