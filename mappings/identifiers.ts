@@ -40,3 +40,10 @@ export const CARE_HOME_RESIDENCE_EXTENSION = 'https://carebridge.nhs.uk/fhir/Str
  * residence) carries `identifier` (one of the systems above) beside `reference`, so a decision
  * can be made from the resource alone, without resolving references.
  */
+
+/** The tag of a person-level ("golden") Patient, which CareBridge builds from a person's source records (gateway/identity/golden.ts). */
+export const PERSON_RECORD_TAG = { system: 'https://carebridge.nhs.uk/fhir/CodeSystem/record-kind', code: 'person', display: 'Person-level record' } as const;
+
+export function isPersonLevelRecord(resource: { meta?: { tag?: readonly { system?: string; code?: string }[] } }): boolean {
+  return resource.meta?.tag?.some((t) => t.system === PERSON_RECORD_TAG.system && t.code === PERSON_RECORD_TAG.code) ?? false;
+}

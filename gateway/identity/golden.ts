@@ -1,6 +1,6 @@
 import type { Extension, Patient } from '@medplum/fhirtypes';
 import { resourceId } from '../../mappings/ids';
-import { PERSON_RECORD_TAG } from '../../mappings/identity/registered-practice';
+import { isPersonLevelRecord, PERSON_RECORD_TAG } from '../../mappings/identifiers';
 import {
   NHS_NUMBER_SYSTEM,
   NHS_NUMBER_VERIFICATION_EXTENSION,
@@ -35,9 +35,7 @@ export function goldenId(personKey: string): string {
   return resourceId('Patient', GOLDEN_SOURCE, personKey);
 }
 
-export function isGolden(patient: Patient): boolean {
-  return patient.meta?.tag?.some((t) => t.system === GOLDEN_TAG.system && t.code === GOLDEN_TAG.code) ?? false;
-}
+export const isGolden: (patient: Patient) => boolean = isPersonLevelRecord;
 
 function hasValue(value: unknown): boolean {
   return value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0);

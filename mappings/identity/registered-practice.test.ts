@@ -1,7 +1,7 @@
 import type { Organization, Patient, Reference } from '@medplum/fhirtypes';
 import { KEPT_REGISTRATION_DETAILS } from '../gp/extensions';
-import { ODS_ORGANIZATION_SYSTEM } from '../identifiers';
-import { PERSON_RECORD_TAG, registeredGeneralPractitioners } from './registered-practice';
+import { ODS_ORGANIZATION_SYSTEM, PERSON_RECORD_TAG } from '../identifiers';
+import { registeredGeneralPractitioners } from './registered-practice';
 
 /** A person who moved from practice Y90001 to Y90002; invented records, no NHS numbers needed. */
 const now = new Date('2026-11-23T12:00:00Z');

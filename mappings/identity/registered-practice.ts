@@ -1,9 +1,16 @@
 import type { Patient, Reference } from '@medplum/fhirtypes';
 import { KEPT_REGISTRATION_DETAILS } from '../gp/extensions';
+import { isPersonLevelRecord } from '../identifiers';
+
+function registrationEnded(patient: Patient, now: Date): boolean {
+  const period = patient.extension?.find((e) => e.url === KEPT_REGISTRATION_DETAILS)?.extension?.find((e) => e.url === 'registrationPeriod')?.valuePeriod;
+  const end = period?.end ? Date.parse(period.end) : Number.NaN;
+  return !Number.isNaN(end) && end <= now.getTime();
+}
 
 /**
- * The person's registered GP practice now, from the records their sources keep of them. Each
- * source's Patient names the practice that source believes the person is registered with
+ * Which of a person's source records tell their registered GP practice now. Each source's Patient
+ * names the practice that source believes the person is registered with
  * (Patient.generalPractitioner: the practice's own GP Connect record, a hospital's PD1, the
  * council's extract). After the person moves practice the sources disagree until each has caught
  * up, and a person is registered with one practice at a time, so the record that changed most
@@ -17,22 +24,11 @@ import { KEPT_REGISTRATION_DETAILS } from '../gp/extensions';
  *  - a practice's own record whose registration has ended (GP Connect registration details,
  *    registrationPeriod.end passed): it says the person has left, not where they went.
  *
- * Records changed at the same instant (or with no lastUpdated, as in hand-built records) all count.
- * Returns those records' generalPractitioner references, each once, in order.
+ * Records changed at the same instant (or with no lastUpdated, as in hand-built records) all count:
+ * these are the records whose generalPractitioner is believed now.
  */
-export const PERSON_RECORD_TAG = { system: 'https://carebridge.nhs.uk/fhir/CodeSystem/record-kind', code: 'person', display: 'Person-level record' } as const;
-
-const isPersonLevel = (p: Patient): boolean => p.meta?.tag?.some((t) => t.system === PERSON_RECORD_TAG.system && t.code === PERSON_RECORD_TAG.code) ?? false;
-
-function registrationEnded(patient: Patient, now: Date): boolean {
-  const period = patient.extension?.find((e) => e.url === KEPT_REGISTRATION_DETAILS)?.extension?.find((e) => e.url === 'registrationPeriod')?.valuePeriod;
-  const end = period?.end ? Date.parse(period.end) : Number.NaN;
-  return !Number.isNaN(end) && end <= now.getTime();
-}
-
-/** The records whose generalPractitioner is believed now (see above). */
 export function registrationRecords(patients: readonly Patient[], now: Date): Patient[] {
-  const naming = patients.filter((p) => !isPersonLevel(p) && p.active !== false && (p.generalPractitioner?.length ?? 0) > 0);
+  const naming = patients.filter((p) => !isPersonLevelRecord(p) && p.active !== false && (p.generalPractitioner?.length ?? 0) > 0);
   const stating = naming.filter((p) => !registrationEnded(p, now));
   const changed = (p: Patient): number => {
     const t = Date.parse(p.meta?.lastUpdated ?? '');
