@@ -7,6 +7,7 @@ import { PermanentInputError, type InboxHandler } from '../ingest/inbox-processo
 import { resolveWrittenPatients } from '../ingest/ingest';
 import type { SqlClient } from '../store/engine';
 import { parseStoredResource } from '../store/resource-reader';
+import { lockFollowingMerges } from '../identity/merge';
 import { writeResourcesInTransaction, type WrittenResource } from '../store/resource-writer';
 import type { Store } from '../store/store';
 
@@ -74,7 +75,7 @@ export async function applyGpResult(store: Store, result: GpMappingResult, optio
     const present = new Set(result.resources.map((r) => `${r.resourceType}/${r.id}`));
     const { end, withheld } = itemsToEnd(before?.areas ?? {}, result.areas, present, result.incompleteAreas);
     const ended = (await loadResources(tx, end)).map((r) => endedVersion(r, asOf)).filter((r): r is Resource => r !== undefined);
-    written = await writeResourcesInTransaction(tx, [...result.resources, ...ended], now);
+    written = await writeResourcesInTransaction(tx, await lockFollowingMerges(tx, [...result.resources, ...ended]), now);
     const changed = written.filter((w) => w.changed);
     if (changed.length > 0 && result.provenance) {
       const provenance: Provenance = { ...result.provenance, target: changed.map((c) => ({ reference: `${c.resourceType}/${c.id}/_history/${c.versionId}` })) };

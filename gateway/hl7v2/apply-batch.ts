@@ -1,17 +1,15 @@
-import type { Encounter, Patient, Provenance, Resource } from '@medplum/fhirtypes';
+import type { Encounter, Provenance, Resource } from '@medplum/fhirtypes';
 import { parseHl7 } from '../../adapters/hl7v2/parse';
 import type { Hl7MappingResult } from '../../mappings/hl7v2/map-message';
 import { Hl7EventKind } from '../../mappings/hl7v2/tables/events';
 import type { VisitEvent } from '../../mappings/hl7v2/visit-event';
 import { foldVisit } from '../../mappings/hl7v2/visit-fold';
-import { survivorsOf } from '../identity/merge';
-import { replacedBy } from '../identity/source-records';
 import type { InboxBatchHandler, PreparedItem } from '../ingest/inbox-batch';
 import type { InboxItem } from '../ingest/inbox-processor';
 import { ingestBatchInTransaction, type IngestUnit } from '../ingest/ingest';
 import type { SqlClient } from '../store/engine';
 import { contentHash, lockWriteKeys } from '../store/resource-writer';
-import { currentLocation, loadStored, mapForSender, OUTBOX_KINDS, SHARED_TYPES, withSubject, writeKeysOf } from './apply';
+import { currentLocation, loadStored, mapForSender, OUTBOX_KINDS, SHARED_TYPES, writeKeysOf } from './apply';
 import type { IntakeMappings, KeptMapping } from './intake-mappings';
 import { mergeWithStored } from './merge-stored';
 import type { Hl7Sender, Hl7SenderDirectory } from './senders';
@@ -86,7 +84,7 @@ export function hl7BatchHandler(senders: Hl7SenderDirectory, kept?: IntakeMappin
     async apply(tx, units) {
       // The round shares no key within itself; these locks keep out another process's round (or
       // a worker applying one message) on the same patients and visits until this one commits.
-      await lockWriteKeys(tx, units.flatMap((u) => writeKeysOf(u.unit.sender.source, u.unit.result)));
+      await lockWriteKeys(tx, units.flatMap((u) => writeKeysOf(u.unit.sender.source, u.unit.result)), { withSurvivors: true });
       const stored = await loadStored(
         tx,
         units.flatMap((u) => u.unit.result.resources.filter((r) => r.resourceType !== 'Provenance' && r.resourceType !== 'Encounter')),
@@ -135,18 +133,9 @@ export function hl7BatchHandler(senders: Hl7SenderDirectory, kept?: IntakeMappin
         visitChanged.set(id, after?.status !== before?.status || currentLocation(after) !== currentLocation(before) || after?.period?.end !== before?.period?.end);
         return after;
       });
-      // The subjects as stored: most are this round's own Patients, read above at the same point of
-      // the transaction (nothing has been written to resource since); only the others are read.
-      const subjects = new Map(stored);
-      const unread = await loadStored(
-        tx,
-        folded.flatMap((e) => (e?.subject?.reference?.startsWith('Patient/') && !stored.has(e.subject.reference) && !current.has(e.subject.reference) ? [{ resourceType: 'Patient' as const, id: e.subject.reference.slice('Patient/'.length) }] : [])),
-      );
-      for (const [key, patient] of unread) subjects.set(key, patient);
-      // Merged subjects (rare) are followed to the record that survived, through later merges too.
-      const survivors = await survivorsOf(tx, folded.flatMap((e) => (e?.subject?.reference && replacedBy(subjects.get(e.subject.reference) as Patient | undefined) ? [e.subject.reference] : [])));
+      // A merged patient's visit keeps the merged record as its subject here; the write follows the merge (lockFollowingMerges).
       folded.forEach((after, i) => {
-        if (after) finalToWrite[i]?.push(withSubject(after, survivors));
+        if (after) finalToWrite[i]?.push(after);
       });
 
       const ingestUnits: IngestUnit[] = units.map(({ unit }, i) => {

@@ -6,7 +6,7 @@ import { mapHl7Message, type Hl7MappingResult } from '../../mappings/hl7v2/map-m
 import { Hl7EventKind } from '../../mappings/hl7v2/tables/events';
 import type { VisitEvent } from '../../mappings/hl7v2/visit-event';
 import { foldVisit } from '../../mappings/hl7v2/visit-fold';
-import { MergeError, mergeSourceRecords, survivorsOf } from '../identity/merge';
+import { MergeError, mergeSourceRecords } from '../identity/merge';
 import { PermanentInputError, type InboxHandler } from '../ingest/inbox-processor';
 import { ingestResourcesInTransaction } from '../ingest/ingest';
 import type { SqlClient } from '../store/engine';
@@ -91,17 +91,6 @@ async function visitEvents(db: SqlClient, source: string, inboxId: string, visit
 
 export const currentLocation = (e: Encounter | undefined): string | undefined => e?.location?.find((l) => l.status === 'active' || !l.period?.end)?.location.reference;
 
-/** The Encounter with its subject moved to the record that survived its merges (survivorsOf), if it was merged. */
-export function withSubject(encounter: Encounter, survivors: ReadonlyMap<string, string>): Encounter {
-  const survivor = survivors.get(encounter.subject?.reference ?? '');
-  return survivor && survivor !== encounter.subject?.reference ? { ...encounter, subject: { reference: survivor } } : encounter;
-}
-
-/** After a merge, the folded Encounter follows the surviving Patient (stored facts keep the merged one's reference). */
-async function followMerge(db: SqlClient, encounter: Encounter): Promise<Encounter> {
-  return withSubject(encounter, await survivorsOf(db, encounter.subject?.reference ? [encounter.subject.reference] : []));
-}
-
 /** The inbox handler for HL7v2: map, merge with what is stored, fold the visit, write, merge patients, record the event. */
 export function hl7InboxHandler(senders: Hl7SenderDirectory): InboxHandler {
   return async (item, store: Store) => {
@@ -121,7 +110,7 @@ export function hl7InboxHandler(senders: Hl7SenderDirectory): InboxHandler {
     // Read, merge, fold and write in one transaction under the message's keys: another worker
     // applying the same visit's or patient's next message waits, then reads what this one wrote.
     const visitChanged = await db.transaction(async (tx) => {
-      await lockWriteKeys(tx, writeKeysOf(sender.source, result));
+      await lockWriteKeys(tx, writeKeysOf(sender.source, result), { withSurvivors: true });
       const stored = await loadStored(tx, others);
       const toWrite: Resource[] = others.map((r) => mergeWithStored(stored.get(`${r.resourceType}/${r.id ?? ''}`), r, result.cleared));
       let changed = false;
@@ -130,7 +119,8 @@ export function hl7InboxHandler(senders: Hl7SenderDirectory): InboxHandler {
         const after = foldVisit(events);
         const before = foldVisit(events.filter((e) => e.messageId !== result.visit?.messageId));
         changed = after?.status !== before?.status || currentLocation(after) !== currentLocation(before) || after?.period?.end !== before?.period?.end;
-        if (after) toWrite.push(await followMerge(tx, after));
+        // Its subject is the merged record's, if the patient has been merged: the write follows the merge.
+        if (after) toWrite.push(after);
       }
       await ingestResourcesInTransaction(tx, toWrite, {
         provenance: (written) =>

@@ -1,10 +1,10 @@
 import type { Patient, PatientLink, Resource } from '@medplum/fhirtypes';
 import type { SqlClient } from '../store/engine';
 import { parseStoredResource } from '../store/resource-reader';
-import { lockWriteKeys, writeResourcesInTransaction } from '../store/resource-writer';
+import { heldKeys, lockWriteKeys, writeResourcesInTransaction } from '../store/resource-writer';
 import type { Store } from '../store/store';
 import { resolveIdentity } from './resolver';
-import { replacedBy, sourceOf } from './source-records';
+import { sourceOf } from './source-records';
 
 /**
  * A source saying two of its records are one person (HL7 A40, or an admin acting for it): the
@@ -20,6 +20,16 @@ export class MergeError extends Error {
 }
 
 const MERGE_LOCK_KEY = 7_200_319;
+
+const withoutLink = (links: PatientLink[] | undefined, type: PatientLink['type'], other: string): PatientLink[] =>
+  (links ?? []).filter((l) => !(l.type === type && l.other.reference === `Patient/${other}`));
+
+/** A source's record as merged into another: inactive, replaced-by the survivor. */
+const asMergedInto = (patient: Patient, survivorId: string): Patient => ({
+  ...patient,
+  active: false,
+  link: [...withoutLink(patient.link, 'replaced-by', survivorId), { other: { reference: `Patient/${survivorId}` }, type: 'replaced-by' }],
+});
 
 /** Replaces every reference to `from` (relative or absolute) with `to`, anywhere in the resource. */
 export function moveReferences<T>(value: T, from: string, to: string): T {
@@ -47,23 +57,121 @@ async function referrers(tx: SqlClient, patientId: string): Promise<{ type: stri
 }
 
 /**
- * Takes the write locks of the two records and of everything that refers to the merged one, as
- * every writer does (lockWriteKeys: the hospital feed takes its patient's and its resources' keys
- * before it reads), then reads the referrers again: a worker in another process that committed a
+ * Takes the write locks of the two records and of everything that refers to the merged one, then
+ * reads the referrers again until no new one appears: a worker in another process that committed a
  * new one while the locks were being taken is seen, and none can commit another or change one
- * until the merge has. All in one sorted statement where it can be, so the merge and a worker never
- * wait on each other in a cycle; a referrer that appeared meanwhile is locked in a second.
+ * until the merge has. The Patients' keys come first (lockWriteKeys' hierarchy), and every writer
+ * of the merged patient's resources asks for that Patient's key before any of theirs
+ * (lockFollowingMerges), so a worker the merge waits for in a later round is never one waiting for
+ * the merge.
  */
 async function lockMerge(tx: SqlClient, mergedId: string, survivorId: string): Promise<{ type: string; id: string }[]> {
-  const locked = new Set<string>();
+  const held = heldKeys(tx);
   let found = await referrers(tx, mergedId);
   for (;;) {
-    const keys = [`Patient/${mergedId}`, `Patient/${survivorId}`, ...found.map((r) => `${r.type}/${r.id}`)].filter((k) => !locked.has(k));
+    const keys = [`Patient/${mergedId}`, `Patient/${survivorId}`, ...found.map((r) => `${r.type}/${r.id}`)].filter((k) => !held.has(k));
     if (keys.length === 0) return found;
     await lockWriteKeys(tx, keys);
-    for (const key of keys) locked.add(key);
     found = await referrers(tx, mergedId);
   }
+}
+
+/** The Patients (`Patient/id`) a resource refers to, relative or absolute; versioned references are of that version, and stay. */
+function patientReferences(value: unknown, into: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const v of value) patientReferences(v, into);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (k === 'reference' && typeof v === 'string') {
+      const at = v.lastIndexOf('Patient/');
+      if (at >= 0 && (at === 0 || v[at - 1] === '/') && !v.includes('/', at + 'Patient/'.length)) into.add(v.slice(at));
+    } else {
+      patientReferences(v, into);
+    }
+  }
+}
+
+/** For each of these Patients its source merged, the records it was merged into, in order: the last is the survivor. */
+async function mergeChains(tx: SqlClient, patients: readonly string[]): Promise<Map<string, string[]>> {
+  const into = new Map<string, string>();
+  for (let unread = [...new Set(patients)]; unread.length > 0; ) {
+    const rows = await tx.query<{ id: string; survivor: string }>(
+      `SELECT id, (SELECT l->'other'->>'reference' FROM jsonb_array_elements(content->'link') AS l WHERE l->>'type' = 'replaced-by' LIMIT 1) AS survivor
+         FROM resource WHERE resource_type = 'Patient' AND id = ANY($1::text[]) AND content->'link' @> '[{"type": "replaced-by"}]'`,
+      [unread.map((r) => r.slice('Patient/'.length))],
+    );
+    for (const row of rows.rows) into.set(`Patient/${row.id}`, row.survivor);
+    unread = [...new Set(rows.rows.map((r) => r.survivor))].filter((r) => r.startsWith('Patient/') && !into.has(r) && !patients.includes(r));
+  }
+  const chains = new Map<string, string[]>();
+  for (const start of patients) {
+    const chain: string[] = [];
+    // A merged record cannot be merged again, so merges make no cycle; a hand-edited store should not hang us either.
+    for (let to = into.get(start); to !== undefined && to !== start && !chain.includes(to); to = into.get(to)) chain.push(to);
+    if (chain.length > 0) chains.set(start, chain);
+  }
+  return chains;
+}
+
+/**
+ * What every intake does before it writes (ingestResourcesInTransaction): takes the write locks of
+ * the resources, of the Patients they refer to and of those Patients' survivors, in one statement
+ * (Patients first), then applies the merges their source has made, which stand until undone:
+ *  - a reference to a Patient merged into another moves to the one that survived, and the merge
+ *    records that it moved, so an unmerge moves it back. A merge holds both Patients' keys until
+ *    it commits, so a writer that resolved its references before a merge (a FHIR Bundle's
+ *    conditional references, the feed's stored visit) and writes after it lands on the survivor,
+ *    never on the record merged away;
+ *  - a merged Patient its source sends again stays merged (inactive, replaced-by the survivor),
+ *    whatever else of it changes.
+ * The merges are read again once the locks are held; a merge committed between the two readings
+ * (rare) adds its survivor's key in a statement of its own.
+ */
+export async function lockFollowingMerges(tx: SqlClient, resources: readonly Resource[]): Promise<Resource[]> {
+  const referred = new Set<string>();
+  for (const r of resources) if (r.resourceType !== 'Patient') patientReferences(r, referred);
+  const patients = [...new Set([...referred, ...resources.filter((r) => r.resourceType === 'Patient').map((r) => `Patient/${r.id ?? ''}`)])];
+  await lockWriteKeys(tx, [...referred, ...resources.map((r) => `${r.resourceType}/${r.id ?? ''}`)], { withSurvivors: true });
+  if (patients.length === 0) return [...resources];
+  const held = heldKeys(tx);
+  let chains = await mergeChains(tx, patients);
+  for (let late = [...chains.values()].flat().filter((k) => !held.has(k)); late.length > 0; late = [...chains.values()].flat().filter((k) => !held.has(k))) {
+    await lockWriteKeys(tx, late);
+    chains = await mergeChains(tx, patients);
+  }
+  if (chains.size === 0) return [...resources];
+  const moves = [...chains].filter(([from]) => referred.has(from));
+  /** merged id → keys of resources whose references to it (or to a record merged into it) moved. */
+  const movedBy = new Map<string, Set<string>>();
+  const out = resources.map((r): Resource => {
+    if (r.resourceType === 'Patient') {
+      const chain = chains.get(`Patient/${r.id ?? ''}`);
+      return chain ? asMergedInto(r, (chain[0] as string).slice('Patient/'.length)) : r;
+    }
+    const refs = patientReferencesOf(r);
+    const applicable = moves.filter(([from]) => refs.has(from));
+    for (const [from, chain] of applicable) {
+      for (const merged of [from, ...chain.slice(0, -1)]) movedBy.set(merged, (movedBy.get(merged) ?? new Set<string>()).add(`${r.resourceType}/${r.id ?? ''}`));
+    }
+    return applicable.reduce((moved, [from, chain]) => moveReferences(moved, from, chain[chain.length - 1] as string), r);
+  });
+  const pairs = [...movedBy].flatMap(([merged, keys]) => [...keys].map((key) => [merged.slice('Patient/'.length), key] as const));
+  if (pairs.length > 0) {
+    await tx.query(
+      `UPDATE identity_merge m SET moved = m.moved || ARRAY(SELECT DISTINCT x.k FROM unnest($1::text[], $2::text[]) AS x(merged, k) WHERE x.merged = m.merged_id AND NOT x.k = ANY(m.moved) ORDER BY x.k)
+        WHERE m.unmerged_at IS NULL AND m.merged_id = ANY($1::text[])`,
+      [pairs.map(([merged]) => merged), pairs.map(([, key]) => key)],
+    );
+  }
+  return out;
+}
+
+function patientReferencesOf(resource: Resource): Set<string> {
+  const found = new Set<string>();
+  patientReferences(resource, found);
+  return found;
 }
 
 /**
@@ -73,34 +181,12 @@ async function lockMerge(tx: SqlClient, mergedId: string, survivorId: string): P
  */
 export async function survivorsOf(db: SqlClient, references: readonly string[]): Promise<Map<string, string>> {
   const starts = [...new Set(references)].filter((r) => r.startsWith('Patient/'));
-  /** Each stored Patient read, with the record it was merged into. */
-  const mergedInto = new Map<string, string | undefined>();
-  const looked = new Set<string>();
-  for (let unread = starts; unread.length > 0; unread = [...new Set([...mergedInto.values()].filter((r): r is string => r !== undefined && !looked.has(r)))]) {
-    for (const ref of unread) looked.add(ref);
-    const rows = await db.query<{ content: string }>(`SELECT content::text AS content FROM resource WHERE resource_type = 'Patient' AND id = ANY($1::text[])`, [unread.map((r) => r.slice('Patient/'.length))]);
-    for (const row of rows.rows) {
-      const patient = parseStoredResource(row.content) as Patient;
-      mergedInto.set(`Patient/${patient.id ?? ''}`, replacedBy(patient));
-    }
-  }
-  const survivors = new Map<string, string>();
-  for (const start of starts) {
-    if (!mergedInto.has(start)) continue;
-    // A merged record cannot be merged again, so merges make no cycle; a hand-edited store should not hang us either.
-    const seen = new Set([start]);
-    let at = start;
-    for (let to = mergedInto.get(at); to !== undefined && mergedInto.has(to) && !seen.has(to); to = mergedInto.get(at)) {
-      seen.add(to);
-      at = to;
-    }
-    survivors.set(start, at);
-  }
-  return survivors;
+  if (starts.length === 0) return new Map();
+  const chains = await mergeChains(db, starts);
+  const stored = await db.query<{ id: string }>(`SELECT id FROM resource WHERE resource_type = 'Patient' AND id = ANY($1::text[])`, [starts.map((r) => r.slice('Patient/'.length))]);
+  const isStored = new Set(stored.rows.map((r) => `Patient/${r.id}`));
+  return new Map(starts.filter((s) => isStored.has(s)).map((s) => [s, chains.get(s)?.at(-1) ?? s]));
 }
-
-const withoutLink = (links: PatientLink[] | undefined, type: PatientLink['type'], other: string): PatientLink[] =>
-  (links ?? []).filter((l) => !(l.type === type && l.other.reference === `Patient/${other}`));
 
 export async function mergeSourceRecords(store: Store, input: { mergedId: string; survivorId: string; reason: string; mergedBy: string; now?: Date }): Promise<{ mergeId: string; moved: string[] }> {
   const { mergedId, survivorId } = input;
@@ -119,9 +205,11 @@ export async function mergeSourceRecords(store: Store, input: { mergedId: string
       const resource = await loadResource(tx, ref.type, ref.id);
       if (resource) moved.push(moveReferences(resource, `Patient/${mergedId}`, `Patient/${survivorId}`));
     }
-    const mergedAfter: Patient = { ...merged, active: false, link: [...withoutLink(merged.link, 'replaced-by', survivorId), { other: { reference: `Patient/${survivorId}` }, type: 'replaced-by' }] };
-    const survivorAfter: Patient = { ...survivor, link: [...withoutLink(survivor.link, 'replaces', mergedId), { other: { reference: `Patient/${mergedId}` }, type: 'replaces' }] };
-    await writeResourcesInTransaction(tx, [mergedAfter, survivorAfter, ...moved], now);
+    const mergedAfter = asMergedInto(merged, survivorId);
+    // The survivor itself is not rewritten: what it says is still its source's latest word (its
+    // lastUpdated decides, for one, which practice the person is registered with), and the merge is
+    // found from the merged record (`Patient?link=`, `_revinclude=Patient:link`).
+    await writeResourcesInTransaction(tx, [mergedAfter, ...moved], now);
     const movedKeys = moved.map((r) => `${r.resourceType}/${r.id ?? ''}`);
     const row = await tx.query<{ id: string }>(
       `INSERT INTO identity_merge (merged_id, survivor_id, moved, reason, merged_by, merged_at) VALUES ($1, $2, $3::text[], $4, $5, $6::timestamptz) RETURNING id::text AS id`,
@@ -143,7 +231,13 @@ export async function unmergeSourceRecords(store: Store, input: { mergedId: stri
     );
     const merge = rows.rows[0];
     if (!merge) throw new MergeError('There is no standing merge of this record to undo');
-    await lockWriteKeys(tx, [`Patient/${input.mergedId}`, `Patient/${merge.survivor_id}`, ...merge.moved]);
+    // A writer that moved a reference to the survivor (lockFollowingMerges) adds it to `moved` under
+    // the Patients' keys: read again once they are held, until nothing new appears.
+    for (let keys = [`Patient/${input.mergedId}`, `Patient/${merge.survivor_id}`, ...merge.moved]; keys.some((k) => !heldKeys(tx).has(k)); keys = merge.moved) {
+      await lockWriteKeys(tx, keys);
+      const again = await tx.query<{ moved: string[] }>('SELECT moved FROM identity_merge WHERE id = $1::bigint', [merge.id]);
+      merge.moved = again.rows[0]?.moved ?? merge.moved;
+    }
     const merged = (await loadResource(tx, 'Patient', input.mergedId)) as Patient;
     const survivor = (await loadResource(tx, 'Patient', merge.survivor_id)) as Patient;
     const back: Resource[] = [];
@@ -154,6 +248,7 @@ export async function unmergeSourceRecords(store: Store, input: { mergedId: stri
     }
     const { active: _active, ...mergedRest } = merged;
     const mergedLinks = withoutLink(merged.link, 'replaced-by', merge.survivor_id);
+    // Merges before 2026-12-07 also wrote `replaces` on the survivor; none since does (no new version when there is none).
     const survivorLinks = withoutLink(survivor.link, 'replaces', input.mergedId);
     const mergedAfter: Patient = { ...mergedRest, active: true, ...(mergedLinks.length > 0 ? { link: mergedLinks } : { link: undefined }) };
     const survivorAfter: Patient = { ...survivor, link: survivorLinks.length > 0 ? survivorLinks : undefined };

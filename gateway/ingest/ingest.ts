@@ -1,8 +1,9 @@
 import type { Patient, Resource } from '@medplum/fhirtypes';
+import { lockFollowingMerges } from '../identity/merge';
 import { resolveIdentity, resolveIdentityInTransaction, type ResolutionResult } from '../identity/resolver';
 import { parseStoredResource } from '../store/resource-reader';
 import type { SqlClient } from '../store/engine';
-import { lockWriteKeys, writeResourcesInTransaction, type WrittenResource } from '../store/resource-writer';
+import { writeResourcesInTransaction, type WrittenResource } from '../store/resource-writer';
 import type { Store } from '../store/store';
 
 export interface IngestResult {
@@ -15,7 +16,8 @@ export interface IngestResult {
  * resolve identity for its source Patients, in one transaction (one commit; no crash window
  * between the write and the resolution). The resolver is handed the Patients just written instead
  * of reading them back: safe inside the transaction, which holds their write locks until it
- * commits. Adapters and mappings differ per source; this does not.
+ * commits. References to a Patient its source has merged are moved to the survivor first, under
+ * the locks (lockFollowingMerges). Adapters and mappings differ per source; this does not.
  */
 export type IngestOptions = Parameters<Store['upsert']>[1] & {
   /** Work that must commit with the write (an outbox event of what was written), in the same transaction. */
@@ -29,8 +31,10 @@ export async function ingestResources(store: Store, resources: readonly Resource
 /** ingestResources in the caller's transaction (an intake that read stored state under its locks first). */
 export async function ingestResourcesInTransaction(tx: SqlClient, resources: readonly Resource[], options: IngestOptions = {}): Promise<IngestResult> {
   const now = options.now ?? new Date();
-  const byKey = new Map(resources.map((r) => [`${r.resourceType}/${r.id ?? ''}`, r]));
-  const written = await writeResourcesInTransaction(tx, resources, now);
+  // As written (a merged Patient sent again stays merged): what the resolver is handed must be that.
+  const toWrite = await lockFollowingMerges(tx, resources);
+  const byKey = new Map(toWrite.map((r) => [`${r.resourceType}/${r.id ?? ''}`, r]));
+  const written = await writeResourcesInTransaction(tx, toWrite, now);
   const provenance = options.provenance?.(written.filter((w) => w.changed));
   if (provenance) written.push(...(await writeResourcesInTransaction(tx, [provenance], now)));
   await options.inTransaction?.(tx, written);
@@ -69,10 +73,11 @@ export async function ingestBatchInTransaction(tx: SqlClient, units: readonly In
   const keyOf = (r: { resourceType: string; id?: string }): string => `${r.resourceType}/${r.id ?? ''}`;
   const last = new Map<string, Resource>();
   for (const unit of units) for (const r of unit.resources) last.set(keyOf(r), r);
-  // Every key at once, in the one sorted order: the chunks below would each lock theirs sorted, but
+  // Every key at once, in the one order: the chunks below would each lock theirs in order, but
   // across chunks out of order, and two processes' rounds naming the same wards could deadlock.
-  await lockWriteKeys(tx, [...last.keys()]);
-  const written = new Map((await writeInChunks(tx, [...last.values()], now)).map((w) => [keyOf(w), w]));
+  const toWrite = await lockFollowingMerges(tx, [...last.values()]);
+  for (const r of toWrite) last.set(keyOf(r), r);
+  const written = new Map((await writeInChunks(tx, toWrite, now)).map((w) => [keyOf(w), w]));
   const perUnit = units.map((unit) => unit.resources.map((r) => written.get(keyOf(r))).filter((w): w is WrittenResource => w !== undefined));
   const provenances = units.map((unit, i) => unit.provenance?.((perUnit[i] ?? []).filter((w) => w.changed)));
   const provenanceWritten = new Map((await writeInChunks(tx, provenances.filter((p): p is Resource => p !== undefined), now)).map((w) => [keyOf(w), w]));

@@ -133,15 +133,56 @@ export async function upsertResources(
 
 /**
  * Transaction-scoped advisory locks on keys (`Type/id` for a resource; an intake may add keys of
- * its own, such as a visit), taken in sorted order so that two writers never deadlock on them.
+ * its own, such as a visit), taken in one order so that two writers never deadlock on them: the
+ * Patient keys first, then the rest, each in byte order. Patients first is the lock hierarchy a
+ * merge relies on: it takes the two Patients' keys, then those of whatever refers to the merged
+ * one, learning these only as it reads, while every writer of a patient's resources asks for that
+ * Patient's key in its first statement, before any of theirs, so it queues behind the merge holding
+ * none of the keys the merge goes on to take.
+ *
+ * `withSurvivors`: also the keys of the Patients that the Patients among `keys` were merged into
+ * (replaced-by, through later merges too), as stored when the statement starts, in the same
+ * statement and order: a writer naming a merged record (lockFollowingMerges) needs its survivor's
+ * key as well, and taking it later, after other keys, would break the order.
+ *
  * The writer takes the keys of what it writes; an intake that reads stored state to decide what to
  * write (merge with the stored record, fold a visit's events) takes them before it reads, so no
  * other worker's write can fall between its reading and its writing. Locks are held until the
- * transaction ends, and taking one already held by the same transaction is a no-op.
+ * transaction ends; keys this transaction already holds are not asked for again.
  */
-export async function lockWriteKeys(tx: SqlClient, keys: readonly string[]): Promise<void> {
-  if (keys.length === 0) return;
-  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k', [[...new Set(keys)].sort()]);
+export async function lockWriteKeys(tx: SqlClient, keys: readonly string[], options: { withSurvivors?: boolean } = {}): Promise<void> {
+  const held = heldKeys(tx);
+  const wanted = [...new Set(keys)].filter((k) => !held.has(k));
+  if (wanted.length === 0) return;
+  const rows = await tx.query<{ k: string }>(
+    options.withSurvivors
+      ? `WITH RECURSIVE given(k) AS (SELECT unnest($1::text[])),
+           merged(k) AS (
+             SELECT k FROM given WHERE k LIKE 'Patient/%'
+             UNION
+             SELECT l->'other'->>'reference' FROM merged m
+               JOIN resource r ON r.resource_type = 'Patient' AND r.id = substr(m.k, 9)
+               CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(r.content->'link') = 'array' THEN r.content->'link' ELSE '[]'::jsonb END) AS l
+              WHERE l->>'type' = 'replaced-by' AND l->'other'->>'reference' LIKE 'Patient/%'
+           ),
+           wanted(k) AS (SELECT k FROM given UNION SELECT k FROM merged)
+         SELECT k, pg_advisory_xact_lock(hashtextextended(k, 0))::text AS locked FROM wanted ORDER BY left(k, 8) <> 'Patient/', k COLLATE "C"`
+      : `SELECT k, pg_advisory_xact_lock(hashtextextended(k, 0))::text AS locked FROM unnest($1::text[]) AS k ORDER BY left(k, 8) <> 'Patient/', k COLLATE "C"`,
+    [wanted],
+  );
+  for (const row of rows.rows) held.add(row.k);
+}
+
+/** The write-lock keys a transaction holds (lockWriteKeys), so none is asked for twice. */
+const heldByTransaction = new WeakMap<SqlClient, Set<string>>();
+
+export function heldKeys(tx: SqlClient): Set<string> {
+  let held = heldByTransaction.get(tx);
+  if (!held) {
+    held = new Set();
+    heldByTransaction.set(tx, held);
+  }
+  return held;
 }
 
 async function writePrepared(tx: SqlClient, prepared: Prepared[], now: Date): Promise<WrittenResource[]> {

@@ -31,9 +31,22 @@ describe('the registered practice after a move', () => {
     expect(odsOf([oldGp, council])).toEqual(['Y90001']);
   });
 
-  test("the old practice's own record of a registration that has ended names no practice; the next newest is believed", () => {
+  test("the old practice's own record of a registration that has ended names no practice, nor does an older record naming it", () => {
     const left = { ...oldGp, meta: { ...oldGp.meta, lastUpdated: '2026-11-01T09:00:00Z' }, ...registration('2001-05-01', '2026-10-31') };
-    expect(odsOf([left, council])).toEqual(['Y90001']);
+    expect(odsOf([left, council, hospital])).toEqual(['Y90002']);
+    // The hospital heard of the move before the council's last change (still naming the old practice), which the practice's word outranks.
+    const hospitalEarly = record('hospital', 'Y90002', '2025-12-01T09:00:00Z');
+    expect(odsOf([left, council, hospitalEarly])).toEqual(['Y90002']);
+    expect(odsOf([left, council])).toEqual([]);
+    // Named by ODS code only (no reference), it is the same practice.
+    const byCodeOnly = record('council', 'Y90001', '2026-01-10T09:00:00Z', { generalPractitioner: [{ identifier: { system: ODS_ORGANIZATION_SYSTEM, value: 'Y90001' } }] });
+    expect(odsOf([left, byCodeOnly, hospitalEarly])).toEqual(['Y90002']);
+    // A record naming it that changed after the practice said the person left is newer news (registered there again).
+    const councilSince = record('council', 'Y90001', '2026-11-15T09:00:00Z');
+    expect(odsOf([left, councilSince, hospital])).toEqual(['Y90001']);
+    // A named GP is not a practice: only the practice's own entry is vetoed.
+    const withGp = { ...left, generalPractitioner: [practice('Y90001'), { reference: 'Practitioner/gp-1' }] };
+    expect(odsOf([withGp, record('hospital', 'Y90002', '2025-12-01T09:00:00Z', { generalPractitioner: [practice('Y90002'), { reference: 'Practitioner/gp-1' }] })])).toEqual(['Y90002', undefined]);
     expect(odsOf([left])).toEqual([]);
     // Ending later than now is still a registration.
     expect(odsOf([{ ...left, ...registration('2001-05-01', '2026-12-31') }])).toEqual(['Y90001']);

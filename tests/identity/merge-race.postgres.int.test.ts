@@ -40,11 +40,11 @@ describe('a merge racing a worker on PostgreSQL', () => {
     await dispose();
   });
 
-  /** Resolves once some connection is waiting for an advisory (write) lock. */
-  async function someoneWaitsForALock(): Promise<void> {
+  /** Resolves once some connection (or `connections` of them) is waiting for an advisory (write) lock. */
+  async function someoneWaitsForALock(connections = 1): Promise<void> {
     for (;;) {
       const waiting = await watcher.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`);
-      if ((waiting.rows[0]?.n ?? 0) > 0) return;
+      if ((waiting.rows[0]?.n ?? 0) >= connections) return;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
@@ -107,5 +107,84 @@ describe('a merge racing a worker on PostgreSQL', () => {
     expect([patient?.link, patient?.telecom]).toEqual([undefined, telecom]);
     const back = await readResource(store.engine, SYSTEM_SCOPE, 'Encounter', 'h-enc-3');
     expect(back.found && (back.resource as Encounter).subject?.reference).toBe('Patient/h-2');
+  });
+
+  test("a writer queued behind a merge's Patient holds none of its other keys meanwhile (the lock hierarchy)", async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked: () => void = () => undefined;
+    const mergeLocked = new Promise<void>((resolve) => (locked = resolve));
+    // As a merge holds them: the two Patients' keys, until it commits.
+    const merge = store.engine.transaction(async (tx) => {
+      await lockWriteKeys(tx, ['Patient/h-2', 'Patient/h-1']);
+      locked();
+      await held;
+    });
+    await mergeLocked;
+    // A worker's keys for the merged patient's next message: its Encounter sorts before its Patient by name.
+    const worker = store.engine.transaction((tx) => lockWriteKeys(tx, ['Encounter/h-enc-2', 'visit:x|1', 'Patient/h-2']));
+    await someoneWaitsForALock();
+    // Were the Encounter's key held by the waiting worker, a merge asking for it next would wait in a cycle.
+    const free = await watcher.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended('Encounter/h-enc-2', 0)) AS ok`);
+    expect(free.rows[0]?.ok).toBe(true);
+    await watcher.query(`SELECT pg_advisory_unlock(hashtextextended('Encounter/h-enc-2', 0))`);
+    release();
+    await merge;
+    await worker;
+  });
+
+  test("a late message for a merged record asks for its survivor's key first, before any other", async () => {
+    await ingestResources(store, [sourcePatient('h-4', HOSPITAL, demoNhsNumber(44)), sourcePatient('h-5', HOSPITAL, demoNhsNumber(45))]);
+    await mergeSourceRecords(store, { mergedId: 'h-5', survivorId: 'h-4', reason: 'HL7 A40 test', mergedBy: 'test' });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked: () => void = () => undefined;
+    const survivorLocked = new Promise<void>((resolve) => (locked = resolve));
+    // A worker applying the survivor's own message holds its Patient's key.
+    const survivorWorker = store.engine.transaction(async (tx) => {
+      await lockWriteKeys(tx, ['Patient/h-4']);
+      locked();
+      await held;
+    });
+    await survivorLocked;
+    // The merged record's late message: its keys, as the feed takes them, following the merge.
+    const lateWorker = store.engine.transaction((tx) => lockWriteKeys(tx, ['Encounter/h-enc-5', 'Organization/trust', 'Patient/h-5'], { withSurvivors: true }));
+    await someoneWaitsForALock();
+    const free = await watcher.query<{ enc: boolean; org: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended('Encounter/h-enc-5', 0)) AS enc, pg_try_advisory_lock(hashtextextended('Organization/trust', 0)) AS org`);
+    expect([free.rows[0]?.enc, free.rows[0]?.org]).toEqual([true, true]);
+    await watcher.query(`SELECT pg_advisory_unlock_all()`);
+    release();
+    await survivorWorker;
+    await lateWorker;
+  });
+
+  test('a write resolved before a merge and committed after it lands on the survivor, and an unmerge moves it back', async () => {
+    await ingestResources(store, [sourcePatient('h-6', HOSPITAL, demoNhsNumber(46)), sourcePatient('h-7', HOSPITAL, demoNhsNumber(47)), { ...syntheticEncounter(7, 'h-7'), id: 'h-enc-7', meta: { source: HOSPITAL } }]);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked: () => void = () => undefined;
+    const referrerLocked = new Promise<void>((resolve) => (locked = resolve));
+    // Holds the merge after it has taken both Patients' keys (a stand-in for a slow moment of the merge).
+    const blocker = store.engine.transaction(async (tx) => {
+      await lockWriteKeys(tx, ['Encounter/h-enc-7']);
+      locked();
+      await held;
+    });
+    await referrerLocked;
+    const merging = mergeSourceRecords(store, { mergedId: 'h-7', survivorId: 'h-6', reason: 'HL7 A40 test', mergedBy: 'test' });
+    await someoneWaitsForALock();
+    // A Flag whose subject was resolved to h-7 before the merge (a FHIR Bundle's conditional reference): its writer queues behind the merge.
+    const flag = { resourceType: 'Flag' as const, id: 'h-flag-7', meta: { source: HOSPITAL }, status: 'active' as const, code: { text: 'synthetic flag' }, subject: { reference: 'Patient/h-7' } };
+    const writing = ingestResources(store, [flag]);
+    await someoneWaitsForALock(2);
+    release();
+    await blocker;
+    expect((await merging).moved).toEqual(['Encounter/h-enc-7']);
+    await writing;
+    const stored = await readResource(store.engine, SYSTEM_SCOPE, 'Flag', 'h-flag-7');
+    expect(stored.found && (stored.resource as { subject?: { reference?: string } }).subject?.reference).toBe('Patient/h-6');
+    expect((await unmergeSourceRecords(store, { mergedId: 'h-7' })).movedBack).toEqual(['Encounter/h-enc-7', 'Flag/h-flag-7']);
+    const back = await readResource(store.engine, SYSTEM_SCOPE, 'Flag', 'h-flag-7');
+    expect(back.found && (back.resource as { subject?: { reference?: string } }).subject?.reference).toBe('Patient/h-7');
   });
 });
