@@ -93,6 +93,7 @@ export async function startGateway(config: Config, role: Role = Role.ALL, logger
     listenMllp: role === Role.ALL || role === Role.MLLP,
     mllpPort: config.mllpPort,
     runWorkers: role === Role.ALL || role === Role.WORKER,
+    declaredSenders: directory.systems,
     otherHandlers: { [FHIR_INBOX_KIND]: fhirIntake.handler(), [GP_INBOX_KIND]: gpInboxHandler() },
     // An admission or discharge just applied here is dispatched at once, not at the next poll, and
     // moves a red bag's journey at once.

@@ -251,9 +251,16 @@ export function parseDirectory(json: unknown, file: string): Directory {
     if (name && sourceUri) systems.push({ name, displayName: displayName ?? name, sourceUri, ...(org ? { organisation: org } : {}), intake: intake.filter((k) => INTAKE_KINDS.includes(k)) as IntakeKind[], hl7Senders });
   });
   const systemByName = new Map<string, DirectorySystem>();
+  const systemBySender = new Map<string, string>();
   for (const s of systems) {
     if (systemByName.has(s.name)) problems.push(`systems: '${s.name}' is listed twice`);
     systemByName.set(s.name, s);
+    for (const sender of s.hl7Senders) {
+      const other = systemBySender.get(sender);
+      // One sender's records live under one source: its system's.
+      if (other !== undefined && other !== s.name) problems.push(`systems: HL7 sender '${sender}' is declared by both '${other}' and '${s.name}'`);
+      systemBySender.set(sender, s.name);
+    }
   }
   for (const key of Object.keys(json)) {
     if (!['$comment', 'acceptCareBridgeRoles', 'organisations', 'roleMappings', 'systems'].includes(key)) problems.push(`${key}: unknown field`);

@@ -15,7 +15,7 @@ import { hl7BatchHandler } from './apply-batch';
 import { IntakeMappings } from './intake-mappings';
 import { HL7_INBOX_KIND, Hl7Intake } from './intake';
 import { mllpTlsFromEnv, startMllpListener } from './mllp-listener';
-import { loadSenderDirectory } from './senders';
+import { loadSenderDirectory, type DeclaredSenders } from './senders';
 
 export interface Hl7Feed {
   readonly intake: Hl7Intake;
@@ -43,6 +43,8 @@ export async function startHl7Feed(options: {
   listenMllp: boolean;
   mllpPort: number;
   runWorkers: boolean;
+  /** The directory's systems: each sender they declare is kept under its system's source. */
+  declaredSenders?: readonly DeclaredSenders[];
   /** Handlers of other intakes' inbox kinds (FHIR bundles, GP records), applied by the same workers. */
   otherHandlers?: Readonly<Record<string, InboxHandler>>;
   /** Retry and polling settings of the application ACK sender (tests shorten them). */
@@ -58,7 +60,7 @@ export async function startHl7Feed(options: {
   // the first message applied, whose batch would otherwise hold the event loop, and every sender's
   // ACK, for the second or so loading takes.
   if (options.runWorkers) loadFhirDefinitions();
-  const senders = loadSenderDirectory();
+  const senders = loadSenderDirectory(process.env, options.declaredSenders);
   const handlers = { ...options.otherHandlers, [HL7_INBOX_KIND]: hl7InboxHandler(senders) };
   const applied = <T>(result: T): T => {
     options.onApplied?.();

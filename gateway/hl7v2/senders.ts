@@ -8,7 +8,8 @@ import { ConfigError } from '../config';
  * patient against PDS (so its NHS numbers count as verified when PID-32 is empty), and the
  * processing id (MSH-11) it must send, and where its application acknowledgements go (enhanced mode,
  * MSH-16: `applicationAckAddress`, "host:port" of the sender's MLLP receiver). Data, not code: HL7_SENDERS_FILE names a JSON file
- * { "<MSH-4 facility>|<MSH-3 application>": { ... } }; unlisted senders get the defaults.
+ * { "<MSH-4 facility>|<MSH-3 application>": { ... } }; unlisted senders get the defaults, and a
+ * sender a directory system declares (`hl7Senders`) gets that system's source.
  */
 export interface Hl7Sender {
   /** Stable key: MSH-4 facility and MSH-3 application. */
@@ -84,11 +85,37 @@ export function senderDirectory(entries: Readonly<Record<string, SenderEntry>> =
   };
 }
 
-export function loadSenderDirectory(env: NodeJS.ProcessEnv = process.env): Hl7SenderDirectory {
+/** A system the directory declares (gateway/auth/directory.ts): the MSH-4|MSH-3 senders it sends as, and the source its records are kept under. */
+export interface DeclaredSenders {
+  readonly name: string;
+  readonly sourceUri: string;
+  readonly hl7Senders: readonly string[];
+}
+
+/**
+ * The senders as HL7_SENDERS_FILE gives them, with each sender a directory system declares kept
+ * under that system's source (as its other intakes, its organisation and its name in the viewer
+ * are). The file may repeat that source; a different one is refused at start, as one sender's
+ * records must live under one source.
+ */
+export function loadSenderDirectory(env: NodeJS.ProcessEnv = process.env, declared: readonly DeclaredSenders[] = []): Hl7SenderDirectory {
   const file = env['HL7_SENDERS_FILE'];
   const processingId = env['HL7_PROCESSING_ID'] || undefined;
   if (processingId !== undefined && !['P', 'T', 'D'].includes(processingId)) throw new ConfigError('HL7_PROCESSING_ID must be P, T or D');
-  if (!file) return senderDirectory({}, { processingId });
+  const entries: Record<string, SenderEntry> = file ? readSendersFile(file) : {};
+  for (const system of declared) {
+    for (const key of system.hl7Senders) {
+      const entry = entries[key] ?? {};
+      if (entry.source !== undefined && entry.source !== system.sourceUri) {
+        throw new ConfigError(`HL7 sender '${key}': HL7_SENDERS_FILE keeps its records under '${entry.source}', but the directory's system '${system.name}' says '${system.sourceUri}'; give one source (or leave it out of the file)`);
+      }
+      entries[key] = { ...entry, source: system.sourceUri };
+    }
+  }
+  return senderDirectory(entries, { processingId });
+}
+
+function readSendersFile(file: string): Record<string, SenderEntry> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
@@ -96,5 +123,5 @@ export function loadSenderDirectory(env: NodeJS.ProcessEnv = process.env): Hl7Se
     throw new ConfigError(`HL7_SENDERS_FILE ${file} could not be read as JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`HL7_SENDERS_FILE ${file} must hold a JSON object`);
-  return senderDirectory(parsed as Record<string, SenderEntry>, { processingId });
+  return { ...(parsed as Record<string, SenderEntry>) };
 }

@@ -152,7 +152,7 @@ describe('directory files', () => {
         { claim: 'badge', code: 'B1', role: 'gp' },
         { claim: 'role', code: 'R8001', organisations: ['A00000'], role: 'gp' },
       ],
-      systems: [{ name: 'pas one', sourceUri: 'not a uri', intake: ['fax'] }, { name: 'pas-2', sourceUri: 'urn:pas:2', intake: ['hl7v2'] }, { name: 'pas-3', sourceUri: 'urn:pas:3', intake: ['hl7v2'], hl7Senders: ['RZZ'] }],
+      systems: [{ name: 'pas one', sourceUri: 'not a uri', intake: ['fax'] }, { name: 'pas-2', sourceUri: 'urn:pas:2', intake: ['hl7v2'] }, { name: 'pas-3', sourceUri: 'urn:pas:3', intake: ['hl7v2'], hl7Senders: ['RZZ'] }, { name: 'pas-4', sourceUri: 'urn:pas:4', intake: ['hl7v2'], hl7Senders: ['RYY|PAS'] }, { name: 'pas-5', sourceUri: 'urn:pas:5', intake: ['hl7v2'], hl7Senders: ['RYY|PAS'] }],
       extras: true,
     }));
     let error: unknown;
@@ -177,6 +177,7 @@ describe('directory files', () => {
       "systems[0].intake: 'fax' is not one of hl7v2, social-care-extract, gp-connect, fhir-bundle, subscription",
       'systems[1].hl7Senders: a system with hl7v2 intake must name the senders (MSH-4|MSH-3) it may send as',
       "systems[2].hl7Senders: 'RZZ' must be written 'FACILITY|APPLICATION' (MSH-4|MSH-3)",
+      "systems: HL7 sender 'RYY|PAS' is declared by both 'pas-4' and 'pas-5'",
       'extras: unknown field',
     ]);
     expect((error as DirectoryError).message).toContain(`The directory ${file} is not valid:`);

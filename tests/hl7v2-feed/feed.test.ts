@@ -74,7 +74,7 @@ describe('the hospital feed end to end (MLLP → inbox → worker → FHIR)', ()
     const patientId = (patients.body as Bundle).entry?.[0]?.resource?.id ?? '';
     const glass = await request(baseUrl).post(`/access/Patient/${patientId}/break-glass`).set('Authorization', tokens.reader).send({ reason: 'Feed test: emergency review' });
     expect(glass.status).toBe(201);
-    const search = await request(baseUrl).get('/fhir/Encounter').set('Authorization', tokens.reader).query({ patient: patientId, identifier: 'urn:carebridge:hl7v2:RZZ:PAS/visit-number|V100001' });
+    const search = await request(baseUrl).get('/fhir/Encounter').set('Authorization', tokens.reader).query({ patient: patientId, identifier: 'https://pas.demo-trust.invalid/hl7v2/visit-number|V100001' });
     const encounters = ((search.body as Bundle).entry ?? []).map((e) => e.resource as Encounter);
     expect(encounters.length).toBe(1);
     const encounter = encounters[0] as Encounter;

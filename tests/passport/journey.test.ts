@@ -70,7 +70,8 @@ describe('the red bag journey, end to end', () => {
       [SOURCES.GP]: 'Oakfield Lane Surgery',
       [SOURCES.COUNCIL]: 'Example Borough Council',
       [SOURCES.CARE_HOME]: 'Oakfield House Care Home',
-      'urn:carebridge:hl7v2:RZZ:PAS': 'Northfield Hospitals NHS Trust',
+      // RZZ|PAS is the demo directory's system demo-trust-pas: its records are kept under that system's source.
+      'https://pas.demo-trust.invalid/hl7v2': 'Northfield Hospitals NHS Trust',
     };
     service = new PassportService({
       store: gateway.store,
