@@ -1,4 +1,5 @@
 import type { Patient, PatientLink, Resource } from '@medplum/fhirtypes';
+import { eachReference } from '../fhir/references';
 import type { SqlClient } from '../store/engine';
 import { parseStoredResource } from '../store/resource-reader';
 import { heldKeys, lockWriteKeys, writeResourcesInTransaction } from '../store/resource-writer';
@@ -78,19 +79,10 @@ async function lockMerge(tx: SqlClient, mergedId: string, survivorId: string): P
 
 /** The Patients (`Patient/id`) a resource refers to, relative or absolute; versioned references are of that version, and stay. */
 function patientReferences(value: unknown, into: Set<string>): void {
-  if (Array.isArray(value)) {
-    for (const v of value) patientReferences(v, into);
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (k === 'reference' && typeof v === 'string') {
-      const at = v.lastIndexOf('Patient/');
-      if (at >= 0 && (at === 0 || v[at - 1] === '/') && !v.includes('/', at + 'Patient/'.length)) into.add(v.slice(at));
-    } else {
-      patientReferences(v, into);
-    }
-  }
+  eachReference(value, (v) => {
+    const at = v.lastIndexOf('Patient/');
+    if (at >= 0 && (at === 0 || v[at - 1] === '/') && !v.includes('/', at + 'Patient/'.length)) into.add(v.slice(at));
+  });
 }
 
 /** For each of these Patients its source merged, the records it was merged into, in order: the last is the survivor. */

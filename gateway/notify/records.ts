@@ -1,4 +1,5 @@
 import type { CareTeam, Consent, Encounter, EpisodeOfCare, Patient, Resource } from '@medplum/fhirtypes';
+import { eachReference } from '../fhir/references';
 import type { SqlClient } from '../store/engine';
 import { parseStoredResource } from '../store/resource-reader';
 
@@ -29,15 +30,9 @@ const key = (r: Resource): string => `${r.resourceType}/${r.id ?? ''}`;
 const REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 
 function collectReferences(value: unknown, into: Set<string>): void {
-  if (Array.isArray(value)) {
-    for (const v of value) collectReferences(v, into);
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (k === 'reference' && typeof v === 'string' && REFERENCE.test(v)) into.add(v);
-    else if (typeof v === 'object') collectReferences(v, into);
-  }
+  eachReference(value, (v) => {
+    if (REFERENCE.test(v)) into.add(v);
+  });
 }
 
 async function loadByKeys(db: SqlClient, keys: readonly string[]): Promise<Resource[]> {

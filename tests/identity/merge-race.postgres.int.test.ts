@@ -49,14 +49,14 @@ describe('a merge racing a worker on PostgreSQL', () => {
     }
   }
 
-  /** A worker's transaction for the merged patient's next message, held open until `commit` is called. */
-  function workerHoldingLocks(resources: (Patient | Encounter)[]): { started: Promise<void>; commit: () => void; done: Promise<void> } {
+  /** A transaction holding these write locks (and writing these resources, as a worker does), open until `commit` is called. */
+  function workerHoldingLocks(keys: readonly string[], resources: (Patient | Encounter)[] = []): { started: Promise<void>; commit: () => void; done: Promise<void> } {
     let commit: () => void = () => undefined;
     const release = new Promise<void>((resolve) => (commit = resolve));
     let started: () => void = () => undefined;
     const startedPromise = new Promise<void>((resolve) => (started = resolve));
     const done = store.engine.transaction(async (tx) => {
-      await lockWriteKeys(tx, resources.map((r) => `${r.resourceType}/${r.id ?? ''}`));
+      await lockWriteKeys(tx, keys);
       await writeResourcesInTransaction(tx, resources);
       started();
       await release;
@@ -64,12 +64,19 @@ describe('a merge racing a worker on PostgreSQL', () => {
     return { started: startedPromise, commit, done };
   }
 
+  /** A worker's transaction for the merged patient's next message: its resources' keys and its writes. */
+  const workerWriting = (resources: (Patient | Encounter)[]): ReturnType<typeof workerHoldingLocks> =>
+    workerHoldingLocks(
+      resources.map((r) => `${r.resourceType}/${r.id ?? ''}`),
+      resources,
+    );
+
   test("the merge waits for the worker, then moves what it wrote and keeps its change to the Patient", async () => {
     const nhs = demoNhsNumber(41);
     await ingestResources(store, [sourcePatient('h-1', HOSPITAL, nhs), sourcePatient('h-2', HOSPITAL, demoNhsNumber(42)), { ...syntheticEncounter(2, 'h-2'), id: 'h-enc-2', meta: { source: HOSPITAL } }]);
     const stored = await readResource(store.engine, SYSTEM_SCOPE, 'Patient', 'h-2');
     const newAddress = [{ line: ['2 Example Lane'], city: 'Testtown', postalCode: 'ZZ9 9ZZ' }];
-    const worker = workerHoldingLocks([
+    const worker = workerWriting([
       { ...(stored.found ? (stored.resource as Patient) : ({} as Patient)), address: newAddress },
       { ...syntheticEncounter(3, 'h-2'), id: 'h-enc-3', meta: { source: HOSPITAL } },
     ]);
@@ -93,7 +100,7 @@ describe('a merge racing a worker on PostgreSQL', () => {
   test('an unmerge waits for a worker changing the survivor, then keeps its change', async () => {
     const before = await readResource(store.engine, SYSTEM_SCOPE, 'Patient', 'h-1');
     const telecom = [{ system: 'phone' as const, value: '01632 960001' }];
-    const worker = workerHoldingLocks([{ ...(before.found ? (before.resource as Patient) : ({} as Patient)), telecom }]);
+    const worker = workerWriting([{ ...(before.found ? (before.resource as Patient) : ({} as Patient)), telecom }]);
     await worker.started;
 
     const unmerging = unmergeSourceRecords(store, { mergedId: 'h-2' });
@@ -110,17 +117,9 @@ describe('a merge racing a worker on PostgreSQL', () => {
   });
 
   test("a writer queued behind a merge's Patient holds none of its other keys meanwhile (the lock hierarchy)", async () => {
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked: () => void = () => undefined;
-    const mergeLocked = new Promise<void>((resolve) => (locked = resolve));
     // As a merge holds them: the two Patients' keys, until it commits.
-    const merge = store.engine.transaction(async (tx) => {
-      await lockWriteKeys(tx, ['Patient/h-2', 'Patient/h-1']);
-      locked();
-      await held;
-    });
-    await mergeLocked;
+    const merge = workerHoldingLocks(['Patient/h-2', 'Patient/h-1']);
+    await merge.started;
     // A worker's keys for the merged patient's next message: its Encounter sorts before its Patient by name.
     const worker = store.engine.transaction((tx) => lockWriteKeys(tx, ['Encounter/h-enc-2', 'visit:x|1', 'Patient/h-2']));
     await someoneWaitsForALock();
@@ -128,57 +127,41 @@ describe('a merge racing a worker on PostgreSQL', () => {
     const free = await watcher.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended('Encounter/h-enc-2', 0)) AS ok`);
     expect(free.rows[0]?.ok).toBe(true);
     await watcher.query(`SELECT pg_advisory_unlock(hashtextextended('Encounter/h-enc-2', 0))`);
-    release();
-    await merge;
+    merge.commit();
+    await merge.done;
     await worker;
   });
 
   test("a late message for a merged record asks for its survivor's key first, before any other", async () => {
     await ingestResources(store, [sourcePatient('h-4', HOSPITAL, demoNhsNumber(44)), sourcePatient('h-5', HOSPITAL, demoNhsNumber(45))]);
     await mergeSourceRecords(store, { mergedId: 'h-5', survivorId: 'h-4', reason: 'HL7 A40 test', mergedBy: 'test' });
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked: () => void = () => undefined;
-    const survivorLocked = new Promise<void>((resolve) => (locked = resolve));
     // A worker applying the survivor's own message holds its Patient's key.
-    const survivorWorker = store.engine.transaction(async (tx) => {
-      await lockWriteKeys(tx, ['Patient/h-4']);
-      locked();
-      await held;
-    });
-    await survivorLocked;
+    const survivorWorker = workerHoldingLocks(['Patient/h-4']);
+    await survivorWorker.started;
     // The merged record's late message: its keys, as the feed takes them, following the merge.
     const lateWorker = store.engine.transaction((tx) => lockWriteKeys(tx, ['Encounter/h-enc-5', 'Organization/trust', 'Patient/h-5'], { withSurvivors: true }));
     await someoneWaitsForALock();
     const free = await watcher.query<{ enc: boolean; org: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended('Encounter/h-enc-5', 0)) AS enc, pg_try_advisory_lock(hashtextextended('Organization/trust', 0)) AS org`);
     expect([free.rows[0]?.enc, free.rows[0]?.org]).toEqual([true, true]);
     await watcher.query(`SELECT pg_advisory_unlock_all()`);
-    release();
-    await survivorWorker;
+    survivorWorker.commit();
+    await survivorWorker.done;
     await lateWorker;
   });
 
   test('a write resolved before a merge and committed after it lands on the survivor, and an unmerge moves it back', async () => {
     await ingestResources(store, [sourcePatient('h-6', HOSPITAL, demoNhsNumber(46)), sourcePatient('h-7', HOSPITAL, demoNhsNumber(47)), { ...syntheticEncounter(7, 'h-7'), id: 'h-enc-7', meta: { source: HOSPITAL } }]);
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked: () => void = () => undefined;
-    const referrerLocked = new Promise<void>((resolve) => (locked = resolve));
     // Holds the merge after it has taken both Patients' keys (a stand-in for a slow moment of the merge).
-    const blocker = store.engine.transaction(async (tx) => {
-      await lockWriteKeys(tx, ['Encounter/h-enc-7']);
-      locked();
-      await held;
-    });
-    await referrerLocked;
+    const blocker = workerHoldingLocks(['Encounter/h-enc-7']);
+    await blocker.started;
     const merging = mergeSourceRecords(store, { mergedId: 'h-7', survivorId: 'h-6', reason: 'HL7 A40 test', mergedBy: 'test' });
     await someoneWaitsForALock();
     // A Flag whose subject was resolved to h-7 before the merge (a FHIR Bundle's conditional reference): its writer queues behind the merge.
     const flag = { resourceType: 'Flag' as const, id: 'h-flag-7', meta: { source: HOSPITAL }, status: 'active' as const, code: { text: 'synthetic flag' }, subject: { reference: 'Patient/h-7' } };
     const writing = ingestResources(store, [flag]);
     await someoneWaitsForALock(2);
-    release();
-    await blocker;
+    blocker.commit();
+    await blocker.done;
     expect((await merging).moved).toEqual(['Encounter/h-enc-7']);
     await writing;
     const stored = await readResource(store.engine, SYSTEM_SCOPE, 'Flag', 'h-flag-7');
