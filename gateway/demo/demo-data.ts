@@ -1,4 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
+import { localSystem } from '../../mappings/hl7v2/context';
 import { resourceId } from '../../mappings/ids';
 import {
   NHS_NUMBER_SYSTEM,
@@ -229,16 +230,20 @@ export function demoResources(): Resource[] {
       });
     }
     if (person.encounter) {
+      const mrn = `MRN${1000 + index}`;
+      const hospitalPatientId = resourceId('Patient', DEMO_SOURCES.HOSPITAL, mrn);
       // The hospital's own record of the person: number not traced, same birth date, so it links to the GP's.
+      // Its id and MRN are the ones the feed gives PID-3 `MRN100n^^^RZZ^MR` from the demo PAS (RZZ|PAS),
+      // so an ADT message sent for the person updates this record rather than making a second one.
       resources.push({
-        resourceType: 'Patient', id: id('Patient', `${person.key}-hospital`), meta: { source: DEMO_SOURCES.HOSPITAL },
-        identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhsNumber }, { system: 'https://pas.demo-trust.invalid/mrn', value: `MRN${1000 + index}` }],
+        resourceType: 'Patient', id: hospitalPatientId, meta: { source: DEMO_SOURCES.HOSPITAL },
+        identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhsNumber }, { system: localSystem.mrn(DEMO_SOURCES.HOSPITAL), value: mrn }],
         name: [{ family: person.family.toUpperCase(), given: [person.given.toUpperCase()] }], gender: person.gender, birthDate: person.birthDate,
       });
       resources.push({
         resourceType: 'Encounter', id: id('Encounter', `${person.key}-enc`), meta: { source: DEMO_SOURCES.HOSPITAL }, status: person.encounter.status,
         class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP', display: 'inpatient encounter' },
-        subject: ref('Patient', `${person.key}-hospital`), period: { start: person.encounter.start, ...(person.encounter.end ? { end: person.encounter.end } : {}) },
+        subject: { reference: `Patient/${hospitalPatientId}` }, period: { start: person.encounter.start, ...(person.encounter.end ? { end: person.encounter.end } : {}) },
         location: [{ location: ref('Location', 'ward') }], serviceProvider: { ...ref('Organization', 'trust'), identifier: { system: ODS, value: 'X9Z' } },
       });
     }
