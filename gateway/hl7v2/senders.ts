@@ -104,6 +104,12 @@ export function loadSenderDirectory(env: NodeJS.ProcessEnv = process.env, declar
   if (processingId !== undefined && !['P', 'T', 'D'].includes(processingId)) throw new ConfigError('HL7_PROCESSING_ID must be P, T or D');
   const entries: Record<string, SenderEntry> = file ? readSendersFile(file) : {};
   for (const system of declared) {
+    // A source is one space of patient numbers (a record's id is its source and its MRN): senders of
+    // one facility (a trust's PAS and its ED system) share one, different facilities do not.
+    const facilities = [...new Set(system.hl7Senders.map((key) => key.slice(0, key.indexOf('|'))))];
+    if (facilities.length > 1) {
+      throw new ConfigError(`The directory's system '${system.name}' declares HL7 senders of more than one facility (MSH-4: ${facilities.join(', ')}); its records share one source, so their patient numbers would collide: declare a system per facility`);
+    }
     for (const key of system.hl7Senders) {
       const entry = entries[key] ?? {};
       if (entry.source !== undefined && entry.source !== system.sourceUri) {

@@ -77,11 +77,10 @@ async function lockMerge(tx: SqlClient, mergedId: string, survivorId: string): P
   }
 }
 
-/** The Patients (`Patient/id`) a resource refers to, relative or absolute; versioned references are of that version, and stay. */
+/** The Patients of this store a resource refers to (`Patient/id`); references to other servers are theirs, and versioned ones are of that version: neither is followed. */
 function patientReferences(value: unknown, into: Set<string>): void {
   eachReference(value, (v) => {
-    const at = v.lastIndexOf('Patient/');
-    if (at >= 0 && (at === 0 || v[at - 1] === '/') && !v.includes('/', at + 'Patient/'.length)) into.add(v.slice(at));
+    if (/^Patient\/[^/]+$/.test(v)) into.add(v);
   });
 }
 
@@ -89,13 +88,15 @@ function patientReferences(value: unknown, into: Set<string>): void {
 async function mergeChains(tx: SqlClient, patients: readonly string[]): Promise<Map<string, string[]>> {
   const into = new Map<string, string>();
   for (let unread = [...new Set(patients)]; unread.length > 0; ) {
-    const rows = await tx.query<{ id: string; survivor: string }>(
-      `SELECT id, (SELECT l->'other'->>'reference' FROM jsonb_array_elements(content->'link') AS l WHERE l->>'type' = 'replaced-by' LIMIT 1) AS survivor
+    const rows = await tx.query<{ id: string; survivor: string | null }>(
+      `SELECT id, (SELECT l->'other'->>'reference' FROM jsonb_array_elements(content->'link') AS l WHERE l->>'type' = 'replaced-by' AND l->'other'->>'reference' ~ '^Patient/[^/]+$' LIMIT 1) AS survivor
          FROM resource WHERE resource_type = 'Patient' AND id = ANY($1::text[]) AND content->'link' @> '[{"type": "replaced-by"}]'`,
       [unread.map((r) => r.slice('Patient/'.length))],
     );
-    for (const row of rows.rows) into.set(`Patient/${row.id}`, row.survivor);
-    unread = [...new Set(rows.rows.map((r) => r.survivor))].filter((r) => r.startsWith('Patient/') && !into.has(r) && !patients.includes(r));
+    // Only a record of this store (`Patient/id`) is a survivor here; a link elsewhere (absolute, or an identifier only) is not followed.
+    const merged = rows.rows.filter((r): r is { id: string; survivor: string } => typeof r.survivor === 'string');
+    for (const row of merged) into.set(`Patient/${row.id}`, row.survivor);
+    unread = [...new Set(merged.map((r) => r.survivor))].filter((r) => !into.has(r) && !patients.includes(r));
   }
   const chains = new Map<string, string[]>();
   for (const start of patients) {
@@ -223,20 +224,24 @@ export async function unmergeSourceRecords(store: Store, input: { mergedId: stri
     );
     const merge = rows.rows[0];
     if (!merge) throw new MergeError('There is no standing merge of this record to undo');
+    // The survivor may itself have been merged since (undone out of order): what moved may now name
+    // any record along that chain, so those Patients are locked too (withSurvivors), and each is moved back.
     // A writer that moved a reference to the survivor (lockFollowingMerges) adds it to `moved` under
     // the Patients' keys: read again once they are held, until nothing new appears.
     for (let keys = [`Patient/${input.mergedId}`, `Patient/${merge.survivor_id}`, ...merge.moved]; keys.some((k) => !heldKeys(tx).has(k)); keys = merge.moved) {
-      await lockWriteKeys(tx, keys);
+      await lockWriteKeys(tx, keys, { withSurvivors: true });
       const again = await tx.query<{ moved: string[] }>('SELECT moved FROM identity_merge WHERE id = $1::bigint', [merge.id]);
       merge.moved = again.rows[0]?.moved ?? merge.moved;
     }
+    const onward = (await mergeChains(tx, [`Patient/${merge.survivor_id}`])).get(`Patient/${merge.survivor_id}`) ?? [];
+    await lockWriteKeys(tx, onward);
     const merged = (await loadResource(tx, 'Patient', input.mergedId)) as Patient;
     const survivor = (await loadResource(tx, 'Patient', merge.survivor_id)) as Patient;
     const back: Resource[] = [];
     for (const key of merge.moved) {
       const [type, id] = key.split('/') as [string, string];
       const resource = await loadResource(tx, type, id);
-      if (resource) back.push(moveReferences(resource, `Patient/${merge.survivor_id}`, `Patient/${input.mergedId}`));
+      if (resource) back.push([`Patient/${merge.survivor_id}`, ...onward].reduce((r, from) => moveReferences(r, from, `Patient/${input.mergedId}`), resource));
     }
     const { active: _active, ...mergedRest } = merged;
     const mergedLinks = withoutLink(merged.link, 'replaced-by', merge.survivor_id);

@@ -42,6 +42,14 @@ describe("the sender directory: a sender the directory's system declares is kept
     expect(loadSenderDirectory({}, [pas]).senderOf({ sendingFacility: 'RZZ', sendingApplication: 'PAS' }).source).toBe('https://pas.northfield-trust.invalid/hl7v2');
   });
 
+  test('senders of one facility share the source; a system with senders of two facilities is refused at start', () => {
+    const both = { ...pas, hl7Senders: ['RZZ|PAS', 'RZZ|ED'] };
+    expect(loadSenderDirectory({}, [both]).senderOf({ sendingFacility: 'RZZ', sendingApplication: 'ED' }).source).toBe(pas.sourceUri);
+    expect(() => loadSenderDirectory({}, [{ ...pas, hl7Senders: ['RZZ|PAS', 'RYY|PAS'] }])).toThrow(
+      "The directory's system 'northfield-pas' declares HL7 senders of more than one facility (MSH-4: RZZ, RYY); its records share one source, so their patient numbers would collide: declare a system per facility",
+    );
+  });
+
   test('the file may repeat the source; a different one is refused at start, naming both', () => {
     expect(loadSenderDirectory({ HL7_SENDERS_FILE: file({ 'RZZ|PAS': { source: pas.sourceUri } }) }, [pas]).senderOf({ sendingFacility: 'RZZ', sendingApplication: 'PAS' }).source).toBe(pas.sourceUri);
     const conflicting = file({ 'RZZ|PAS': { source: 'urn:carebridge:hl7v2:RZZ:PAS' } });

@@ -132,11 +132,13 @@ export function describeIdentitySuite(engineName: string, open: () => Promise<{ 
       await mergeSourceRecords(store, { mergedId: 'h-3', survivorId: 'h-2', reason: 'A40', mergedBy: 'test' });
       await mergeSourceRecords(store, { mergedId: 'h-2', survivorId: 'h-1', reason: 'A40', mergedBy: 'test' });
       // Resolved before the merges (a FHIR Bundle's conditional reference, a stored visit), written after them.
-      const absolute = { ...condition('h-cond-2', 'h-2', HOSPITAL), subject: { reference: 'https://pas.example-trust.nhs.uk/fhir/Patient/h-3' } };
-      const written = await ingestResources(store, [condition('h-cond-1', 'h-3', HOSPITAL), absolute, encounter('h-enc-9', 'h-9-not-stored', HOSPITAL), sourcePatient('h-3', HOSPITAL, { nhs: demoNhsNumber(4), family: 'Corrected' })]);
+      // Another server's Patient with the same id is that server's: not followed.
+      const elsewhere = { ...condition('h-cond-3', 'h-3', HOSPITAL), subject: { reference: 'https://pas.example-trust.nhs.uk/fhir/Patient/h-3' } };
+      const written = await ingestResources(store, [condition('h-cond-1', 'h-3', HOSPITAL), condition('h-cond-2', 'h-2', HOSPITAL), elsewhere, encounter('h-enc-9', 'h-9-not-stored', HOSPITAL), sourcePatient('h-3', HOSPITAL, { nhs: demoNhsNumber(4), family: 'Corrected' })]);
       expect(written.written.map((w) => [w.resourceType, w.id, w.changed])).toEqual([
         ['Condition', 'h-cond-1', true],
         ['Condition', 'h-cond-2', true],
+        ['Condition', 'h-cond-3', true],
         ['Encounter', 'h-enc-9', true],
         ['Patient', 'h-3', true],
       ]);
@@ -144,18 +146,24 @@ export function describeIdentitySuite(engineName: string, open: () => Promise<{ 
         const read = await readResource(store.engine, SYSTEM_SCOPE, type, id);
         return read.found ? (read.resource as Condition | Encounter).subject?.reference : undefined;
       };
-      expect([await subjectOf('Condition', 'h-cond-1'), await subjectOf('Condition', 'h-cond-2'), await subjectOf('Encounter', 'h-enc-9')]).toEqual(['Patient/h-1', 'Patient/h-1', 'Patient/h-9-not-stored']);
+      expect([await subjectOf('Condition', 'h-cond-1'), await subjectOf('Condition', 'h-cond-2'), await subjectOf('Condition', 'h-cond-3'), await subjectOf('Encounter', 'h-enc-9')]).toEqual([
+        'Patient/h-1',
+        'Patient/h-1',
+        'https://pas.example-trust.nhs.uk/fhir/Patient/h-3',
+        'Patient/h-9-not-stored',
+      ]);
       const mergedAway = await readResource(store.engine, SYSTEM_SCOPE, 'Patient', 'h-3');
       // Sent again with a correction, the merged record takes it and stays merged (until an unmerge).
       const stays = mergedAway.found ? (mergedAway.resource as Patient) : undefined;
       expect([stays?.name?.[0]?.family, stays?.active, stays?.link]).toEqual(['Corrected', false, [{ other: { reference: 'Patient/h-2' }, type: 'replaced-by' }]]);
       expect((await people()).map((p) => p.members)).toEqual([['h-1', 'h-2', 'h-3']]);
 
-      // Undone, the merges move back what was written after them too, each to the record it named.
+      // Undone, the merges move back what was written after them too, each to the record it named,
+      // here in the order they were made (the first merge's survivor has been merged on since).
+      expect((await unmergeSourceRecords(store, { mergedId: 'h-3' })).movedBack).toEqual(['Condition/h-cond-1']);
+      expect([await subjectOf('Condition', 'h-cond-1'), await subjectOf('Condition', 'h-cond-2')]).toEqual(['Patient/h-3', 'Patient/h-1']);
       expect((await unmergeSourceRecords(store, { mergedId: 'h-2' })).movedBack).toEqual(['Condition/h-cond-1', 'Condition/h-cond-2']);
-      expect([await subjectOf('Condition', 'h-cond-1'), await subjectOf('Condition', 'h-cond-2')]).toEqual(['Patient/h-2', 'Patient/h-2']);
-      expect((await unmergeSourceRecords(store, { mergedId: 'h-3' })).movedBack).toEqual(['Condition/h-cond-1', 'Condition/h-cond-2']);
-      expect([await subjectOf('Condition', 'h-cond-1'), await subjectOf('Condition', 'h-cond-2')]).toEqual(['Patient/h-3', 'Patient/h-3']);
+      expect([await subjectOf('Condition', 'h-cond-1'), await subjectOf('Condition', 'h-cond-2')]).toEqual(['Patient/h-3', 'Patient/h-2']);
     });
 
     test('a record merged into one later merged again is followed to the last survivor', async () => {
