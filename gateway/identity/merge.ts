@@ -78,10 +78,12 @@ async function lockMerge(tx: SqlClient, mergedId: string, survivorId: string): P
 }
 
 /** The Patients of this store a resource refers to (`Patient/id`); references to other servers are theirs, and versioned ones are of that version: neither is followed. */
-function patientReferences(value: unknown, into: Set<string>): void {
-  eachReference(value, (v) => {
-    if (/^Patient\/[^/]+$/.test(v)) into.add(v);
+function patientReferences(resource: Resource): Set<string> {
+  const found = new Set<string>();
+  eachReference(resource, (v) => {
+    if (/^Patient\/[^/]+$/.test(v)) found.add(v);
   });
+  return found;
 }
 
 /** For each of these Patients its source merged, the records it was merged into, in order: the last is the survivor. */
@@ -123,8 +125,7 @@ async function mergeChains(tx: SqlClient, patients: readonly string[]): Promise<
  * (rare) adds its survivor's key in a statement of its own.
  */
 export async function lockFollowingMerges(tx: SqlClient, resources: readonly Resource[]): Promise<Resource[]> {
-  const referred = new Set<string>();
-  for (const r of resources) if (r.resourceType !== 'Patient') patientReferences(r, referred);
+  const referred = new Set(resources.flatMap((r) => (r.resourceType === 'Patient' ? [] : [...patientReferences(r)])));
   const patients = [...new Set([...referred, ...resources.filter((r) => r.resourceType === 'Patient').map((r) => `Patient/${r.id ?? ''}`)])];
   await lockWriteKeys(tx, [...referred, ...resources.map((r) => `${r.resourceType}/${r.id ?? ''}`)], { withSurvivors: true });
   if (patients.length === 0) return [...resources];
@@ -143,7 +144,7 @@ export async function lockFollowingMerges(tx: SqlClient, resources: readonly Res
       const chain = chains.get(`Patient/${r.id ?? ''}`);
       return chain ? asMergedInto(r, (chain[0] as string).slice('Patient/'.length)) : r;
     }
-    const refs = patientReferencesOf(r);
+    const refs = patientReferences(r);
     const applicable = moves.filter(([from]) => refs.has(from));
     for (const [from, chain] of applicable) {
       for (const merged of [from, ...chain.slice(0, -1)]) movedBy.set(merged, (movedBy.get(merged) ?? new Set<string>()).add(`${r.resourceType}/${r.id ?? ''}`));
@@ -159,12 +160,6 @@ export async function lockFollowingMerges(tx: SqlClient, resources: readonly Res
     );
   }
   return out;
-}
-
-function patientReferencesOf(resource: Resource): Set<string> {
-  const found = new Set<string>();
-  patientReferences(resource, found);
-  return found;
 }
 
 /**

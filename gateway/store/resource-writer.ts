@@ -163,7 +163,7 @@ export async function lockWriteKeys(tx: SqlClient, keys: readonly string[], opti
              SELECT l->'other'->>'reference' FROM merged m
                JOIN resource r ON r.resource_type = 'Patient' AND r.id = substr(m.k, 9)
                CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(r.content->'link') = 'array' THEN r.content->'link' ELSE '[]'::jsonb END) AS l
-              WHERE l->>'type' = 'replaced-by' AND l->'other'->>'reference' LIKE 'Patient/%'
+              WHERE l->>'type' = 'replaced-by' AND l->'other'->>'reference' ~ '^Patient/[^/]+$'
            ),
            wanted(k) AS (SELECT k FROM given UNION SELECT k FROM merged)
          SELECT k, pg_advisory_xact_lock(hashtextextended(k, 0))::text AS locked FROM wanted ORDER BY left(k, 8) <> 'Patient/', k COLLATE "C"`
