@@ -2,7 +2,7 @@ import type { Patient, PatientLink, Resource } from '@medplum/fhirtypes';
 import { eachReference } from '../fhir/references';
 import type { SqlClient } from '../store/engine';
 import { parseStoredResource } from '../store/resource-reader';
-import { heldKeys, lockWriteKeys, writeResourcesInTransaction } from '../store/resource-writer';
+import { heldKeys, lockWriteKeys, MERGE_EDGES_SQL, writeResourcesInTransaction } from '../store/resource-writer';
 import type { Store } from '../store/store';
 import { resolveIdentity } from './resolver';
 import { sourceOf } from './source-records';
@@ -88,18 +88,8 @@ function patientReferences(resource: Resource): Set<string> {
 
 /** For each of these Patients its source merged, the records it was merged into, in order: the last is the survivor. */
 async function mergeChains(tx: SqlClient, patients: readonly string[]): Promise<Map<string, string[]>> {
-  const into = new Map<string, string>();
-  for (let unread = [...new Set(patients)]; unread.length > 0; ) {
-    const rows = await tx.query<{ id: string; survivor: string | null }>(
-      `SELECT id, (SELECT l->'other'->>'reference' FROM jsonb_array_elements(content->'link') AS l WHERE l->>'type' = 'replaced-by' AND l->'other'->>'reference' ~ '^Patient/[^/]+$' LIMIT 1) AS survivor
-         FROM resource WHERE resource_type = 'Patient' AND id = ANY($1::text[]) AND content->'link' @> '[{"type": "replaced-by"}]'`,
-      [unread.map((r) => r.slice('Patient/'.length))],
-    );
-    // Only a record of this store (`Patient/id`) is a survivor here; a link elsewhere (absolute, or an identifier only) is not followed.
-    const merged = rows.rows.filter((r): r is { id: string; survivor: string } => typeof r.survivor === 'string');
-    for (const row of merged) into.set(`Patient/${row.id}`, row.survivor);
-    unread = [...new Set(merged.map((r) => r.survivor))].filter((r) => !into.has(r) && !patients.includes(r));
-  }
+  const edges = await tx.query<{ k: string; survivor: string }>(`${MERGE_EDGES_SQL} SELECT k, survivor FROM edge`, [[...new Set(patients)]]);
+  const into = new Map(edges.rows.map((e) => [e.k, e.survivor]));
   const chains = new Map<string, string[]>();
   for (const start of patients) {
     const chain: string[] = [];

@@ -156,22 +156,31 @@ export async function lockWriteKeys(tx: SqlClient, keys: readonly string[], opti
   if (wanted.length === 0) return;
   const rows = await tx.query<{ k: string }>(
     options.withSurvivors
-      ? `WITH RECURSIVE given(k) AS (SELECT unnest($1::text[])),
-           merged(k) AS (
-             SELECT k FROM given WHERE k LIKE 'Patient/%'
-             UNION
-             SELECT l->'other'->>'reference' FROM merged m
-               JOIN resource r ON r.resource_type = 'Patient' AND r.id = substr(m.k, 9)
-               CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(r.content->'link') = 'array' THEN r.content->'link' ELSE '[]'::jsonb END) AS l
-              WHERE l->>'type' = 'replaced-by' AND l->'other'->>'reference' ~ '^Patient/[^/]+$'
-           ),
-           wanted(k) AS (SELECT k FROM given UNION SELECT k FROM merged)
+      ? `${MERGE_EDGES_SQL}, wanted(k) AS (SELECT unnest($1::text[]) UNION SELECT survivor FROM edge)
          SELECT k, pg_advisory_xact_lock(hashtextextended(k, 0))::text AS locked FROM wanted ORDER BY left(k, 8) <> 'Patient/', k COLLATE "C"`
       : `SELECT k, pg_advisory_xact_lock(hashtextextended(k, 0))::text AS locked FROM unnest($1::text[]) AS k ORDER BY left(k, 8) <> 'Patient/', k COLLATE "C"`,
     [wanted],
   );
   for (const row of rows.rows) held.add(row.k);
 }
+
+/** The record a stored Patient (`key`, as `Patient/id`) was merged into: its replaced-by link to a Patient of this store, if any. */
+const survivorOf = (key: string): string =>
+  `SELECT l->'other'->>'reference' AS survivor FROM resource r
+     CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(r.content->'link') = 'array' THEN r.content->'link' ELSE '[]'::jsonb END) AS l
+    WHERE ${key} LIKE 'Patient/%' AND r.resource_type = 'Patient' AND r.id = substr(${key}, 9)
+      AND l->>'type' = 'replaced-by' AND l->'other'->>'reference' ~ '^Patient/[^/]+$' LIMIT 1`;
+
+/**
+ * SQL opening a WITH clause: `edge(k, survivor)`, each merge met from the keys in `$1` (text[])
+ * on: a Patient among them merged into another, that one merged on, and so on. The one reading of
+ * "merged into" for lockWriteKeys (withSurvivors) and the merge chains (gateway/identity/merge.ts).
+ */
+export const MERGE_EDGES_SQL = `WITH RECURSIVE edge(k, survivor) AS (
+    SELECT g.k, e.survivor FROM unnest($1::text[]) AS g(k) CROSS JOIN LATERAL (${survivorOf('g.k')}) AS e
+    UNION
+    SELECT p.survivor, e.survivor FROM edge p CROSS JOIN LATERAL (${survivorOf('p.survivor')}) AS e
+  )`;
 
 /** The write-lock keys a transaction holds (lockWriteKeys), so none is asked for twice. */
 const heldByTransaction = new WeakMap<SqlClient, Set<string>>();
